@@ -1,0 +1,2 @@
+/** @packageDocumentation @weft/core */
+export const VERSION = "0.1.0";

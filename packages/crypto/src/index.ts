@@ -1,0 +1,2 @@
+/** @packageDocumentation @weft/crypto */
+export const VERSION = "0.1.0";

@@ -1,0 +1,2 @@
+/** @packageDocumentation @weft/ipam */
+export const VERSION = "0.1.0";

@@ -1,0 +1,2 @@
+/** @packageDocumentation @weft/vxlan */
+export const VERSION = "0.1.0";
