@@ -1,2 +1,12 @@
-/** @packageDocumentation @weft/vxlan */
-export const VERSION = "0.1.0";
+/**
+ * @packageDocumentation
+ * @weft/vxlan — VXLAN wire codecs (RFC 7348 and the inner Ethernet/ARP/IPv4/
+ * ICMP/UDP layers), a userspace VTEP with per-VNI segments, userspace
+ * endpoints, underlays (UDP and in-memory) and a pcap writer.
+ */
+export * from './errors';
+export * from './codec';
+export * from './pcap';
+export * from './underlay';
+export * from './vtep';
+export * from './endpoint';
