@@ -1,0 +1,228 @@
+import { InvalidCommandError, UnknownPoolError } from './errors';
+import { apply as applyCommand, parseCommand, type ApplyOutcome } from './state/apply';
+import { requestPoolSchema, type Command, type CommandResult } from './state/commands';
+import { DEFAULT_SPACE, allocate, execute, release, releasePool, requestPool } from './state/execute';
+import { V4_OPS, V6_OPS, type FamilyOps } from './state/family';
+import { createState, firstIssue, type IpamOptions } from './state/options';
+import { offsetOf } from './state/pool';
+import type { IpamState, Pool, PoolState } from './state/types';
+import { encodeSnapshot } from './snapshot/encode';
+import { decodeSnapshot } from './snapshot/decode';
+
+/** Collaborators of an {@link Ipam}; never part of the replicated state. */
+export interface IpamDeps {
+  /**
+   * Milliseconds for time-based quarantine; stamped as `now` on every command
+   * this object applies. Default: `Date.now` when `quarantine.ms` is set,
+   * otherwise no time at all. Inject a fake clock in tests.
+   */
+  clock?: () => number;
+}
+
+/** Arguments of {@link Ipam.requestPool}; see `RequestPoolCommand`. */
+export interface PoolRequest {
+  /** Address space; pools overlap-check only within one. Default `default`. */
+  space?: string;
+  /** Explicit subnet (no host bits); absent → next free block of the default pools. */
+  subnet?: string;
+  /** Family of an automatic subnet (default 4). */
+  family?: 4 | 6;
+  /** Gateway address; `null` for none; absent → first usable address. */
+  gateway?: string | null;
+  /** Name → address reserved in the subnet (like Docker's `--aux-address`). */
+  auxAddresses?: Record<string, string>;
+}
+
+/** A pool as seen by {@link Ipam.pool}. */
+export interface PoolInfo {
+  poolId: string;
+  space: string;
+  family: 4 | 6;
+  /** Canonical CIDR text. */
+  subnet: string;
+  gateway: string | null;
+  auxAddresses: Record<string, string>;
+  /** Addresses handed out by `allocate` and not released (gateway and auxiliary excluded). */
+  allocated: number;
+  /** Released addresses still in quarantine. */
+  quarantined: number;
+  /** Free addresses (quarantined ones are not free), as of the last command on this pool. */
+  free: bigint;
+}
+
+/**
+ * The ergonomic allocator: one {@link IpamState} plus methods that throw
+ * typed errors. Every method is a command (`execute`), so an `Ipam` fed the
+ * same calls as another produces the same addresses and a byte-identical
+ * {@link snapshot}. Not safe for concurrent writers across processes by itself:
+ * replicate the commands (Raft) or the snapshot (compare-and-swap).
+ */
+export class Ipam {
+  #state: IpamState;
+  #clock: (() => number) | undefined;
+
+  /**
+   * @param options default pools and quarantine (validated with zod).
+   * @throws {InvalidOptionsError} naming the first bad field.
+   */
+  constructor(options?: IpamOptions, deps: IpamDeps = {}) {
+    this.#state = createState(options);
+    this.#clock = deps.clock ?? (this.#state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
+  }
+
+  /**
+   * Rebuilds an allocator from {@link snapshot} text.
+   * @throws {InvalidSnapshotError} when the text is malformed.
+   */
+  static restore(snapshot: string, deps: IpamDeps = {}): Ipam {
+    const state = decodeSnapshot(snapshot);
+    const ipam = new Ipam({}, deps);
+    ipam.#state = state;
+    ipam.#clock = deps.clock ?? (state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
+    return ipam;
+  }
+
+  /** The live state (owned by this object; mutate it only through commands). */
+  get state(): IpamState {
+    return this.#state;
+  }
+
+  #now(): number | undefined {
+    return this.#clock === undefined ? undefined : Math.max(0, Math.floor(this.#clock()));
+  }
+
+  /**
+   * Reserves a subnet and its gateway; returns the pool id to allocate from.
+   * @throws {InvalidCommandError} for a malformed request, and the errors of `requestPool` (OverlapError, PoolExhaustedError, InvalidCidrError, ...).
+   */
+  requestPool(request: PoolRequest = {}): { poolId: string; subnet: string; gateway: string | null } {
+    const r = requestPoolSchema.safeParse({ op: 'requestPool', ...request });
+    if (!r.success) {
+      const [field, message] = firstIssue(r.error);
+      throw new InvalidCommandError(field, message, { cause: r.error });
+    }
+    const now = this.#now();
+    const { poolId, subnet, gateway } = requestPool(this.#state, now === undefined ? r.data : { ...r.data, now });
+    return { poolId, subnet, gateway };
+  }
+
+  /**
+   * Releases a pool with every address in it.
+   * @throws {UnknownPoolError}
+   */
+  releasePool(poolId: string): void {
+    checkString('poolId', poolId);
+    releasePool(this.#state, poolId, this.#now());
+  }
+
+  /**
+   * Allocates the next address (serial next-fit) or, with `address`, exactly that one.
+   * @returns canonical address text.
+   * @throws {PoolExhaustedError} naming the pool; {UnknownPoolError}; for a static request
+   *   {AddressInUseError}, {AddressOutOfRangeError}, {InvalidAddressError}.
+   */
+  allocate(poolId: string, address?: string): string {
+    checkString('poolId', poolId);
+    if (address !== undefined) checkString('address', address);
+    return allocate(this.#state, poolId, address, this.#clock === undefined ? undefined : this.#now());
+  }
+
+  /**
+   * Releases an allocated address (into quarantine when configured).
+   * @throws {NotAllocatedError} on a double release or for the gateway/auxiliary addresses;
+   *   {UnknownPoolError}; {AddressOutOfRangeError}; {InvalidAddressError}.
+   */
+  release(poolId: string, address: string): void {
+    checkString('poolId', poolId);
+    checkString('address', address);
+    release(this.#state, poolId, address, this.#clock === undefined ? undefined : this.#now());
+  }
+
+  /** Applies a typed command; throws the operation's typed errors. */
+  execute(command: Command): CommandResult {
+    const now = this.#now();
+    const cmd = parseCommand(now === undefined || command.now !== undefined ? command : { ...command, now });
+    return execute(this.#state, cmd);
+  }
+
+  /** Validates and applies an untrusted command; never throws for bad input (see `apply`). */
+  apply(command: unknown): ApplyOutcome {
+    return applyCommand(this.#state, command);
+  }
+
+  /** True when `address` is allocated in the pool (gateway and auxiliary included, quarantined not). */
+  isAllocated(poolId: string, address: string): boolean {
+    const pool = this.#pool(poolId);
+    return pool.family === 4 ? allocatedIn(pool, V4_OPS, address) : allocatedIn(pool, V6_OPS, address);
+  }
+
+  /** The pool's subnet, gateway and counts. @throws {UnknownPoolError} */
+  pool(poolId: string): PoolInfo {
+    const p = this.#pool(poolId);
+    const reserved = (p.gateway === null ? 0 : 1) + Object.keys(p.aux).length;
+    const q = p.queue.offsets.length - p.queue.head;
+    const capacity = BigInt(p.hi) - BigInt(p.lo) + 1n;
+    return {
+      poolId: p.id,
+      space: p.space,
+      family: p.family,
+      subnet: p.subnet,
+      gateway: p.gateway,
+      auxAddresses: { ...p.aux },
+      allocated: p.usedCount - reserved - q,
+      quarantined: q,
+      free: capacity - BigInt(p.usedCount),
+    };
+  }
+
+  /**
+   * The addresses handed out by `allocate` and not yet released, in address
+   * order, lazily (gateway, auxiliary and quarantined addresses are skipped).
+   * Use it to reconcile: release what no endpoint owns any more. Do not
+   * allocate or release while iterating.
+   * @throws {UnknownPoolError} from the first `next()`.
+   */
+  *allocatedAddresses(poolId: string): Generator<string, void, undefined> {
+    const p = this.#pool(poolId);
+    if (p.family === 4) yield* listAllocated(p, V4_OPS);
+    else yield* listAllocated(p, V6_OPS);
+  }
+
+  /** Ids of every pool, sorted. */
+  poolIds(): string[] {
+    return Object.keys(this.#state.pools).sort();
+  }
+
+  /** Canonical snapshot text (ASCII JSON); identical for identical histories. See `encodeSnapshot`. */
+  snapshot(): string {
+    return encodeSnapshot(this.#state);
+  }
+
+  #pool(poolId: string): Pool {
+    const p = this.#state.pools[poolId];
+    if (p === undefined) throw new UnknownPoolError(poolId);
+    return p;
+  }
+}
+
+function allocatedIn<T>(pool: PoolState<T>, ops: FamilyOps<T>, address: string): boolean {
+  const off = offsetOf(pool, ops, address);
+  return ops.runs.has(pool.used, off) && !ops.runs.has(pool.quarantined, off);
+}
+
+function* listAllocated<T>(pool: PoolState<T>, ops: FamilyOps<T>): Generator<string, void, undefined> {
+  const runs = ops.runs;
+  for (let i = 0; i < pool.used.starts.length; i++) {
+    const end = pool.used.ends[i] as T;
+    for (let off = pool.used.starts[i] as T; off <= end; off = runs.inc(off)) {
+      if (pool.reserved.includes(off) || runs.has(pool.quarantined, off)) continue;
+      yield ops.format(ops.add(pool.base, off));
+    }
+  }
+}
+
+function checkString(field: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidCommandError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+

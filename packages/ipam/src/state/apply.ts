@@ -1,0 +1,46 @@
+import { IpamError, InvalidCommandError } from '../errors';
+import { commandSchema, type Command, type CommandResult } from './commands';
+import { execute } from './execute';
+import { firstIssue } from './options';
+import type { IpamState } from './types';
+
+/** An error as plain data, for a state machine's result. */
+export interface ApplyError {
+  /** The typed error's fixed name, e.g. `PoolExhaustedError`. */
+  name: string;
+  message: string;
+}
+
+/** What {@link apply} returns: never throws for bad commands. */
+export type ApplyOutcome = { ok: true; result: CommandResult } | { ok: false; error: ApplyError };
+
+/**
+ * Validates an untrusted command with zod.
+ * @throws {InvalidCommandError} naming the first bad field.
+ */
+export function parseCommand(command: unknown): Command {
+  const r = commandSchema.safeParse(command);
+  if (!r.success) {
+    const [field, message] = firstIssue(r.error);
+    throw new InvalidCommandError(field, message, { cause: r.error });
+  }
+  return r.data;
+}
+
+/**
+ * The state-machine entry point: validates `command` (zod), applies it to
+ * `state` in place and returns `{ ok: true, result }`, or `{ ok: false, error }`
+ * for an invalid command or a refused operation (exhaustion, overlap, double
+ * release, ...), in which case no address or pool was allocated or released.
+ * Deterministic: the same command sequence from the same state gives the same
+ * outcomes and a byte-identical snapshot on every replica. Errors that are not
+ * an {@link IpamError} are bugs and are rethrown.
+ */
+export function apply(state: IpamState, command: unknown): ApplyOutcome {
+  try {
+    return { ok: true, result: execute(state, parseCommand(command)) };
+  } catch (err) {
+    if (err instanceof IpamError) return { ok: false, error: { name: err.name, message: err.message } };
+    throw err;
+  }
+}
