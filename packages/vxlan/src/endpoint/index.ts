@@ -1,1 +1,10 @@
-export {};
+export { Endpoint } from './endpoint';
+export type { EndpointOptions, EndpointCounters, EndpointDropReason, PingOptions } from './endpoint-options';
+export { ArpResolver } from './arp-resolver';
+export type { CachedNeighbour, ArpResolverSettings } from './arp-resolver';
+export { EndpointUdpSocket } from './udp-socket';
+export type { RemoteInfo } from './udp-socket';
+export { writeUdpFrame, UDP_FRAME_OVERHEAD } from './udp-frame';
+export type { UdpFrameFields } from './udp-frame';
+export { FrameSlab } from './frame-slab';
+export { EndpointError, HostUnreachableError, PingTimeoutError, EndpointClosedError, PortInUseError, MessageTooLongError } from './errors';

@@ -1,0 +1,409 @@
+import {
+  arp,
+  ethernet,
+  icmpv4,
+  ipv4,
+  formatIpv4,
+  formatMac,
+  parseIpv4,
+  parseMac,
+  BROADCAST_MAC,
+  ETHERTYPE_ARP as ARP_TYPE,
+  ETHERTYPE_IPV4 as IPV4_TYPE,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  IPPROTO_ICMP as ICMP_PROTO,
+  IPPROTO_UDP as UDP_PROTO,
+} from '../codec';
+import { parseOptions } from '../options';
+import { ArpResolver, type CachedNeighbour } from './arp-resolver';
+import { endpointOptionsSchema, pingOptionsSchema, type EndpointCounters, type EndpointDropReason, type EndpointOptions, type PingOptions } from './endpoint-options';
+import type { Port, PortLink } from '../vtep/port';
+import type { Segment } from '../vtep/segment';
+import { EndpointClosedError, EndpointError, HostUnreachableError, MessageTooLongError, PingTimeoutError, PortInUseError } from './errors';
+import { EndpointUdpSocket, type SocketHost } from './udp-socket';
+import { FrameSlab } from './frame-slab';
+import { ipv4HeaderChecksumOk, writeUdpFrame, type UdpFrameFields } from './udp-frame';
+import { VXLAN_HEADROOM } from '../vtep/port';
+
+// Module-local constants for the per-packet path: under CJS transpilation every
+// use of an imported name is a property read through re-export getters.
+const ETHERTYPE_ARP = ARP_TYPE;
+const ETHERTYPE_IPV4 = IPV4_TYPE;
+const IPPROTO_ICMP = ICMP_PROTO;
+const IPPROTO_UDP = UDP_PROTO;
+
+interface PendingPing {
+  /** Destination, unsigned 32-bit. */
+  ip: number;
+  sentAt: number;
+  resolve: (rttMs: number) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A userspace port with a MAC and an IPv4 address: a tiny host stack that
+ * answers ARP (with a neighbour cache of its own), answers ICMP echo,
+ * `ping()`s, and carries UDP sockets. Attach it with `segment.attach(endpoint)`
+ * or {@link Endpoint.attach}.
+ */
+export class Endpoint implements Port {
+  /** `aa:bb:cc:dd:ee:ff` (lowercase). */
+  readonly mac: string;
+  /** Dotted quad. */
+  readonly ip: string;
+  private readonly macBytes: Uint8Array;
+  private readonly ipU32: number;
+  private readonly o: ReturnType<typeof endpointOptionsSchema.parse>;
+  private readonly resolver: ArpResolver;
+  private link: PortLink | undefined;
+  private readonly pings = new Map<number, PendingPing>();
+  private readonly sockets = new Map<number, EndpointUdpSocket>();
+  private readonly ipText = new Map<number, string>();
+  private readonly ipParsed = new Map<string, number>();
+  private readonly echoId: number;
+  private seq = 0;
+  private ipId = 0;
+  private nextEphemeral = 49152;
+  private closed = false;
+  private readonly frame: UdpFrameFields;
+  private readonly slab = new FrameSlab();
+  private readonly socketHost: SocketHost;
+  private readonly stats: EndpointCounters = {
+    rxFrames: 0,
+    txFrames: 0,
+    udpReceived: 0,
+    udpSent: 0,
+    echoRequestsAnswered: 0,
+    drops: { malformed: 0, 'not-for-me': 0, unsupported: 0, 'bad-checksum': 0, fragment: 0, 'no-socket': 0, unresolved: 0, 'queue-full': 0, detached: 0 },
+  };
+
+  /** @throws InvalidOptionsError naming the offending option. */
+  constructor(options: EndpointOptions) {
+    this.o = parseOptions(endpointOptionsSchema, options, 'Endpoint');
+    this.macBytes = parseMac(this.o.mac);
+    this.mac = formatMac(this.macBytes);
+    this.ipU32 = parseIpv4(this.o.ip);
+    this.ip = formatIpv4(this.ipU32);
+    this.echoId = ((this.macBytes[4]! << 8) | this.macBytes[5]!) ^ 0x5746;
+    this.frame = {
+      dstMac: this.macBytes,
+      srcMac: this.macBytes,
+      srcIp: this.ipU32,
+      dstIp: 0,
+      id: 0,
+      ttl: this.o.ttl,
+      srcPort: 0,
+      dstPort: 0,
+      checksum: this.o.udpChecksum,
+    };
+    this.resolver = new ArpResolver(this.o, (ip) => this.sendArpRequest(ip), () => this.drop('queue-full'));
+    this.socketHost = {
+      sendUdp: (srcPort, data, ip, port) => this.sendUdp(srcPort, data, ip, port),
+      unbind: (port) => {
+        this.sockets.delete(port);
+      },
+    };
+  }
+
+  /** Counters (a fresh copy). */
+  get counters(): EndpointCounters {
+    return { ...this.stats, drops: { ...this.stats.drops } };
+  }
+
+  /** The segment this endpoint is attached to, if any. */
+  get segment(): Segment | undefined {
+    return this.link?.segment;
+  }
+
+  /**
+   * Attaches to `segment` (same as `segment.attach(this)`). Returns this.
+   * @throws EndpointError when already attached, EndpointClosedError after close, and what `Segment.attach` throws.
+   */
+  attach(segment: Segment): this {
+    segment.attach(this);
+    return this;
+  }
+
+  /** @internal Port hook: called by `Segment.attach`. */
+  attached(link: PortLink): void {
+    if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
+    if (this.link !== undefined) throw new EndpointError(`endpoint ${this.ip} is already attached to segment ${this.link.segment.vni}`);
+    this.link = link;
+  }
+
+  /** @internal Port hook: called when detached. */
+  detached(): void {
+    this.link = undefined;
+  }
+
+  /** Neighbour-cache snapshot (expired entries omitted). */
+  neighbours(): CachedNeighbour[] {
+    return this.resolver.entries();
+  }
+
+  /**
+   * Opens a UDP socket on `port` (0 picks a free one from 49152 up).
+   * @throws PortInUseError, EndpointClosedError, EndpointError for a port out of range.
+   */
+  bind(port = 0): EndpointUdpSocket {
+    if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EndpointError(`bind: port must be an integer in 0..65535 (got ${port})`);
+    let p = port;
+    if (p === 0) {
+      for (let i = 0; i < 16384 && this.sockets.has(this.nextEphemeral); i++) this.nextEphemeral = this.nextEphemeral >= 65535 ? 49152 : this.nextEphemeral + 1;
+      p = this.nextEphemeral;
+      this.nextEphemeral = p >= 65535 ? 49152 : p + 1;
+    }
+    if (this.sockets.has(p)) throw new PortInUseError(p);
+    const socket = new EndpointUdpSocket(p, this.socketHost);
+    this.sockets.set(p, socket);
+    return socket;
+  }
+
+  /**
+   * Resolves the MAC of `ip` (cache, else ARP with retries).
+   * @throws InvalidFieldError for a malformed `ip`.
+   * Rejects with HostUnreachableError when ARP gets no answer, EndpointClosedError on close.
+   */
+  resolve(ip: string): Promise<string> {
+    const dst = parseIpv4(ip);
+    return new Promise((resolve, reject) => {
+      this.withMac(dst, (mac) => {
+        if (mac !== undefined) resolve(formatMac(mac));
+        else reject(this.closed ? new EndpointClosedError(`endpoint ${this.ip}`) : new HostUnreachableError(formatIpv4(dst)));
+      });
+    });
+  }
+
+  /**
+   * Sends an ICMP echo request to `ip` and resolves with the round-trip time
+   * in ms (from the request leaving this endpoint to the reply arriving, by the clock).
+   * Rejects with PingTimeoutError, HostUnreachableError (ARP failed) or EndpointClosedError.
+   * @throws InvalidFieldError for a malformed `ip`, InvalidOptionsError for bad options (synchronously, before any promise).
+   */
+  ping(ip: string, options: PingOptions = {}): Promise<number> {
+    const dst = parseIpv4(ip);
+    const { timeoutMs, size } = parseOptions(pingOptionsSchema, options, 'Endpoint.ping');
+    if (this.closed) return Promise.reject(new EndpointClosedError(`endpoint ${this.ip}`));
+    const seq = (this.seq = (this.seq + 1) & 0xffff);
+    const dstText = formatIpv4(dst);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(seq);
+        reject(new PingTimeoutError(dstText, timeoutMs));
+      }, timeoutMs);
+      const entry: PendingPing = { ip: dst, sentAt: this.o.clock.now(), resolve, reject, timer };
+      this.pings.set(seq, entry);
+      this.withMac(dst, (mac) => {
+        if (!this.pings.has(seq)) return;
+        if (mac === undefined) {
+          clearTimeout(timer);
+          this.pings.delete(seq);
+          reject(this.closed ? new EndpointClosedError(`endpoint ${this.ip}`) : new HostUnreachableError(dstText));
+          return;
+        }
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) data[i] = (0x10 + i) & 0xff;
+        entry.sentAt = this.o.clock.now();
+        this.transmitIp(mac, dst, IPPROTO_ICMP, icmpv4.encode({ type: ICMP_ECHO_REQUEST, code: 0, id: this.echoId, seq, payload: data }));
+      });
+    });
+  }
+
+  /**
+   * Detaches from the segment, closes every socket, cancels timers and rejects
+   * pending pings with EndpointClosedError. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    for (const s of [...this.sockets.values()]) s.close();
+    this.resolver.close();
+    for (const [seq, p] of this.pings) {
+      clearTimeout(p.timer);
+      this.pings.delete(seq);
+      p.reject(new EndpointClosedError(`endpoint ${this.ip}`));
+    }
+    this.link?.detach();
+    this.link = undefined;
+    return Promise.resolve();
+  }
+
+  /** Port hook: a frame from the segment; never throws. */
+  receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.stats.rxFrames++;
+    if (frame.length < 14) return this.drop('malformed');
+    if (!this.addressedToMe(frame)) return this.drop('not-for-me');
+    const type = (frame[12]! << 8) | frame[13]!;
+    if (type === ETHERTYPE_IPV4) return this.receiveIpv4(frame, 14);
+    if (type === ETHERTYPE_ARP) return this.receiveArp(frame);
+    this.drop('unsupported');
+  }
+
+  private addressedToMe(f: Uint8Array): boolean {
+    const m = this.macBytes;
+    if (f[0] === m[0] && f[1] === m[1] && f[2] === m[2] && f[3] === m[3] && f[4] === m[4] && f[5] === m[5]) return true;
+    return (f[0]! & f[1]! & f[2]! & f[3]! & f[4]! & f[5]!) === 0xff;
+  }
+
+  private drop(reason: EndpointDropReason): void {
+    this.stats.drops[reason]++;
+  }
+
+  private receiveIpv4(f: Uint8Array, o: number): void {
+    if (f.length < o + 20) return this.drop('malformed');
+    const vihl = f[o]!;
+    const ihl = (vihl & 0x0f) * 4;
+    const total = (f[o + 2]! << 8) | f[o + 3]!;
+    if (vihl >> 4 !== 4 || ihl < 20 || total < ihl || f.length < o + total) return this.drop('malformed');
+    if (!ipv4HeaderChecksumOk(f, o, ihl)) return this.drop('bad-checksum');
+    const dst = ((f[o + 16]! << 24) | (f[o + 17]! << 16) | (f[o + 18]! << 8) | f[o + 19]!) >>> 0;
+    if (dst !== this.ipU32 && dst !== 0xffffffff) return this.drop('not-for-me');
+    if ((f[o + 6]! & 0x3f) !== 0 || f[o + 7] !== 0) return this.drop('fragment');
+    const src = ((f[o + 12]! << 24) | (f[o + 13]! << 16) | (f[o + 14]! << 8) | f[o + 15]!) >>> 0;
+    const proto = f[o + 9]!;
+    if (proto === IPPROTO_UDP) return this.receiveUdp(src, f, o + ihl, o + total);
+    if (proto === IPPROTO_ICMP) return this.receiveIcmp(src, f.subarray(o + ihl, o + total), f);
+    this.drop('unsupported');
+  }
+
+  /** The UDP datagram is `f[start, end)` (the IPv4 payload). */
+  private receiveUdp(src: number, f: Uint8Array, start: number, end: number): void {
+    if (end - start < 8) return this.drop('malformed');
+    const len = (f[start + 4]! << 8) | f[start + 5]!;
+    if (len < 8 || len > end - start) return this.drop('malformed');
+    const socket = this.sockets.get((f[start + 2]! << 8) | f[start + 3]!);
+    if (socket === undefined) return this.drop('no-socket');
+    this.stats.udpReceived++;
+    socket.deliver(f.subarray(start + 8, start + len), { address: this.textOf(src), port: (f[start]! << 8) | f[start + 1]!, size: len - 8 });
+  }
+
+  private receiveIcmp(src: number, p: Uint8Array, frame: Uint8Array): void {
+    let msg;
+    try {
+      msg = icmpv4.decode(p).value;
+    } catch {
+      return this.drop('malformed');
+    }
+    if (msg.type === ICMP_ECHO_REQUEST) {
+      // Reply to the MAC the request came from, as the kernel's route cache would.
+      const reply = icmpv4.encode({ type: ICMP_ECHO_REPLY, code: 0, id: msg.id ?? 0, seq: msg.seq ?? 0, payload: msg.payload });
+      this.stats.echoRequestsAnswered++;
+      this.transmitIp(frame.slice(6, 12), src, IPPROTO_ICMP, reply);
+      return;
+    }
+    if (msg.type === ICMP_ECHO_REPLY && msg.id === this.echoId && msg.seq !== undefined) {
+      const ping = this.pings.get(msg.seq);
+      if (ping === undefined || ping.ip !== src) return this.drop('not-for-me');
+      this.pings.delete(msg.seq);
+      clearTimeout(ping.timer);
+      ping.resolve(this.o.clock.now() - ping.sentAt);
+      return;
+    }
+    this.drop('unsupported');
+  }
+
+  private receiveArp(frame: Uint8Array): void {
+    let a;
+    try {
+      a = arp.decode(frame, 14).value;
+    } catch {
+      return this.drop('malformed');
+    }
+    const sender = parseIpv4(a.senderIp);
+    const target = parseIpv4(a.targetIp);
+    const senderMac = parseMac(a.senderMac);
+    if (target !== this.ipU32) {
+      // Refresh an existing entry (RFC 826 merge flag), but learn nothing new.
+      if (this.resolver.has(sender)) this.resolver.learn(sender, senderMac);
+      return this.drop('not-for-me');
+    }
+    this.resolver.learn(sender, senderMac);
+    if (a.op === 'request') {
+      const payload = arp.encode({ op: 'reply', senderMac: this.mac, senderIp: this.ip, targetMac: a.senderMac, targetIp: a.senderIp });
+      this.transmit(ethernet.encode({ dst: a.senderMac, src: this.mac, etherType: ETHERTYPE_ARP, payload }));
+    }
+  }
+
+  /** Calls `then` with the MAC of `ip` (synchronously when known), or undefined when it cannot be had. */
+  private withMac(ip: number, then: (mac: Uint8Array | undefined) => void): void {
+    if (this.closed) return then(undefined);
+    if (ip === 0xffffffff) return then(parseMac(BROADCAST_MAC));
+    this.resolver.resolve(ip, then);
+  }
+
+  private sendArpRequest(ip: number): void {
+    const payload = arp.encode({ op: 'request', senderMac: this.mac, senderIp: this.ip, targetMac: '00:00:00:00:00:00', targetIp: formatIpv4(ip) });
+    this.transmit(ethernet.encode({ dst: BROADCAST_MAC, src: this.mac, etherType: ETHERTYPE_ARP, payload }));
+  }
+
+  private sendUdp(srcPort: number, data: Uint8Array, ip: string, port: number): void {
+    if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EndpointError(`send: port must be an integer in 1..65535 (got ${port})`);
+    if (data.length > 65507) throw new MessageTooLongError(data.length);
+    let dst = this.ipParsed.get(ip);
+    if (dst === undefined) {
+      dst = parseIpv4(ip);
+      if (this.ipParsed.size >= 1024) this.ipParsed.clear();
+      this.ipParsed.set(ip, dst);
+    }
+    const hit = this.resolver.lookup(dst);
+    if (hit !== undefined) {
+      this.sendUdpTo(hit, dst, srcPort, port, data);
+      return;
+    }
+    const copy = data.slice();
+    const d = dst;
+    this.withMac(dst, (mac) => {
+      if (mac !== undefined) this.sendUdpTo(mac, d, srcPort, port, copy);
+      else if (!this.closed) this.drop('unresolved');
+    });
+  }
+
+  private sendUdpTo(mac: Uint8Array, dst: number, srcPort: number, dstPort: number, data: Uint8Array): void {
+    const f = this.frame;
+    f.dstMac = mac;
+    f.dstIp = dst;
+    f.id = this.ipId = (this.ipId + 1) & 0xffff;
+    f.srcPort = srcPort;
+    f.dstPort = dstPort;
+    this.stats.udpSent++;
+    this.transmit(writeUdpFrame(f, data, this.slab), VXLAN_HEADROOM);
+  }
+
+  private transmitIp(mac: Uint8Array, dst: number, protocol: number, payload: Uint8Array): void {
+    const packet = ipv4.encode({
+      tos: 0,
+      id: (this.ipId = (this.ipId + 1) & 0xffff),
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: this.o.ttl,
+      protocol,
+      src: this.ip,
+      dst: formatIpv4(dst),
+      payload,
+    });
+    this.transmit(ethernet.encode({ dst: formatMac(mac), src: this.mac, etherType: ETHERTYPE_IPV4, payload: packet }));
+  }
+
+  private transmit(frame: Uint8Array, headroom = 0): void {
+    const link = this.link;
+    if (link === undefined) return this.drop('detached');
+    this.stats.txFrames++;
+    link.transmit(frame, headroom);
+  }
+
+  private textOf(ip: number): string {
+    let s = this.ipText.get(ip);
+    if (s === undefined) {
+      s = formatIpv4(ip);
+      if (this.ipText.size >= 1024) this.ipText.clear();
+      this.ipText.set(ip, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,46 @@
+import { isIP } from 'node:net';
+import { buildUnderlayFrame } from '../pcap';
+import type { PcapWriter } from '../pcap';
+import type { OuterPacket, Vtep } from './vtep';
+
+/** A running capture started by {@link captureOuter}. */
+export interface OuterCapture {
+  /** Packets written. */
+  readonly written: number;
+  /** Packets skipped because an outer address was not IPv4 (the frame builder is IPv4-only). */
+  readonly skipped: number;
+  /** Stops capturing (the writer stays open; close it yourself). Idempotent. */
+  stop(): void;
+}
+
+/**
+ * Records every outer packet `vtep` sends or receives into `writer` as a full
+ * Ethernet/IPv4/UDP frame (stand-in MACs), so tshark's VXLAN dissector shows
+ * the VNI and the inner frame. Sent packets carry the flow-hash source port
+ * the VTEP computed (RFC 7348 §5); received ones the sender's real port.
+ * Unspecified local hosts (`0.0.0.0`) are written as `127.0.0.1`.
+ */
+export function captureOuter(vtep: Vtep, writer: PcapWriter): OuterCapture {
+  let written = 0;
+  let skipped = 0;
+  const host = (h: string): string => (h === '0.0.0.0' ? '127.0.0.1' : h);
+  const stop = vtep.onOuter((p: OuterPacket) => {
+    const src = host(p.source.host);
+    const dst = host(p.destination.host);
+    if (isIP(src) !== 4 || isIP(dst) !== 4) {
+      skipped++;
+      return;
+    }
+    writer.write(buildUnderlayFrame({ srcIp: src, dstIp: dst, srcPort: p.source.port, dstPort: p.destination.port, payload: p.packet }));
+    written++;
+  });
+  return {
+    get written() {
+      return written;
+    },
+    get skipped() {
+      return skipped;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,375 @@
+import { macKey as macKeyImport, parseMac, formatMac } from '../codec';
+
+// Module-local binding: under CJS transpilation every use of an imported name
+// is a property read through re-export getters; the hot path avoids that.
+const macKey = macKeyImport;
+const decidePortFrame = decidePort;
+const decideRemoteFrame = decideRemote;
+import type { UnderlayAddress } from '../underlay/underlay';
+import { formatAddress, sameAddress } from '../underlay/underlay';
+import { InvalidOptionsError } from '../errors';
+import { parseOptions } from '../options';
+import { addressSchema } from './vtep-options';
+import type { Clock } from '../underlay/clock';
+import { buildArpReply } from './arp-reply';
+import { copyCounters, emptyCounters, type DropReason, type VtepCounters } from './counters';
+import { Fdb, type FdbEntry, type LocalTarget } from './fdb';
+import { decidePortFrame as decidePort, decideRemoteFrame as decideRemote, type ForwardingView } from './forwarding';
+import { l2HeaderLength } from './frame-header';
+import { NeighbourTable, type Neighbour } from './neighbour-table';
+import type { Port, PortLink } from './port';
+
+/** Settings of one segment, resolved from the VTEP's defaults and `addSegment` options. */
+export interface SegmentSettings {
+  mtu: number;
+  learning: boolean;
+  learnedPort: 'source' | number;
+  agingMs: number;
+  maxLearned: number;
+  arpSuppression: boolean;
+  floodUnknownUnicast: boolean;
+}
+
+/** @internal What a segment needs from its VTEP. */
+export interface SegmentHost {
+  readonly clock: Clock;
+  readonly counters: VtepCounters;
+  /**
+   * Encapsulates `frame` with `vni` and sends it to `to`: in place when
+   * `headroom` >= 8 (ownership of frame and headroom passes), else into a copy.
+   */
+  encapsulate(vni: number, frame: Uint8Array, to: UnderlayAddress, headroom: number): void;
+  readonly closed: boolean;
+}
+
+class Link implements PortLink {
+  detachedFlag = false;
+  constructor(
+    readonly segment: Segment,
+    readonly port: Port,
+    readonly target: LocalTarget,
+  ) {}
+  transmit(frame: Uint8Array, headroom = 0): void {
+    this.segment.fromPort(this, frame, headroom);
+  }
+  detach(): void {
+    this.segment.detach(this.port);
+  }
+}
+
+/**
+ * One VXLAN segment (VNI): an L2 broadcast domain like a bridge, spanning the
+ * ports attached here and the remote VTEPs in its FDB and flood list. Created
+ * by `Vtep.addSegment`; forwarding decisions are the pure functions in
+ * `forwarding.ts` applied to this segment's tables.
+ */
+export class Segment implements ForwardingView {
+  /** The MAC → port / remote VTEP table. Prefer {@link Segment.addRemoteMac} to edit it. */
+  readonly fdb: Fdb;
+  /** IPv4 → MAC bindings used for ARP suppression. */
+  readonly neighbours = new NeighbourTable();
+  /** Largest inner payload in bytes (frame length minus its Ethernet header). */
+  readonly mtu: number;
+  /** Whether ARP requests are answered from the neighbour table. */
+  readonly arpSuppression: boolean;
+  /** Whether unicast frames with no FDB entry are flooded. */
+  readonly floodUnknownUnicast: boolean;
+  private readonly settings: SegmentSettings;
+  private readonly links = new Map<Port, Link>();
+  private localPorts: Link[] = [];
+  private flood: UnderlayAddress[] = [];
+  private readonly stats = emptyCounters();
+  private closedFlag = false;
+
+  /** @internal Use `Vtep.addSegment`. */
+  constructor(
+    /** The VXLAN Network Identifier, 0..16777215. */
+    readonly vni: number,
+    settings: SegmentSettings,
+    private readonly host: SegmentHost,
+  ) {
+    this.settings = settings;
+    this.mtu = settings.mtu;
+    this.arpSuppression = settings.arpSuppression;
+    this.floodUnknownUnicast = settings.floodUnknownUnicast;
+    this.fdb = new Fdb(settings.agingMs, settings.maxLearned);
+  }
+
+  /** Counters of this segment (a fresh copy); the VTEP's counters include them. */
+  get counters(): VtepCounters {
+    return copyCounters(this.stats);
+  }
+
+  /** Ports attached now. */
+  get ports(): Port[] {
+    return this.localPorts.map((l) => l.port);
+  }
+
+  /** Remote VTEPs that receive a copy of every flooded frame (head-end replication). */
+  get floodList(): UnderlayAddress[] {
+    return [...this.flood];
+  }
+
+  /**
+   * Attaches `port`, installs a static FDB entry for its MAC and calls
+   * `port.attached(link)`. Returns the link the port transmits on.
+   * @throws InvalidOptionsError when the port is already attached, its MAC is malformed
+   * or already used by another attached port; whatever `port.attached` throws (the attach is undone).
+   */
+  attach(port: Port): PortLink {
+    if (this.closedFlag) throw new InvalidOptionsError('segment', `segment ${this.vni} is closed`);
+    if (this.links.has(port)) throw new InvalidOptionsError('port', `segment ${this.vni}: port ${port.mac} is already attached`);
+    let key: number;
+    try {
+      key = macKey(parseMac(port.mac));
+    } catch (err) {
+      throw new InvalidOptionsError('port.mac', `segment ${this.vni}: port MAC ${JSON.stringify(port.mac)} is malformed`, { cause: err });
+    }
+    for (const l of this.localPorts) {
+      if (macKey(parseMac(l.port.mac)) === key) {
+        throw new InvalidOptionsError('port.mac', `segment ${this.vni}: MAC ${port.mac} is already attached`);
+      }
+    }
+    const target: LocalTarget = { kind: 'local', port };
+    const link = new Link(this, port, target);
+    this.links.set(port, link);
+    this.localPorts = [...this.localPorts, link];
+    this.fdb.setStatic(formatMac(parseMac(port.mac)), target, this.host.clock.now());
+    try {
+      port.attached?.(link);
+    } catch (err) {
+      // The port refused (e.g. it is attached elsewhere): undo, without calling its detached().
+      link.detachedFlag = true;
+      this.links.delete(port);
+      this.localPorts = this.localPorts.filter((l) => l !== link);
+      this.fdb.deleteKey(key);
+      throw err;
+    }
+    return link;
+  }
+
+  /** Detaches `port` (no-op when not attached) and removes its FDB entry. */
+  detach(port: Port): void {
+    const link = this.links.get(port);
+    if (link === undefined) return;
+    link.detachedFlag = true;
+    this.links.delete(port);
+    this.localPorts = this.localPorts.filter((l) => l !== link);
+    const key = macKey(parseMac(port.mac));
+    if (this.fdb.get(key, this.host.clock.now()) === link.target) this.fdb.deleteKey(key);
+    try {
+      port.detached?.();
+    } catch {
+      // A port's teardown must not break the segment's.
+    }
+  }
+
+  /**
+   * Adds (or moves) a static FDB entry: frames for `mac` go to the remote VTEP at `address`.
+   * @throws InvalidFieldError when `mac` is malformed; InvalidOptionsError for a bad address.
+   */
+  addRemoteMac(mac: string, address: UnderlayAddress): void {
+    const a = parseOptions(addressSchema, address, `segment ${this.vni}: remote VTEP`);
+    this.fdb.setStatic(mac, { kind: 'remote', address: { host: a.host, port: a.port } }, this.host.clock.now());
+  }
+
+  /** Removes the FDB entry of `mac`. Returns whether there was one. @throws InvalidFieldError on a malformed MAC. */
+  removeMac(mac: string): boolean {
+    return this.fdb.delete(mac);
+  }
+
+  /** Adds a remote VTEP to the flood list (no-op when present). @throws InvalidOptionsError for a bad address. */
+  addFloodTarget(address: UnderlayAddress): void {
+    const to = parseOptions(addressSchema, address, `segment ${this.vni}: flood target`);
+    if (this.flood.some((a) => sameAddress(a, to))) return;
+    this.flood = [...this.flood, { host: to.host, port: to.port }];
+  }
+
+  /** Removes a remote VTEP from the flood list. Returns whether it was there. */
+  removeFloodTarget(address: UnderlayAddress): boolean {
+    const before = this.flood.length;
+    this.flood = this.flood.filter((a) => !sameAddress(a, address));
+    return this.flood.length !== before;
+  }
+
+  /**
+   * Binds `ip` → `mac` in the neighbour table (ARP suppression answers for it).
+   * @throws InvalidFieldError when either is malformed.
+   */
+  addNeighbour(ip: string, mac: string): void {
+    this.neighbours.set(ip, mac);
+  }
+
+  /** Removes the neighbour binding of `ip`. */
+  removeNeighbour(ip: string): boolean {
+    return this.neighbours.delete(ip);
+  }
+
+  /**
+   * Programs a remote endpoint the way a control plane does: FDB entry
+   * `mac` → `vtep`, neighbour `ip` → `mac` (when `ip` is given), and `vtep`
+   * added to the flood list.
+   */
+  addRemoteEndpoint(entry: { mac: string; ip?: string; vtep: UnderlayAddress }): void {
+    this.addRemoteMac(entry.mac, entry.vtep);
+    if (entry.ip !== undefined) this.addNeighbour(entry.ip, entry.mac);
+    this.addFloodTarget(entry.vtep);
+  }
+
+  /** FDB snapshot (see {@link Fdb.entries}). */
+  fdbEntries(): FdbEntry[] {
+    return this.fdb.entries();
+  }
+
+  /** Neighbour table snapshot. */
+  neighbourEntries(): Neighbour[] {
+    return this.neighbours.entries();
+  }
+
+  /** Removes expired learned FDB entries now. Returns how many. */
+  sweep(): number {
+    return this.fdb.sweep(this.host.clock.now());
+  }
+
+  /** @internal A frame from a remote VTEP (a view into the received packet; owned by the segment). */
+  fromRemote(frame: Uint8Array, packetBytes: number, from: UnderlayAddress): void {
+    const s = this.stats;
+    s.rxPackets++;
+    s.rxBytes += packetBytes;
+    const now = this.settings.learning ? this.host.clock.now() : 0;
+    const decision = decideRemoteFrame(frame, this, now);
+    if (this.settings.learning && decision.kind !== 'drop' && (frame[6]! & 1) === 0) {
+      const key = macKey(frame, 6);
+      const lp = this.settings.learnedPort;
+      const at = lp === 'source' ? from : { host: from.host, port: lp };
+      if (this.fdb.learn(key, at, now)) this.count('learned');
+    }
+    if (decision.kind === 'local') {
+      if (this.deliver(decision.port, frame)) this.rxDelivered();
+      else this.rxDrop('port-error');
+      return;
+    }
+    if (decision.kind === 'drop') {
+      this.rxDrop(decision.reason);
+      return;
+    }
+    // Flood to local ports: every port but the last gets its own copy.
+    const ports = this.localPorts;
+    if (ports.length === 0) {
+      this.rxDrop('no-local-port');
+      return;
+    }
+    let delivered = false;
+    for (let i = 0; i < ports.length; i++) {
+      const copy = i === ports.length - 1 ? frame : frame.slice();
+      if (this.deliver((ports[i] as Link).port, copy)) delivered = true;
+    }
+    if (delivered) this.rxDelivered();
+    else this.rxDrop('port-error');
+  }
+
+  /** @internal A frame a port transmitted (owned by the segment). */
+  fromPort(link: Link, frame: Uint8Array, headroom: number): void {
+    if (link.detachedFlag) return this.txDrop('detached');
+    if (this.host.closed || this.closedFlag) return this.txDrop('closed');
+    const decision = decidePortFrame(frame, this, this.settings.learning ? this.host.clock.now() : 0);
+    switch (decision.kind) {
+      case 'remote':
+        this.host.encapsulate(this.vni, frame, decision.address, headroom);
+        this.count('tx', frame.length + 8);
+        return;
+      case 'local':
+        if (decision.port === link.port) return; // hairpin: a port never receives its own frame
+        this.deliverLater(decision.port, frame);
+        this.count('localDelivered');
+        return;
+      case 'drop':
+        return this.txDrop(decision.reason);
+      case 'arp-reply': {
+        let reply: Uint8Array;
+        try {
+          reply = buildArpReply(frame, l2HeaderLength(frame), decision.neighbour);
+        } catch {
+          return this.txDrop('malformed-frame');
+        }
+        this.deliverLater(link.port, reply);
+        this.count('arpSuppressed');
+        return;
+      }
+      case 'flood': {
+        const others = this.localPorts.filter((l) => l !== link);
+        if (others.length === 0 && this.flood.length === 0) return this.txDrop('no-flood-target');
+        this.count('flooded');
+        for (const to of this.flood) {
+          this.host.encapsulate(this.vni, frame, to, 0);
+          this.count('tx', frame.length + 8);
+        }
+        for (let i = 0; i < others.length; i++) {
+          this.deliverLater((others[i] as Link).port, i === others.length - 1 ? frame : frame.slice());
+        }
+        if (others.length > 0) this.count('localDelivered');
+        return;
+      }
+    }
+  }
+
+  /** @internal Detaches every port; called by the VTEP on close or removeSegment. */
+  close(): void {
+    if (this.closedFlag) return;
+    for (const l of [...this.localPorts]) this.detach(l.port);
+    this.closedFlag = true;
+  }
+
+  /** A readable one-line summary (`vni 42: 2 ports, 3 fdb, 1 flood`). */
+  toString(): string {
+    return `vni ${this.vni}: ${this.localPorts.length} ports, ${this.fdb.size} fdb, ${this.flood.length} flood (${this.flood
+      .map(formatAddress)
+      .join(', ')})`;
+  }
+
+  private deliver(port: Port, frame: Uint8Array): boolean {
+    try {
+      port.receive(frame);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private deliverLater(port: Port, frame: Uint8Array): void {
+    // Local delivery is asynchronous so a port's reply never re-enters its own transmit.
+    queueMicrotask(() => {
+      if (this.closedFlag || !this.links.has(port)) return;
+      if (!this.deliver(port, frame)) this.txDrop('port-error');
+    });
+  }
+
+  private rxDelivered(): void {
+    this.stats.rxDelivered++;
+    this.host.counters.rxDelivered++;
+  }
+
+  private rxDrop(reason: DropReason): void {
+    this.stats.rxDropped++;
+    this.stats.drops[reason]++;
+    this.host.counters.rxDropped++;
+    this.host.counters.drops[reason]++;
+  }
+
+  private txDrop(reason: DropReason): void {
+    this.stats.drops[reason]++;
+    this.host.counters.drops[reason]++;
+  }
+
+  private count(what: 'learned' | 'localDelivered' | 'flooded' | 'arpSuppressed' | 'tx', bytes = 0): void {
+    const s = this.stats;
+    const h = this.host.counters;
+    if (what === 'tx') {
+      s.txPackets++;
+      s.txBytes += bytes;
+      return; // the VTEP counts its own tx in encapsulate
+    }
+    s[what]++;
+    h[what]++;
+  }
+}

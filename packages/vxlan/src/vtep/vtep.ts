@@ -1,0 +1,212 @@
+import { readVni as readVniImport, VXLAN_HEADER_LENGTH, VXLAN_MAX_VNI, writeVxlanHeader } from '../codec';
+import type { Underlay, UnderlayAddress } from '../underlay/underlay';
+import { InvalidOptionsError } from '../errors';
+import { parseOptions } from '../options';
+import type { Clock } from '../underlay/clock';
+import { segmentOptionsSchema, vtepOptionsSchema, type AddSegmentOptions, type VtepOptions } from './vtep-options';
+import { copyCounters, emptyCounters, type DropReason, type VtepCounters } from './counters';
+import { flowSourcePort } from './flow-hash';
+import { Segment, type SegmentHost, type SegmentSettings } from './segment';
+
+// Module-local bindings for the per-packet path (see segment.ts).
+const readVni = readVniImport;
+const writeHeader = writeVxlanHeader;
+const HEADER = VXLAN_HEADER_LENGTH;
+
+/** One outer packet seen by a {@link Vtep.onOuter} listener. */
+export interface OuterPacket {
+  /** `tx` sent by this VTEP, `rx` received by it (before any drop decision). */
+  readonly direction: 'tx' | 'rx';
+  /**
+   * The UDP payload: VXLAN header and inner frame. Valid only during the
+   * call and must not be modified; copy it to keep it.
+   */
+  readonly packet: Uint8Array;
+  /** Outer source address. For tx: the underlay's local host and the flow-hash source port (RFC 7348 §5). */
+  readonly source: UnderlayAddress;
+  /** Outer destination address. */
+  readonly destination: UnderlayAddress;
+}
+
+/**
+ * A VXLAN tunnel endpoint: one underlay socket carrying any number of VNIs,
+ * each a {@link Segment}. Received packets are decapsulated and forwarded to
+ * local ports by the pure decisions of `forwarding.ts`; frames from ports are
+ * encapsulated and sent to the remote VTEP their FDB entry names, or flooded
+ * to the flood list (head-end replication).
+ *
+ * The outer UDP source port RFC 7348 asks for (a hash of the inner flow in
+ * 49152–65535) is computed for every packet sent and reported to
+ * {@link Vtep.onOuter} listeners and so to pcap captures; a `UdpUnderlay`
+ * sends from its one bound port, because a socket cannot choose its source port per datagram.
+ */
+export class Vtep {
+  /** The underlay this VTEP sends and receives on. */
+  readonly underlay: Underlay;
+  private readonly clock: Clock;
+  private readonly defaults: SegmentSettings;
+  private readonly byVni = new Map<number, Segment>();
+  private readonly stats = emptyCounters();
+  private readonly host: SegmentHost;
+  private taps: Array<(p: OuterPacket) => void> = [];
+  private closing: Promise<void> | undefined;
+
+  /** @throws InvalidOptionsError naming the offending option. */
+  constructor(options: VtepOptions) {
+    const o = parseOptions(vtepOptionsSchema, options, 'Vtep');
+    this.underlay = o.underlay;
+    this.clock = o.clock;
+    this.defaults = {
+      mtu: o.mtu,
+      learning: o.learning,
+      learnedPort: o.learnedPort,
+      agingMs: o.agingMs,
+      maxLearned: o.maxLearned,
+      arpSuppression: o.arpSuppression,
+      floodUnknownUnicast: o.floodUnknownUnicast,
+    };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.host = {
+      clock: this.clock,
+      counters: this.stats,
+      encapsulate: (vni, frame, to, headroom) => this.encapsulate(vni, frame, to, headroom),
+      get closed() {
+        return self.closing !== undefined;
+      },
+    };
+    this.underlay.onReceive((packet, from) => this.receive(packet, from));
+  }
+
+  /** Where the underlay receives. */
+  get local(): UnderlayAddress {
+    return this.underlay.local;
+  }
+
+  /** Counters over all segments plus VTEP-level drops (a fresh copy). */
+  get counters(): VtepCounters {
+    return copyCounters(this.stats);
+  }
+
+  /**
+   * Creates the segment for `vni`.
+   * @throws InvalidOptionsError when `vni` is not in 0..16777215, already exists, an option is invalid, or the VTEP is closed.
+   */
+  addSegment(vni: number, options: AddSegmentOptions = {}): Segment {
+    if (this.closing !== undefined) throw new InvalidOptionsError('vtep', 'Vtep: closed');
+    if (!Number.isInteger(vni) || vni < 0 || vni > VXLAN_MAX_VNI) {
+      throw new InvalidOptionsError('vni', `Vtep.addSegment: option "vni" must be an integer in 0..${VXLAN_MAX_VNI} (got ${String(vni)})`);
+    }
+    if (this.byVni.has(vni)) throw new InvalidOptionsError('vni', `Vtep.addSegment: segment ${vni} already exists`);
+    const o = parseOptions(segmentOptionsSchema, options, `Vtep.addSegment(${vni})`);
+    const settings: SegmentSettings = {
+      mtu: o.mtu ?? this.defaults.mtu,
+      learning: o.learning ?? this.defaults.learning,
+      learnedPort: o.learnedPort ?? this.defaults.learnedPort,
+      agingMs: o.agingMs ?? this.defaults.agingMs,
+      maxLearned: o.maxLearned ?? this.defaults.maxLearned,
+      arpSuppression: o.arpSuppression ?? this.defaults.arpSuppression,
+      floodUnknownUnicast: o.floodUnknownUnicast ?? this.defaults.floodUnknownUnicast,
+    };
+    const segment = new Segment(vni, settings, this.host);
+    for (const a of o.flood) segment.addFloodTarget(a);
+    this.byVni.set(vni, segment);
+    return segment;
+  }
+
+  /** The segment of `vni`, or undefined. */
+  segment(vni: number): Segment | undefined {
+    return this.byVni.get(vni);
+  }
+
+  /** Every segment. */
+  segments(): Segment[] {
+    return [...this.byVni.values()];
+  }
+
+  /** Detaches every port of `vni`'s segment and removes it. Returns whether it existed. */
+  removeSegment(vni: number): boolean {
+    const s = this.byVni.get(vni);
+    if (s === undefined) return false;
+    this.byVni.delete(vni);
+    s.close();
+    return true;
+  }
+
+  /**
+   * Calls `listener` synchronously for every outer packet sent or received
+   * (for captures; see `captureOuter`). Returns a function that removes it.
+   * A throwing listener is ignored.
+   */
+  onOuter(listener: (packet: OuterPacket) => void): () => void {
+    this.taps = [...this.taps, listener];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== listener);
+    };
+  }
+
+  /**
+   * Detaches every port, removes every segment and closes the underlay.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      for (const s of this.byVni.values()) s.close();
+      this.byVni.clear();
+      this.taps = [];
+      this.closing = this.underlay.close();
+    }
+    return this.closing;
+  }
+
+  private receive(packet: Uint8Array, from: UnderlayAddress): void {
+    const s = this.stats;
+    s.rxPackets++;
+    s.rxBytes += packet.length;
+    if (this.closing !== undefined) return this.drop('closed');
+    if (this.taps.length > 0) this.tap({ direction: 'rx', packet, source: from, destination: this.underlay.local });
+    const vni = readVni(packet, 0);
+    if (vni < 0) return this.drop('bad-header');
+    const segment = this.byVni.get(vni);
+    if (segment === undefined) return this.drop('unknown-vni');
+    segment.fromRemote(packet.subarray(HEADER), packet.length, from);
+  }
+
+  private drop(reason: DropReason): void {
+    this.stats.rxDropped++;
+    this.stats.drops[reason]++;
+  }
+
+  private encapsulate(vni: number, frame: Uint8Array, to: UnderlayAddress, headroom: number): void {
+    let out: Uint8Array;
+    if (headroom >= HEADER) {
+      out = new Uint8Array(frame.buffer, frame.byteOffset - HEADER, frame.length + HEADER);
+    } else {
+      out = Buffer.allocUnsafe(HEADER + frame.length);
+      out.set(frame, HEADER);
+    }
+    writeHeader(vni, out, 0);
+    this.stats.txPackets++;
+    this.stats.txBytes += out.length;
+    if (this.taps.length > 0) {
+      const local = this.underlay.local;
+      this.tap({ direction: 'tx', packet: out, source: { host: local.host, port: flowSourcePort(frame) }, destination: to });
+    }
+    try {
+      this.underlay.send(out, to);
+    } catch {
+      // Only thrown when the underlay was closed under us.
+      this.stats.drops.closed++;
+    }
+  }
+
+  private tap(p: OuterPacket): void {
+    for (const t of this.taps) {
+      try {
+        t(p);
+      } catch {
+        // A capture must never break forwarding.
+      }
+    }
+  }
+}
