@@ -1,0 +1,85 @@
+/** Base class of every error @weft/crypto throws on purpose. */
+export class CryptoError extends Error {
+  override name = 'CryptoError';
+}
+
+/** The AEAD tag did not verify: the packet was forged, corrupted, or sealed under another key. */
+export class AuthenticationError extends CryptoError {
+  override name = 'AuthenticationError';
+  constructor(
+    /** SPI of the security association that rejected the packet. */
+    readonly spi: number,
+    /** Full 64-bit sequence number inferred for the packet (ESN, RFC 4303 Appendix A). */
+    readonly sequence: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`authentication failed for SPI 0x${hex32(spi)} sequence ${sequence}`, options);
+  }
+}
+
+/** The packet was already received, or is older than the anti-replay window (RFC 4303 §3.4.3). */
+export class ReplayError extends CryptoError {
+  override name = 'ReplayError';
+  constructor(
+    /** SPI of the security association that rejected the packet. */
+    readonly spi: number,
+    /** Full 64-bit sequence number inferred for the packet; -1 when no valid one exists. */
+    readonly sequence: number,
+    /** `duplicate` (already seen inside the window) or `old` (below the window). */
+    readonly reason: 'duplicate' | 'old',
+  ) {
+    super(`replayed packet for SPI 0x${hex32(spi)}: sequence ${sequence} is ${reason === 'old' ? 'older than the window' : 'a duplicate'}`);
+  }
+}
+
+/** No security association (or no receive key) exists for the packet's SPI. */
+export class UnknownSpiError extends CryptoError {
+  override name = 'UnknownSpiError';
+  constructor(
+    /** The SPI the packet carried. */
+    readonly spi: number,
+  ) {
+    super(`unknown SPI 0x${hex32(spi)}`);
+  }
+}
+
+/** The bytes are too short (or otherwise cannot be) an encrypted packet. */
+export class MalformedPacketError extends CryptoError {
+  override name = 'MalformedPacketError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`crypto: ${message}`, options);
+  }
+}
+
+/**
+ * The security association has sent its last allowed sequence number; it
+ * refuses to seal again (a wrapped counter would reuse a nonce). Rekey.
+ */
+export class SequenceExhaustedError extends CryptoError {
+  override name = 'SequenceExhaustedError';
+  constructor(
+    /** SPI of the exhausted security association. */
+    readonly spi: number,
+    /** The last sequence number the SA may use. */
+    readonly limit: number,
+  ) {
+    super(`sequence numbers exhausted for SPI 0x${hex32(spi)} (limit ${limit}); rekey required`);
+  }
+}
+
+/** An option passed to a public constructor or method was invalid; the message names the field. */
+export class InvalidOptionsError extends CryptoError {
+  override name = 'InvalidOptionsError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** X25519 agreement produced an all-zero secret (the peer sent a low-order point). */
+export class KeyAgreementError extends CryptoError {
+  override name = 'KeyAgreementError';
+}
+
+function hex32(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
