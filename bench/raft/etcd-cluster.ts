@@ -1,0 +1,84 @@
+/**
+ * A 3-member etcd cluster on 127.0.0.1 (Debian's etcd-server, `/usr/bin/etcd`)
+ * with data directories in a temp directory, as the baseline of the raft
+ * benchmark. `destroy()` kills the members and removes the directory.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './process-cluster';
+
+/** Path of the etcd binary, or undefined when it is not installed. */
+export function findEtcd(): string | undefined {
+  for (const p of ['/usr/bin/etcd', 'etcd']) {
+    const r = spawnSync(p, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+    if (r.status === 0) return p;
+  }
+  return undefined;
+}
+
+export class EtcdCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), `weft-etcd-${process.pid}-`));
+  readonly clientUrls: string[] = [];
+  private readonly procs: ChildProcess[] = [];
+  private logs = '';
+  /** Kills the members if this process exits without destroy(). */
+  private readonly onExit = (): void => {
+    for (const p of this.procs) p.kill('SIGKILL');
+  };
+
+  constructor(private readonly binary: string) {
+    process.on('exit', this.onExit);
+  }
+
+  async start(): Promise<void> {
+    const names = ['e1', 'e2', 'e3'];
+    const peerPorts = [await freePort(), await freePort(), await freePort()];
+    const clientPorts = [await freePort(), await freePort(), await freePort()];
+    const initial = names.map((n, i) => `${n}=http://127.0.0.1:${peerPorts[i]}`).join(',');
+    names.forEach((name, i) => {
+      const client = `http://127.0.0.1:${clientPorts[i]}`;
+      const peer = `http://127.0.0.1:${peerPorts[i]}`;
+      this.clientUrls.push(client);
+      const p = spawn(
+        this.binary,
+        [
+          '--name', name,
+          '--data-dir', join(this.dir, name),
+          '--listen-client-urls', client,
+          '--advertise-client-urls', client,
+          '--listen-peer-urls', peer,
+          '--initial-advertise-peer-urls', peer,
+          '--initial-cluster', initial,
+          '--initial-cluster-state', 'new',
+          '--initial-cluster-token', `weft-bench-${process.pid}`,
+          '--log-level', 'error',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      p.stderr!.on('data', (d: Buffer) => (this.logs = (this.logs + d.toString()).slice(-4000)));
+      this.procs.push(p);
+    });
+  }
+
+  /** Recent stderr of the members. */
+  log(): string {
+    return this.logs;
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(
+      this.procs.map(
+        (p) =>
+          new Promise<void>((r) => {
+            if (p.exitCode !== null || p.signalCode !== null) return r();
+            p.once('exit', () => r());
+            p.kill('SIGKILL');
+          }),
+      ),
+    );
+    process.off('exit', this.onExit);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+import { connect, type Socket } from 'node:net';
+import { parseAddress } from './tcp-options';
+
+/** Counters shared by a transport's peers. */
+export interface TcpStats {
+  /** Messages written to a socket. */
+  sent: number;
+  /** Valid messages handed to the handler. */
+  received: number;
+  /** Messages dropped: queue full, peer unknown, or queue discarded after a connection failure. */
+  dropped: number;
+  /** Frames that failed to decode or validate (the connection was reset each time). */
+  malformed: number;
+  /** Outbound connections established (first connect included). */
+  connects: number;
+  /** Outbound connection attempts that failed or connections that broke. */
+  connectFailures: number;
+}
+
+interface PeerConfig {
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  connectTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+/**
+ * The outbound half of a connection to one peer: a bounded queue of encoded
+ * frames, a socket, reconnect with exponential backoff, and write
+ * backpressure (frames wait in the queue while the socket is not draining).
+ */
+export class TcpPeer {
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private socket: Socket | undefined;
+  private connected = false;
+  private waitingDrain = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private backoffMs: number;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    public address: string,
+    private readonly config: PeerConfig,
+    private readonly stats: TcpStats,
+    private readonly onFailure: (id: string) => void,
+  ) {
+    this.backoffMs = config.reconnectMinMs;
+  }
+
+  /** Queues one encoded frame (header included); the buffer is owned by the peer afterwards. */
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (this.queue.length >= this.config.maxQueuedMessages || (this.queue.length > 0 && this.queuedBytes + frame.length > this.config.maxQueuedBytes)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    if (this.connected) {
+      if (!this.waitingDrain && this.queue.length === 1) queueMicrotask(() => this.flush());
+    } else if (this.socket === undefined && this.retryTimer === undefined) this.dial();
+  }
+
+  /** Points the peer at a new address; the current connection is dropped and redialled. */
+  setAddress(address: string): void {
+    if (address === this.address) return;
+    this.address = address;
+    this.socket?.destroy();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    const { host, port } = parseAddress(this.address);
+    const socket = connect({ host, port, noDelay: true });
+    this.socket = socket;
+    socket.setTimeout(this.config.connectTimeoutMs, () => {
+      if (!this.connected) socket.destroy();
+    });
+    socket.on('connect', () => {
+      socket.setTimeout(0);
+      this.connected = true;
+      this.stats.connects++;
+      this.backoffMs = this.config.reconnectMinMs;
+      this.flush();
+    });
+    socket.on('drain', () => {
+      this.waitingDrain = false;
+      this.flush();
+    });
+    // Inbound data on an outbound connection is not part of the protocol: ignore it.
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private onClose(socket: Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.waitingDrain = false;
+    if (this.closed) return;
+    this.stats.connectFailures++;
+    // Messages queued for a peer that is down are stale by the time it returns: drop them.
+    if (!wasConnected || this.queue.length > 0) {
+      this.stats.dropped += this.queue.length;
+      this.queue = [];
+      this.queuedBytes = 0;
+      this.onFailure(this.id);
+    }
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.config.reconnectMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.dial();
+    }, delay);
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (!this.connected || socket === undefined || this.waitingDrain || this.queue.length === 0) return;
+    const frames = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    let total = 0;
+    for (const f of frames) total += f.length;
+    let out: Uint8Array;
+    if (frames.length === 1) out = frames[0]!;
+    else {
+      out = Buffer.allocUnsafe(total);
+      let off = 0;
+      for (const f of frames) {
+        out.set(f, off);
+        off += f.length;
+      }
+    }
+    this.stats.sent += frames.length;
+    if (!socket.write(out)) this.waitingDrain = true;
+  }
+}

@@ -1,0 +1,156 @@
+import {
+  ConfChangeDecodeError,
+  decodeConfChange,
+  encodeConfChange,
+  MemoryStorage,
+  ProposalDroppedError,
+  RaftConfigError,
+  RaftUsageError,
+  RawNode,
+} from '../../src/core';
+import type { ConfChange } from '../../src/core/types';
+import { seeded } from './network';
+
+const base = () => ({ id: 'a', storage: new MemoryStorage(), random: seeded(1) });
+
+describe('RawNode options (zod)', () => {
+  it.each([
+    [{ id: '' }, /raft config id: .* \(got ""\)/],
+    [{ electionTick: 0 }, /raft config electionTick: .*\(got 0\)/],
+    [{ heartbeatTick: 10, electionTick: 10 }, /raft config electionTick: must be greater than heartbeatTick/],
+    [{ maxInflightMsgs: 1.5 }, /raft config maxInflightMsgs: .*\(got 1\.5\)/],
+    [{ random: 4 }, /raft config random: must be a function/],
+    [{ storage: {} }, /raft config storage: must implement RaftStorage/],
+    [{ peers: ['a', ''] }, /raft config peers\.1: /],
+  ])('rejects %j', (bad, msg) => {
+    const cfg = { ...base(), ...bad } as unknown as ConstructorParameters<typeof RawNode>[0];
+    expect(() => new RawNode(cfg)).toThrow(RaftConfigError);
+    expect(() => new RawNode(cfg)).toThrow(msg);
+  });
+
+  it('rejects an applied index beyond the commit index', () => {
+    expect(() => new RawNode({ ...base(), applied: 5 })).toThrow(/raft config applied: .*\(got 5\)/);
+  });
+
+  it('bootstraps from peers only when storage is empty', () => {
+    const n = new RawNode({ ...base(), peers: ['c', 'a', 'b'] });
+    const rd = n.ready();
+    expect(rd.entries.map((e) => [e.index, e.term, e.type])).toEqual([
+      [1, 1, 'conf-change'],
+      [2, 1, 'conf-change'],
+      [3, 1, 'conf-change'],
+    ]);
+    expect(rd.committedEntries).toHaveLength(3);
+    expect(rd.hardState).toEqual({ term: 1, vote: null, commit: 3 });
+    expect(n.status().confState.voters).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('RawNode usage', () => {
+  it('ready() twice without advance() is a usage error; so is advance() without ready()', () => {
+    const n = new RawNode({ ...base(), peers: ['a', 'b'] });
+    n.ready();
+    expect(n.hasReady()).toBe(false);
+    expect(() => n.ready()).toThrow(RaftUsageError);
+    n.advance();
+    expect(() => n.advance()).toThrow(RaftUsageError);
+  });
+
+  it('propose on a follower throws ProposalDroppedError carrying the known leader', () => {
+    const n = new RawNode({ ...base(), peers: ['a', 'b'] });
+    n.ready();
+    n.advance();
+    n.step({ type: 'MsgHeartbeat', from: 'b', to: 'a', term: 2, commit: 0 });
+    let err: unknown;
+    try {
+      n.propose(new Uint8Array([1]));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProposalDroppedError);
+    expect((err as ProposalDroppedError).leader).toBe('b');
+    expect((err as ProposalDroppedError).name).toBe('ProposalDroppedError');
+  });
+
+  it('step refuses local-only message types', () => {
+    const n = new RawNode({ ...base(), peers: ['a'] });
+    expect(() => n.step({ type: 'MsgHup', from: 'a', to: 'a', term: 0 })).toThrow(RaftUsageError);
+  });
+
+  it('a single voter elects itself and commits a proposal in one Ready', () => {
+    const s = new MemoryStorage();
+    const n = new RawNode({ id: 'a', storage: s, peers: ['a'], random: seeded(3) });
+    let rd = n.ready();
+    s.append(rd.entries);
+    n.advance();
+    n.campaign();
+    n.propose(new Uint8Array([42]));
+    rd = n.ready();
+    expect(rd.softState).toEqual({ leader: 'a', role: 'leader' });
+    expect(rd.entries.map((e) => e.index)).toEqual([2, 3]);
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([2, 3]); // 1 was applied with the first Ready
+    expect(rd.mustSync).toBe(true);
+  });
+});
+
+describe('Ready size limits', () => {
+  it('maxCommittedSizePerReady spreads committed entries over several Readies (at least one each)', () => {
+    const s = new MemoryStorage();
+    const n = new RawNode({ id: 'a', storage: s, peers: ['a'], random: seeded(3), maxCommittedSizePerReady: 40 });
+    const batches: number[][] = [];
+    const pump = (): void => {
+      for (let i = 0; i < 50 && n.hasReady(); i++) {
+        const rd = n.ready();
+        s.append(rd.entries);
+        if (rd.hardState) s.setHardState(rd.hardState);
+        if (rd.committedEntries.length > 0) batches.push(rd.committedEntries.map((e) => e.index));
+        n.advance();
+      }
+    };
+    pump();
+    n.campaign();
+    pump();
+    batches.length = 0;
+    for (let i = 0; i < 6; i++) n.propose(new Uint8Array(10)); // 26 bytes each with the 16-byte overhead
+    pump();
+    expect(batches).toEqual([[3], [4], [5], [6], [7], [8]]);
+  });
+});
+
+describe('conf change codec', () => {
+  const cases: ConfChange[] = [
+    { changes: [{ type: 'add-voter', nodeId: 'n1' }], transition: 'auto' },
+    {
+      changes: [
+        { type: 'add-learner', nodeId: 'ünï' },
+        { type: 'remove-node', nodeId: 'x' },
+      ],
+      transition: 'joint-explicit',
+      context: new Uint8Array([1, 2, 3]),
+    },
+    { changes: [], transition: 'auto' },
+  ];
+  it.each(cases)('round-trips %j', (cc) => {
+    expect(decodeConfChange(encodeConfChange(cc))).toEqual(cc);
+  });
+
+  it('pins the byte layout', () => {
+    const bytes = encodeConfChange({ changes: [{ type: 'remove-node', nodeId: 'ab' }], transition: 'joint' });
+    expect(Buffer.from(bytes).toString('hex')).toBe('01010001' + '020002' + '6162' + '00');
+  });
+
+  it.each([
+    ['', /truncated header/],
+    ['02000000' + '00', /version: unsupported \(got 2\)/],
+    ['01070000' + '00', /transition: unknown code \(got 7\)/],
+    ['01000001' + '090001' + '61' + '00', /type: unknown code \(got 9\)/],
+    ['01000001' + '000005' + '61', /truncated node id/],
+    ['01000000' + '01' + '00000009' + '00', /truncated context/],
+    ['01000000' + '00' + 'ff', /1 trailing bytes/],
+    ['01000001' + '000000' + '00', /nodeId: empty/],
+  ])('rejects %s', (hex, msg) => {
+    const b = Buffer.from(hex, 'hex');
+    expect(() => decodeConfChange(new Uint8Array(b))).toThrow(ConfChangeDecodeError);
+    expect(() => decodeConfChange(new Uint8Array(b))).toThrow(msg);
+  });
+});
