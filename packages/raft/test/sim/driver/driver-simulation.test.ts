@@ -12,24 +12,18 @@ import { DriverSimulation, driverConfigForSeed, driverReproLine, type DriverSimC
  * Driver seeds that once failed and are fixed, run on every CI run:
  * `{ seed, overrides?, found: 'YYYY-MM-DD: symptom' }`.
  */
-const DRIVER_REGRESSION_SEEDS: readonly { seed: number; overrides?: Partial<DriverSimConfig>; found: string }[] = [];
-
-/**
- * Seeds that fail because of a known, not yet fixed driver bug (reported to
- * the driver's owner). The test asserts the exact symptom, so the suite stays
- * green while the bug is open and turns red once it is fixed: then move the
- * entry to DRIVER_REGRESSION_SEEDS.
- */
-const KNOWN_DRIVER_BUGS: readonly { seed: number; overrides: Partial<DriverSimConfig>; found: string; symptom: RegExp }[] = [
+const DRIVER_REGRESSION_SEEDS: readonly { seed: number; overrides?: Partial<DriverSimConfig>; found: string }[] = [
   {
     seed: 345,
     overrides: { fsyncMs: [5, 30] },
     found:
-      '2026-11-21: with stores that have no writeReady, persistReady saves a received snapshot, then the log, then the hard state; ' +
-      'a crash in between leaves snapshot index 14 on disk with hard state commit 8, and RaftNode.create then throws ' +
-      'RaftInvariantError "hard state commit 8 outside [14, 14]": the node can never restart',
-    symptom: /RaftInvariantError: hard state commit 8 outside \[14, 14\]/,
+      '2026-11-21: with stores that have no writeReady, a crash between saving a received snapshot and the hard state left ' +
+      'snapshot index 14 on disk with hard state commit 8, and RaftNode.create threw RaftInvariantError ' +
+      '"hard state commit 8 outside [14, 14]" (fixed in loadState: commit and term are raised to the snapshot\'s)',
   },
+  { seed: 507, overrides: { atomicReady: false, fsyncMs: [3, 20], snapshotThreshold: 8, snapshotTrailingEntries: 0 }, found: '2026-11-21: same torn snapshot write, slow disk' },
+  { seed: 571, overrides: { atomicReady: false, fsyncMs: [3, 20], snapshotThreshold: 8, snapshotTrailingEntries: 0 }, found: '2026-11-21: same torn snapshot write, slow disk' },
+  { seed: 594, overrides: { atomicReady: false, fsyncMs: [3, 20], snapshotThreshold: 8, snapshotTrailingEntries: 0 }, found: '2026-11-21: same torn snapshot write, slow disk' },
 ];
 
 const selection = seedsFromEnv(20, 'WEFT_DRIVER_SIM_SEEDS');
@@ -63,13 +57,6 @@ describe('RaftNode driver deterministic simulation', () => {
       it(`regression seed ${r.seed} (${r.found})`, async () => {
         const result = await new DriverSimulation(driverConfigForSeed(r.seed, r.overrides)).run();
         expect(result.failure).toBeNull();
-      });
-    }
-    for (const bug of KNOWN_DRIVER_BUGS) {
-      // Asserts the bug's exact symptom; once the bug is fixed this test fails: move the seed to DRIVER_REGRESSION_SEEDS.
-      it(`KNOWN BUG, seed ${bug.seed} with ${JSON.stringify(bug.overrides)} still shows: ${bug.found}`, async () => {
-        const result = await new DriverSimulation(driverConfigForSeed(bug.seed, bug.overrides)).run();
-        expect(result.failure).toMatch(bug.symptom);
       });
     }
   }
