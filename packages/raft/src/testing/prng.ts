@@ -79,3 +79,12 @@ export class Prng {
     return () => this.next();
   }
 }
+
+/**
+ * A `() => number` in [0, 1) drawing from a {@link Prng} seeded with `seed`:
+ * the shape `RawNode`, `RaftNode` and `MemoryNetwork` take as `random`.
+ */
+export function seededRandom(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next();
+}

@@ -1,7 +1,7 @@
 import type { Message, NodeId } from '../core/types';
 import { decodeMessage, encodeMessage } from './codec/message-codec';
 import { MalformedMessageError, TransportClosedError } from './errors';
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '../testing/prng';
 import type { MessageHandler, Transport } from './transport';
 
 /** Fault settings of a {@link MemoryNetwork}; every probability is in [0, 1]. */

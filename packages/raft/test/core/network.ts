@@ -6,18 +6,10 @@
  */
 import { decodeConfChange, MemoryStorage, RawNode, type RawNodeConfig } from '../../src/core';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../../src/core/types';
+import { seededRandom } from '../../src/testing/prng';
 
-/** Deterministic PRNG (mulberry32) for election timeouts. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random source for election timeouts. */
+export const seeded = seededRandom;
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -7,7 +7,7 @@ import { KvStore, RaftKv } from '../../src/kv';
 import { RaftNode } from '../../src/node';
 import { memoryStores, type RaftStores } from '../../src/storage';
 import { MemoryNetwork } from '../../src/transport';
-import { seededRandom } from '../../src/transport/seeded-random';
+import { seededRandom } from '../../src/testing/prng';
 
 export interface Member {
   id: string;

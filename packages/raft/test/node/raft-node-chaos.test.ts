@@ -12,7 +12,7 @@
 import { cmp, kv as ops } from '../../src/kv';
 import { NotLeaderError, ProposalLostError } from '../../src/node';
 import { checkLinearizability, kvModel, type KvModelInput, type KvModelOutput, type Operation } from '../../src/testing';
-import { seededRandom } from '../../src/transport/seeded-random';
+import { seededRandom } from '../../src/testing/prng';
 import { MemoryCluster, sleep } from './memory-cluster';
 
 const KEYS = ['x', 'y', 'z'];

@@ -5,7 +5,7 @@ import { KvStore, RaftKv } from '../../src/kv';
 import { NodeFailedError, ProposalLostError, RaftNode, RaftOptionsError, RequestTimeoutError } from '../../src/node';
 import { LevelStorage, memoryStores, type RaftStores } from '../../src/storage';
 import { MemoryNetwork } from '../../src/transport';
-import { seededRandom } from '../../src/transport/seeded-random';
+import { seededRandom } from '../../src/testing/prng';
 import { MemoryCluster } from './memory-cluster';
 
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
