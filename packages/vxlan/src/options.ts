@@ -1,5 +1,13 @@
-import type { z } from 'zod';
+import { isIP } from 'node:net';
+import { z } from 'zod';
 import { InvalidOptionsError } from './errors';
+import type { Clock } from './underlay/clock';
+
+/** @internal zod schema of an injected {@link Clock}. */
+export const clockSchema = z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', 'must be an object with now()');
+
+/** @internal zod schema of an IP literal (IPv4 or IPv6, never a host name). */
+export const ipLiteralSchema = z.string().refine((h) => isIP(h) !== 0, 'must be an IPv4 or IPv6 literal');
 
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from '../underlay/clock';
+import { clockSchema } from '../options';
 
 const macRe = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const ipRe = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -11,7 +12,7 @@ export const endpointOptionsSchema = z.object({
     .regex(macRe, 'must look like "02:00:00:00:00:01"')
     .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (group bit clear)'),
   ip: z.string().regex(ipRe, 'must be a dotted-quad IPv4 address'),
-  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', 'must have now()').default(systemClock),
+  clock: clockSchema.default(systemClock),
   arpTimeoutMs: z.number().positive().default(500),
   arpRetries: z.number().int().min(0).max(10).default(3),
   neighbourTtlMs: z.number().positive().default(60_000),
@@ -76,14 +77,6 @@ export interface EndpointCounters {
   echoRequestsAnswered: number;
   /** Drops by reason. */
   drops: Record<EndpointDropReason, number>;
-}
-
-/** One neighbour-cache entry. */
-export interface CachedNeighbour {
-  ip: string;
-  mac: string;
-  /** Clock reading (ms) when it expires. */
-  expiresAt: number;
 }
 
 /** Options of {@link Endpoint.ping}. */

@@ -231,7 +231,11 @@ export class Endpoint implements Port {
     return Promise.resolve();
   }
 
-  /** Port hook: a frame from the segment; never throws. */
+  /**
+   * Port hook: a frame from the segment. Malformed or unwanted frames are
+   * dropped and counted; the only exception that can escape is one thrown by a
+   * socket's `message` listener (the segment counts it as `port-error`).
+   */
   receive(frame: Uint8Array): void {
     if (this.closed) return;
     this.stats.rxFrames++;

@@ -1,8 +1,11 @@
-import { IPPROTO_UDP as UDP } from '../codec';
+import { finishChecksum, IPPROTO_UDP as UDP, pseudoHeaderSum as pseudoSum } from '../codec';
 import { VXLAN_HEADROOM } from '../vtep/port';
 import type { FrameSlab } from './frame-slab';
 
+// Module-local bindings for the per-packet path (see vtep/segment.ts).
 const IPPROTO_UDP = UDP;
+const fold = finishChecksum;
+const pseudoHeaderSum = pseudoSum;
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const HEADROOM = VXLAN_HEADROOM;
 
@@ -76,11 +79,6 @@ export function fastOnesSum(b: Uint8Array, offset: number, length: number): numb
   return be + (LITTLE_ENDIAN ? ((le & 0xff) << 8) | (le >>> 8) : le);
 }
 
-function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
-
 /**
  * Builds an untagged Ethernet / IPv4 (DF, no options) / UDP frame carrying
  * `data` (copied): the endpoint's send path, written by offset so a datagram
@@ -137,8 +135,7 @@ export function writeUdpFrame(f: UdpFrameFields, data: Uint8Array, slab?: FrameS
   buf[41] = 0;
   buf.set(data, 42);
   if (f.checksum) {
-    const pseudo = (s >>> 16) + (s & 0xffff) + (d >>> 16) + (d & 0xffff) + IPPROTO_UDP + udpLength;
-    let sum = fold(pseudo + fastOnesSum(buf, 34, udpLength));
+    let sum = fold(pseudoHeaderSum(s, d, IPPROTO_UDP, udpLength) + fastOnesSum(buf, 34, udpLength));
     if (sum === 0) sum = 0xffff;
     buf[40] = sum >>> 8;
     buf[41] = sum & 0xff;

@@ -76,9 +76,15 @@ export class PcapWriter {
     return { writer: new PcapWriter({ ...options, sink }), sink };
   }
 
-  /** A writer to the file at `path` (created or truncated). @throws the `fs` error when it cannot be opened. */
+  /** A writer to the file at `path` (created or truncated). @throws the `fs` error when it cannot be opened; InvalidFieldError for a bad option (the file is closed again). */
   static toFile(path: string, options: Omit<PcapWriterOptions, 'sink'> = {}): PcapWriter {
-    return new PcapWriter({ ...options, sink: new FilePcapSink(path) });
+    const sink = new FilePcapSink(path);
+    try {
+      return new PcapWriter({ ...options, sink });
+    } catch (err) {
+      sink.close(); // invalid options: do not leak the descriptor just opened
+      throw err;
+    }
   }
 
   /** Records written so far. */

@@ -3,7 +3,7 @@ import type { Underlay, UnderlayAddress } from './underlay';
 import { formatAddress } from './underlay';
 import { UnderlayClosedError } from './underlay-closed-error';
 import { InvalidOptionsError } from '../errors';
-import { parseOptions } from '../options';
+import { clockSchema, parseOptions } from '../options';
 import { seededRandom, type Random } from './seeded-random';
 import { systemClock, type Clock } from './clock';
 
@@ -19,7 +19,7 @@ const conditionsSchema = z.object({
 const networkOptionsSchema = conditionsSchema.extend({
   seed: z.number().int().default(1),
   random: z.custom<Random>((v) => typeof v === 'function', 'must be a function returning [0, 1)').optional(),
-  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', 'must have now()').optional(),
+  clock: clockSchema.optional(),
   autoDeliver: z.boolean().default(true),
 });
 

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { Underlay, UnderlayAddress } from './underlay';
 import { formatAddress } from './underlay';
 import { UnderlayClosedError } from './underlay-closed-error';
-import { parseOptions } from '../options';
+import { ipLiteralSchema, parseOptions } from '../options';
 
 /** The IANA port for VXLAN (RFC 7348 §5). */
 export const DEFAULT_UNDERLAY_PORT = 4789;
 
 const udpUnderlayOptionsSchema = z.object({
-  host: z.string().refine((h) => isIP(h) !== 0, 'must be an IPv4 or IPv6 literal').default('0.0.0.0'),
+  host: ipLiteralSchema.default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(DEFAULT_UNDERLAY_PORT),
   recvBufferSize: z.number().int().positive().optional(),
   sendBufferSize: z.number().int().positive().optional(),
@@ -91,7 +91,8 @@ export class UdpUnderlay implements Underlay {
   /**
    * Binds a UDP socket and resolves once it is listening.
    * @throws InvalidOptionsError when an option is invalid (names the field).
-   * @throws the socket's bind error (e.g. `EADDRINUSE`) when binding fails.
+   * @throws the socket's bind error (e.g. `EADDRINUSE`) when binding fails, or the
+   * `setRecvBufferSize`/`setSendBufferSize` error (the socket is closed again).
    */
   static async bind(options: UdpUnderlayOptions = {}): Promise<UdpUnderlay> {
     const opts = parseOptions(udpUnderlayOptionsSchema, options, 'UdpUnderlay');
@@ -113,8 +114,13 @@ export class UdpUnderlay implements Underlay {
         resolve();
       });
     });
-    if (opts.recvBufferSize !== undefined) socket.setRecvBufferSize(opts.recvBufferSize);
-    if (opts.sendBufferSize !== undefined) socket.setSendBufferSize(opts.sendBufferSize);
+    try {
+      if (opts.recvBufferSize !== undefined) socket.setRecvBufferSize(opts.recvBufferSize);
+      if (opts.sendBufferSize !== undefined) socket.setSendBufferSize(opts.sendBufferSize);
+    } catch (err) {
+      socket.close(); // the bound socket would otherwise outlive the failed bind()
+      throw err;
+    }
     const addr = socket.address();
     return new UdpUnderlay(socket, { host: addr.address, port: addr.port });
   }

@@ -9,7 +9,7 @@
  * - `no-local-port`: a broadcast/multicast frame from a remote VTEP with no local port to take it.
  * - `no-flood-target`: a frame to flood from a port but nobody else in the segment (no other port, empty flood list).
  * - `detached`: a frame transmitted by a port after it was detached.
- * - `closed`: a frame transmitted after the VTEP closed.
+ * - `closed`: a frame transmitted or a packet received after the VTEP closed, or a send its underlay refused as closed.
  * - `port-error`: a port's `receive` threw.
  */
 export const DROP_REASONS = [
@@ -34,7 +34,7 @@ export interface VtepCounters {
   rxPackets: number;
   /** Bytes of those packets. */
   rxBytes: number;
-  /** Received packets whose frame reached at least one local port (or was replied to). */
+  /** Received packets whose frame reached at least one local port. */
   rxDelivered: number;
   /** Received packets dropped; always equals the sum of the rx-side drop reasons. */
   rxDropped: number;

@@ -99,7 +99,7 @@ export class Fdb {
   /**
    * Learns that `key` lives behind the remote VTEP `from` at time `now`.
    * Static entries win. Returns true when an entry was created or moved.
-   * `from` is only retained (not copied) when a new entry is made.
+   * `from` is retained (not copied) when an entry is created or moved.
    */
   learn(key: number, from: UnderlayAddress, now: number): boolean {
     const e = this.table.get(key);

@@ -50,7 +50,7 @@ export function innerFlowHash(frame: Uint8Array): number {
     let h = mix(0x9747b28c, proto);
     h = mix(h, word(frame, hl + 12));
     h = mix(h, word(frame, hl + 16));
-    const fragmented = ((frame[hl + 6]! & 0x3f) | frame[hl + 7]!) !== 0 || (frame[hl + 6]! & 0x20) !== 0;
+    const fragmented = ((frame[hl + 6]! & 0x3f) | frame[hl + 7]!) !== 0; // MF flag (0x20) or a fragment offset
     if ((proto === 6 || proto === 17) && !fragmented && ihl >= 20 && frame.length >= hl + ihl + 4) {
       h = mix(h, word(frame, hl + ihl));
     }

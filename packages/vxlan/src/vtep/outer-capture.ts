@@ -7,7 +7,7 @@ import type { OuterPacket, Vtep } from './vtep';
 export interface OuterCapture {
   /** Packets written. */
   readonly written: number;
-  /** Packets skipped because an outer address was not IPv4 (the frame builder is IPv4-only). */
+  /** Packets skipped because an outer address was not IPv4 (only IPv4 underlays are captured; `buildUnderlayFrame` itself also frames IPv6). */
   readonly skipped: number;
   /** Stops capturing (the writer stays open; close it yourself). Idempotent. */
   stop(): void;
@@ -18,7 +18,8 @@ export interface OuterCapture {
  * Ethernet/IPv4/UDP frame (stand-in MACs), so tshark's VXLAN dissector shows
  * the VNI and the inner frame. Sent packets carry the flow-hash source port
  * the VTEP computed (RFC 7348 §5); received ones the sender's real port.
- * Unspecified local hosts (`0.0.0.0`) are written as `127.0.0.1`.
+ * Unspecified local hosts (`0.0.0.0`) are written as `127.0.0.1`. Packets
+ * with an IPv6 outer address are not written, only counted in `skipped`.
  */
 export function captureOuter(vtep: Vtep, writer: PcapWriter): OuterCapture {
   let written = 0;

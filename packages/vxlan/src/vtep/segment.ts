@@ -1,4 +1,4 @@
-import { macKey as macKeyImport, parseMac, formatMac } from '../codec';
+import { macKey as macKeyImport, parseMac } from '../codec';
 
 // Module-local binding: under CJS transpilation every use of an imported name
 // is a property read through re-export getters; the hot path avoids that.
@@ -48,6 +48,8 @@ class Link implements PortLink {
     readonly segment: Segment,
     readonly port: Port,
     readonly target: LocalTarget,
+    /** `macKey` of the port's MAC at attach time (its FDB key). */
+    readonly key: number,
   ) {}
   transmit(frame: Uint8Array, headroom = 0): void {
     this.segment.fromPort(this, frame, headroom);
@@ -126,15 +128,15 @@ export class Segment implements ForwardingView {
       throw new InvalidOptionsError('port.mac', `segment ${this.vni}: port MAC ${JSON.stringify(port.mac)} is malformed`, { cause: err });
     }
     for (const l of this.localPorts) {
-      if (macKey(parseMac(l.port.mac)) === key) {
+      if (l.key === key) {
         throw new InvalidOptionsError('port.mac', `segment ${this.vni}: MAC ${port.mac} is already attached`);
       }
     }
     const target: LocalTarget = { kind: 'local', port };
-    const link = new Link(this, port, target);
+    const link = new Link(this, port, target, key);
     this.links.set(port, link);
     this.localPorts = [...this.localPorts, link];
-    this.fdb.setStatic(formatMac(parseMac(port.mac)), target, this.host.clock.now());
+    this.fdb.setStatic(port.mac, target, this.host.clock.now());
     try {
       port.attached?.(link);
     } catch (err) {
@@ -155,8 +157,7 @@ export class Segment implements ForwardingView {
     link.detachedFlag = true;
     this.links.delete(port);
     this.localPorts = this.localPorts.filter((l) => l !== link);
-    const key = macKey(parseMac(port.mac));
-    if (this.fdb.get(key, this.host.clock.now()) === link.target) this.fdb.deleteKey(key);
+    if (this.fdb.get(link.key, this.host.clock.now()) === link.target) this.fdb.deleteKey(link.key);
     try {
       port.detached?.();
     } catch {

@@ -1,9 +1,7 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Underlay, UnderlayAddress } from '../underlay/underlay';
 import { systemClock, type Clock } from '../underlay/clock';
-
-const clockSchema = z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', 'must be an object with now()');
+import { clockSchema, ipLiteralSchema } from '../options';
 const underlaySchema = z.custom<Underlay>(
   (v) =>
     typeof v === 'object' &&
@@ -40,7 +38,7 @@ export const vtepOptionsSchema = z.object({
 
 /** @internal zod schema of an {@link UnderlayAddress}. */
 export const addressSchema = z.object({
-  host: z.string().refine((h) => isIP(h) !== 0, 'must be an IPv4 or IPv6 literal'),
+  host: ipLiteralSchema,
   port: z.number().int().min(0).max(65535),
 });
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { Endpoint, PcapWriter, UdpUnderlay, Vtep, captureOuter, type OuterCapture } from '../../src';
+import { Endpoint, PcapWriter, UdpUnderlay, Vtep, captureOuter, formatIpv6, parseIpv6, type OuterCapture } from '../../src';
 import { allOf, commandCapability, describeWith, netnsCapability } from '../../../../test-support/capabilities';
 import { NetnsLab } from '../../../../test-support/netns';
 
@@ -219,8 +219,9 @@ describeWith(netnsCapability(), 'kernel vxlan interop, statically programmed (no
 describeWith(netnsCapability(), 'kernel vxlan interop over an IPv6 underlay', () => {
   const lab = new NetnsLab('wz');
   const s = lab.subnetIndex;
-  const underlayRoot = `2001:db8:57:${s.toString(16)}::1`;
-  const underlayNs = `2001:db8:57:${s.toString(16)}::2`;
+  // RFC 5952 form, as node:dgram reports a sender (subnet 0 gives 2001:db8:57::2, not 2001:db8:57:0::2).
+  const underlayRoot = formatIpv6(parseIpv6(`2001:db8:57:${s.toString(16)}::1`));
+  const underlayNs = formatIpv6(parseIpv6(`2001:db8:57:${s.toString(16)}::2`));
   const overlayMine = `198.19.${s}.1`;
   const overlayKernel = `198.19.${s}.2`;
   let ns = '';
