@@ -1,5 +1,13 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidOptionsError } from './errors';
+import { SUITE_NAMES, type SuiteName } from './suite';
+
+/** AEAD suite option, default `aes-256-gcm`. */
+export const suiteSchema = z.enum(SUITE_NAMES as [SuiteName, ...SuiteName[]]).default('aes-256-gcm');
+/** A node id: 1–255 characters. */
+export const nodeIdSchema = z.string().min(1).max(255);
+/** Last sequence number an outbound SA may use: 1 … 2^53 − 1, default 2^53 − 1. */
+export const maxSequenceSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(Number.MAX_SAFE_INTEGER);
 
 /**
  * Parses `value` with `schema` at a public trust boundary. Throws

@@ -1,10 +1,10 @@
 import { InvalidCommandError, UnknownPoolError } from './errors';
-import { apply as applyCommand, parseCommand, type ApplyOutcome } from './state/apply';
+import { apply as applyCommand, parseCommand, validateCommand, type ApplyOutcome } from './state/apply';
 import { requestPoolSchema, type Command, type CommandResult } from './state/commands';
 import { DEFAULT_SPACE, allocate, execute, release, releasePool, requestPool } from './state/execute';
 import { V4_OPS, V6_OPS, type FamilyOps } from './state/family';
-import { createState, firstIssue, type IpamOptions } from './state/options';
-import { offsetOf } from './state/pool';
+import { createState, type IpamOptions } from './state/options';
+import { offsetOf, quarantinedCount } from './state/pool';
 import type { IpamState, Pool, PoolState } from './state/types';
 import { encodeSnapshot } from './snapshot/encode';
 import { decodeSnapshot } from './snapshot/decode';
@@ -12,9 +12,11 @@ import { decodeSnapshot } from './snapshot/decode';
 /** Collaborators of an {@link Ipam}; never part of the replicated state. */
 export interface IpamDeps {
   /**
-   * Milliseconds for time-based quarantine; stamped as `now` on every command
-   * this object applies. Default: `Date.now` when `quarantine.ms` is set,
-   * otherwise no time at all. Inject a fake clock in tests.
+   * Milliseconds for time-based quarantine; stamped as `now` on the commands of
+   * `requestPool`, `releasePool`, `allocate`, `release`, and of `execute` when
+   * the command carries none (`apply` takes commands as given). Default:
+   * `Date.now` when `quarantine.ms` is set, otherwise no time at all. Inject a
+   * fake clock in tests.
    */
   clock?: () => number;
 }
@@ -67,7 +69,7 @@ export class Ipam {
    */
   constructor(options?: IpamOptions, deps: IpamDeps = {}) {
     this.#state = createState(options);
-    this.#clock = deps.clock ?? (this.#state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
+    this.#clock = clockFor(this.#state, deps);
   }
 
   /**
@@ -78,7 +80,7 @@ export class Ipam {
     const state = decodeSnapshot(snapshot);
     const ipam = new Ipam({}, deps);
     ipam.#state = state;
-    ipam.#clock = deps.clock ?? (state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
+    ipam.#clock = clockFor(state, deps);
     return ipam;
   }
 
@@ -96,13 +98,9 @@ export class Ipam {
    * @throws {InvalidCommandError} for a malformed request, and the errors of `requestPool` (OverlapError, PoolExhaustedError, InvalidCidrError, ...).
    */
   requestPool(request: PoolRequest = {}): { poolId: string; subnet: string; gateway: string | null } {
-    const r = requestPoolSchema.safeParse({ op: 'requestPool', ...request });
-    if (!r.success) {
-      const [field, message] = firstIssue(r.error);
-      throw new InvalidCommandError(field, message, { cause: r.error });
-    }
+    const cmd = validateCommand(requestPoolSchema, { op: 'requestPool', ...request });
     const now = this.#now();
-    const { poolId, subnet, gateway } = requestPool(this.#state, now === undefined ? r.data : { ...r.data, now });
+    const { poolId, subnet, gateway } = requestPool(this.#state, now === undefined ? cmd : { ...cmd, now });
     return { poolId, subnet, gateway };
   }
 
@@ -124,7 +122,7 @@ export class Ipam {
   allocate(poolId: string, address?: string): string {
     checkString('poolId', poolId);
     if (address !== undefined) checkString('address', address);
-    return allocate(this.#state, poolId, address, this.#clock === undefined ? undefined : this.#now());
+    return allocate(this.#state, poolId, address, this.#now());
   }
 
   /**
@@ -135,7 +133,7 @@ export class Ipam {
   release(poolId: string, address: string): void {
     checkString('poolId', poolId);
     checkString('address', address);
-    release(this.#state, poolId, address, this.#clock === undefined ? undefined : this.#now());
+    release(this.#state, poolId, address, this.#now());
   }
 
   /** Applies a typed command; throws the operation's typed errors. */
@@ -145,7 +143,7 @@ export class Ipam {
     return execute(this.#state, cmd);
   }
 
-  /** Validates and applies an untrusted command; never throws for bad input (see `apply`). */
+  /** Validates and applies an untrusted command as given (its own `now`; the clock is not read); never throws for bad input (see `apply`). */
   apply(command: unknown): ApplyOutcome {
     return applyCommand(this.#state, command);
   }
@@ -159,8 +157,7 @@ export class Ipam {
   /** The pool's subnet, gateway and counts. @throws {UnknownPoolError} */
   pool(poolId: string): PoolInfo {
     const p = this.#pool(poolId);
-    const reserved = (p.gateway === null ? 0 : 1) + Object.keys(p.aux).length;
-    const q = p.queue.offsets.length - p.queue.head;
+    const q = quarantinedCount(p);
     const capacity = BigInt(p.hi) - BigInt(p.lo) + 1n;
     return {
       poolId: p.id,
@@ -169,7 +166,7 @@ export class Ipam {
       subnet: p.subnet,
       gateway: p.gateway,
       auxAddresses: { ...p.aux },
-      allocated: p.usedCount - reserved - q,
+      allocated: p.usedCount - p.reserved.length - q,
       quarantined: q,
       free: capacity - BigInt(p.usedCount),
     };
@@ -219,6 +216,11 @@ function* listAllocated<T>(pool: PoolState<T>, ops: FamilyOps<T>): Generator<str
       yield ops.format(ops.add(pool.base, off));
     }
   }
+}
+
+/** The injected clock, else `Date.now` when time-based quarantine is on, else none. */
+function clockFor(state: IpamState, deps: IpamDeps): (() => number) | undefined {
+  return deps.clock ?? (state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
 }
 
 function checkString(field: string, value: unknown): void {

@@ -1,3 +1,4 @@
+import { InvalidSnapshotError } from './errors';
 import { apply, type ApplyOutcome } from './state/apply';
 import { createState, type IpamOptions } from './state/options';
 import type { IpamState } from './state/types';
@@ -58,8 +59,8 @@ export class IpamStateMachine {
     let text: string;
     try {
       text = decoder.decode(data);
-    } catch {
-      text = '\u0000';
+    } catch (err) {
+      throw new InvalidSnapshotError('not UTF-8', { cause: err });
     }
     this.#state = decodeSnapshot(text);
   }

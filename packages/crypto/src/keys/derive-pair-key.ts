@@ -29,7 +29,7 @@ const encoder = new TextEncoder();
  * `"esp" 0x00 suite 0x00 generation(u32 BE) len(from)(u16 BE) from len(to)(u16 BE) to`.
  * Length prefixes keep ("ab","c") and ("a","bc") apart.
  */
-export function pairKeyInfo(suite: SuiteName, generation: number, from: string, to: string): Uint8Array {
+function pairKeyInfo(suite: SuiteName, generation: number, from: string, to: string): Uint8Array {
   const s = encoder.encode(suite);
   const f = encoder.encode(from);
   const t = encoder.encode(to);

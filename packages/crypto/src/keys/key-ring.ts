@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors';
-import { SUITE_NAMES, type SuiteName } from '../suite';
-import { validateOptions } from '../validate-options';
+import type { SuiteName } from '../suite';
+import { nodeIdSchema, suiteSchema, validateOptions } from '../validate-options';
 import { derivePairKey, type PairKey } from './derive-pair-key';
 
 /** The three phases of a key rotation, in order. */
@@ -33,9 +33,8 @@ const generationSchema = z.number().int().min(0).max(0xffffffff);
 const optionsSchema = z.object({
   secret: secretSchema,
   generation: generationSchema.default(0),
-  suite: z.enum(SUITE_NAMES as [SuiteName, ...SuiteName[]]).default('aes-256-gcm'),
+  suite: suiteSchema,
 });
-const nodeIdSchema = z.string().min(1).max(255);
 
 /**
  * A node's view of the cluster secrets, one per generation, and the per-pair

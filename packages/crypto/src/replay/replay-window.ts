@@ -19,11 +19,13 @@ export const MAX_REPLAY_WINDOW = 65536;
 
 const TWO_32 = 2 ** 32;
 
+const isWindowSize = (v: number): boolean => Number.isInteger(v) && v >= MIN_REPLAY_WINDOW && v <= MAX_REPLAY_WINDOW && v % 32 === 0;
+
 /** Zod schema of a window size option (default 2048). */
 export const replayWindowSchema = z
   .number()
   .int()
-  .refine((v) => v >= MIN_REPLAY_WINDOW && v <= MAX_REPLAY_WINDOW && v % 32 === 0, {
+  .refine(isWindowSize, {
     message: `must be a multiple of 32 between ${MIN_REPLAY_WINDOW} and ${MAX_REPLAY_WINDOW} packets`,
   })
   .default(DEFAULT_REPLAY_WINDOW);
@@ -46,7 +48,7 @@ export class ReplayWindow {
 
   /** @throws InvalidOptionsError when `size` is not a multiple of 32 in [32, 65536]. */
   constructor(size: number = DEFAULT_REPLAY_WINDOW) {
-    if (!Number.isInteger(size) || size < MIN_REPLAY_WINDOW || size > MAX_REPLAY_WINDOW || size % 32 !== 0) {
+    if (!isWindowSize(size)) {
       throw new InvalidOptionsError(
         `replayWindow: must be a multiple of 32 between ${MIN_REPLAY_WINDOW} and ${MAX_REPLAY_WINDOW} packets, got ${size}`,
       );

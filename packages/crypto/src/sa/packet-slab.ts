@@ -8,9 +8,10 @@
  *
  * Cost: a live packet keeps its whole slab alive (at most 64 KiB), the same
  * trade Node's own `Buffer.allocUnsafe` pool makes with 8 KiB. Packets larger
- * than a quarter slab get a buffer of their own. Every byte of a view must be
- * written by the caller: slabs are reused only once dropped, but views are not
- * zeroed.
+ * than a quarter slab get a buffer of their own. Each byte range is handed out
+ * once: a full slab is replaced by a new (zeroed) one, never recycled, so a view
+ * stays valid for as long as its holder keeps it. Views share their `.buffer`
+ * with other packets and usually have a non-zero `byteOffset`.
  * @internal
  */
 export class PacketSlab {

@@ -41,14 +41,15 @@ function writeU32(buf: Uint8Array, offset: number, value: number): void {
 }
 
 /** Writes the 12-byte associated data SPI ‖ seq hi ‖ seq lo into `aad`. */
-export function writeAad(aad: Uint8Array, spi: number, seqHigh: number, seqLow: number): void {
+function writeAad(aad: Uint8Array, spi: number, seqHigh: number, seqLow: number): void {
   writeU32(aad, 0, spi);
   writeU32(aad, 4, seqHigh);
   writeU32(aad, 8, seqLow);
 }
 
 /**
- * Seals `plaintext` into a new packet (owned by the caller). `iv` is the 8-byte
+ * Seals `plaintext` into a new packet owned by the caller: a view into a shared
+ * slab (see `PacketSlab`), not a buffer of its own. `iv` is the 8-byte
  * explicit IV to carry; the security association passes the full sequence
  * number, tests pass published vectors' IVs. `aad` is a 12-byte scratch buffer.
  */

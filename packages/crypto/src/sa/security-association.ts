@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AuthenticationError, MalformedPacketError, ReplayError, SequenceExhaustedError, UnknownSpiError } from '../errors';
 import { REPLAY_DUPLICATE, REPLAY_OK, ReplayWindow, replayWindowSchema } from '../replay/replay-window';
-import { createAeadCipher, IV_LENGTH, KEY_LENGTH, SALT_LENGTH, SUITE_NAMES, type AeadCipher, type SuiteName } from '../suite';
-import { validateOptions } from '../validate-options';
+import { createAeadCipher, IV_LENGTH, KEY_LENGTH, SALT_LENGTH, type AeadCipher, type SuiteName } from '../suite';
+import { maxSequenceSchema, suiteSchema, validateOptions } from '../validate-options';
 import { AAD_LENGTH, PACKET_OVERHEAD, openPacket, readSequenceLow, readSpi, sealPacket } from './packet';
 
 const TWO_32 = 2 ** 32;
@@ -36,11 +36,11 @@ const bytes = (len: number) =>
 
 const optionsSchema = z.object({
   spi: z.number().int().min(256).max(0xffffffff),
-  suite: z.enum(SUITE_NAMES as [SuiteName, ...SuiteName[]]).default('aes-256-gcm'),
+  suite: suiteSchema,
   key: bytes(KEY_LENGTH),
   salt: bytes(SALT_LENGTH),
   replayWindow: replayWindowSchema,
-  maxSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(Number.MAX_SAFE_INTEGER),
+  maxSequence: maxSequenceSchema,
   nextSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1),
   highestReceived: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });
@@ -100,8 +100,12 @@ export class SecurityAssociation {
 
   /**
    * Seals `plaintext` (read during the call only) into a new packet of
-   * `plaintext.length + 32` bytes owned by the caller. The IV is the full
-   * 64-bit sequence number, so it never repeats under one key.
+   * `plaintext.length + 32` bytes owned by the caller (no other packet uses
+   * those bytes). The packet is a `subarray` view into a shared 64 KiB slab,
+   * not a buffer of its own (packets over 16 KiB excepted): its `byteOffset`
+   * is usually non-zero and its `.buffer` holds other packets, so pass the
+   * view itself, never `packet.buffer`; holding it keeps its slab reachable.
+   * The IV is the full 64-bit sequence number, so it never repeats under one key.
    * @throws SequenceExhaustedError once `maxSequence` has been used.
    */
   seal(plaintext: Uint8Array): Uint8Array {

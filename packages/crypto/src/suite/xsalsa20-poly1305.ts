@@ -3,7 +3,7 @@ import { SALT_LENGTH, TAG_LENGTH, type AeadCipher } from './aead-cipher';
 import { InvalidOptionsError } from '../errors';
 
 /** Length of the associated data this suite folds into its nonce, bytes. */
-export const XSALSA_AAD_LENGTH = 12;
+const XSALSA_AAD_LENGTH = 12;
 const NONCE_LENGTH = 24;
 const IV_AT = SALT_LENGTH + XSALSA_AAD_LENGTH;
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { AuthenticationError, CryptoError, InvalidOptionsError, MalformedPacketError, ReplayError, SequenceExhaustedError, UnknownSpiError } from '../errors';
+import { AuthenticationError, CryptoError, InvalidOptionsError, MalformedPacketError, ReplayError, SequenceExhaustedError } from '../errors';
 import type { KeyRing, RotationEvent } from '../keys/key-ring';
 import { replayWindowSchema } from '../replay/replay-window';
 import { SecurityAssociation } from '../sa/security-association';
 import { PACKET_OVERHEAD, readSpi } from '../sa/packet';
-import { validateOptions } from '../validate-options';
+import { maxSequenceSchema, nodeIdSchema, validateOptions } from '../validate-options';
 import type { Underlay, UnderlayAddress } from './underlay';
 
 /** Options of an `EncryptedUnderlay`. */
@@ -60,11 +60,13 @@ const optionsSchema = z.object({
   keyRing: z.custom<KeyRing>((v) => typeof v === 'object' && v !== null && typeof (v as KeyRing).pairKey === 'function', {
     message: 'must be a KeyRing',
   }),
-  localId: z.string().min(1).max(255),
+  localId: nodeIdSchema,
   replayWindow: replayWindowSchema,
-  maxSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(Number.MAX_SAFE_INTEGER),
+  maxSequence: maxSequenceSchema,
   onRekeyNeeded: z.custom<(peerId: string) => void>((v) => typeof v === 'function').optional(),
 });
+
+const addressSchema = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
 
 const addressKey = (a: UnderlayAddress): string => `${a.host}|${a.port}`;
 
@@ -140,8 +142,8 @@ export class EncryptedUnderlay implements Underlay {
    * @throws InvalidOptionsError for a bad id/address or an address already used by another peer.
    */
   addPeer(id: string, address: UnderlayAddress): void {
-    validateOptions(z.string().min(1).max(255), id, 'EncryptedUnderlay.addPeer id');
-    validateOptions(z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }), address, 'EncryptedUnderlay.addPeer address');
+    validateOptions(nodeIdSchema, id, 'EncryptedUnderlay.addPeer id');
+    validateOptions(addressSchema, address, 'EncryptedUnderlay.addPeer address');
     const key = addressKey(address);
     const other = this.peersByAddress.get(key);
     if (other && other.id !== id) throw new InvalidOptionsError(`EncryptedUnderlay.addPeer address: ${address.host}:${address.port} already belongs to peer ${other.id}`);
@@ -211,16 +213,23 @@ export class EncryptedUnderlay implements Underlay {
       this.count.rxUnknownPeer += 1;
       return;
     }
+    // Short packets and unknown SPIs (cleartext, retired keys) are counted here
+    // without building an error; the SA's own checks of both cannot fail after these.
+    if (packet.length < PACKET_OVERHEAD) {
+      this.count.rxMalformed += 1;
+      return;
+    }
+    const entry = peer.inbound.get(readSpi(packet));
+    if (!entry) {
+      this.count.rxUnknownSpi += 1;
+      return;
+    }
     let plaintext: Uint8Array;
     try {
-      if (packet.length < PACKET_OVERHEAD) throw new MalformedPacketError(`packet of ${packet.length} bytes is too short`);
-      const entry = peer.inbound.get(readSpi(packet));
-      if (!entry) throw new UnknownSpiError(readSpi(packet));
       plaintext = entry.sa.open(packet);
     } catch (err) {
       if (err instanceof ReplayError) this.count.rxReplayed += 1;
       else if (err instanceof AuthenticationError) this.count.rxAuthFailed += 1;
-      else if (err instanceof UnknownSpiError) this.count.rxUnknownSpi += 1;
       else if (err instanceof MalformedPacketError) this.count.rxMalformed += 1;
       else throw err;
       return;

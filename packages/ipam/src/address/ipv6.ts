@@ -1,5 +1,5 @@
 import { InvalidAddressError } from '../errors';
-import { tryParseIpv4 } from './ipv4';
+import { formatIpv4, tryParseIpv4 } from './ipv4';
 
 const HEX = /^[0-9a-fA-F]{1,4}$/;
 
@@ -79,8 +79,7 @@ export function formatIpv6(value: bigint): string {
     value >>= 16n;
   }
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    const v4 = ((g[6] ?? 0) * 65536 + (g[7] ?? 0)) >>> 0;
-    return `::ffff:${(v4 >>> 24) & 255}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}`;
+    return `::ffff:${formatIpv4((g[6] ?? 0) * 65536 + (g[7] ?? 0))}`;
   }
   let bestStart = -1;
   let bestLen = 1;

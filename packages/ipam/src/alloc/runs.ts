@@ -19,10 +19,6 @@ export interface RunOps<T> {
   readonly zero: T;
   /** x + 1 */
   inc(x: T): T;
-  /** x − 1 */
-  dec(x: T): T;
-  /** Index of the last run starting at or before x, or −1. */
-  find(r: Runs<T>, x: T): number;
   has(r: Runs<T>, x: T): boolean;
   /** Adds x; x must be absent. */
   add(r: Runs<T>, x: T): void;
@@ -39,6 +35,7 @@ export interface RunOps<T> {
   toNumber(x: T): number;
 }
 
+/** Index of the last run starting at or before x, or −1. */
 function findNum(r: Runs<number>, x: number): number {
   const s = r.starts;
   let lo = 0;
@@ -57,8 +54,6 @@ function findNum(r: Runs<number>, x: number): number {
 export const numberRuns: RunOps<number> = {
   zero: 0,
   inc: (x) => x + 1,
-  dec: (x) => x - 1,
-  find: findNum,
   has(r, x) {
     const i = findNum(r, x);
     return i >= 0 && (r.ends[i] as number) >= x;
@@ -141,8 +136,6 @@ function findBig(r: Runs<bigint>, x: bigint): number {
 export const bigintRuns: RunOps<bigint> = {
   zero: 0n,
   inc: (x) => x + 1n,
-  dec: (x) => x - 1n,
-  find: findBig,
   has(r, x) {
     const i = findBig(r, x);
     return i >= 0 && (r.ends[i] as bigint) >= x;

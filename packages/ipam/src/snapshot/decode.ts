@@ -3,12 +3,12 @@ import { parseCidr } from '../cidr/cidr';
 import { IpamError, InvalidSnapshotError } from '../errors';
 import { emptyPool, indexReserved } from '../state/create-pool';
 import { V4_OPS, V6_OPS, type FamilyOps } from '../state/family';
-import { resolveOptions } from '../state/options';
+import { firstIssue, resolveOptions } from '../state/options';
 import { offsetOf } from '../state/pool';
 import { spaceIntervals } from '../state/pick-subnet';
 import type { IpamState, Pool, PoolState } from '../state/types';
 import { decodeUsed } from './runs-codec';
-import { auxName, noProtoKey } from '../state/commands';
+import { auxName, noProtoKey, spaceName } from '../state/commands';
 import { SNAPSHOT_FORMAT } from './encode';
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -22,7 +22,7 @@ const snapshotSchema = z
     pools: z.array(
       z
         .object({
-          space: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+          space: spaceName,
           subnet: z.string(),
           gateway: z.string().nullable(),
           aux: noProtoKey.pipe(z.record(auxName, z.string())),
@@ -46,14 +46,10 @@ function fill<T>(pool: PoolState<T>, ops: FamilyOps<T>, j: PoolJson): void {
     if (!ops.runs.has(pool.used, off)) throw new InvalidSnapshotError(`${pool.id}: ${what} ${text} is not in the used set`);
     return off;
   };
-  if (j.gateway !== null) {
-    mustBeUsed(j.gateway, 'gateway');
-    pool.gateway = ops.format(ops.add(pool.base, offsetOf(pool, ops, j.gateway)));
-  }
+  if (j.gateway !== null) pool.gateway = ops.format(ops.add(pool.base, mustBeUsed(j.gateway, 'gateway')));
   for (const k of Object.keys(j.aux).sort()) {
     const text = j.aux[k] as string;
-    mustBeUsed(text, `auxiliary address ${k}`);
-    pool.aux[k] = ops.format(ops.add(pool.base, offsetOf(pool, ops, text)));
+    pool.aux[k] = ops.format(ops.add(pool.base, mustBeUsed(text, `auxiliary address ${k}`)));
   }
   indexReserved(pool, ops);
   pool.cursor = offsetOf(pool, ops, j.cursor);
@@ -102,8 +98,8 @@ export function decodeSnapshot(text: string): IpamState {
   }
   const r = snapshotSchema.safeParse(json);
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InvalidSnapshotError(`${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'bad shape'}`, { cause: r.error });
+    const [field, message] = firstIssue(r.error);
+    throw new InvalidSnapshotError(`${field}: ${message}`, { cause: r.error });
   }
   try {
     const state: IpamState = { format: 1, options: resolveOptions(r.data.options), seq: r.data.seq, clock: r.data.clock, pools: {} };

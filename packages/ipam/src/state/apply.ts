@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { IpamError, InvalidCommandError } from '../errors';
 import { commandSchema, type Command, type CommandResult } from './commands';
 import { execute } from './execute';
@@ -15,16 +16,24 @@ export interface ApplyError {
 export type ApplyOutcome = { ok: true; result: CommandResult } | { ok: false; error: ApplyError };
 
 /**
- * Validates an untrusted command with zod.
+ * Validates untrusted command input with `schema`.
  * @throws {InvalidCommandError} naming the first bad field.
  */
-export function parseCommand(command: unknown): Command {
-  const r = commandSchema.safeParse(command);
+export function validateCommand<S extends z.ZodType>(schema: S, command: unknown): z.infer<S> {
+  const r = schema.safeParse(command);
   if (!r.success) {
     const [field, message] = firstIssue(r.error);
     throw new InvalidCommandError(field, message, { cause: r.error });
   }
   return r.data;
+}
+
+/**
+ * Validates an untrusted command with zod.
+ * @throws {InvalidCommandError} naming the first bad field.
+ */
+export function parseCommand(command: unknown): Command {
+  return validateCommand(commandSchema, command);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const spaceName = z
+/** Address space names: 1-64 letters, digits, `_`, `.` or `-`. */
+export const spaceName = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 characters of letters, digits, "_", "." or "-"' });
 const text = z.string().min(1).max(64);

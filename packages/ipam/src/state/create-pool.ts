@@ -57,18 +57,16 @@ function reserve<T>(pool: PoolState<T>, ops: FamilyOps<T>, gateway: string | nul
   if (gateway !== null) {
     const gw = gateway ?? ops.format(ops.add(pool.base, pool.lo));
     pool.gateway = allocateStatic(pool, ops, gw);
-    pool.reserved.push(offsetOf(pool, ops, pool.gateway));
   }
   const names = Object.keys(aux ?? {}).sort();
   for (const name of names) {
     const text = (aux ?? {})[name] as string;
     pool.aux[name] = allocateStatic(pool, ops, text);
-    pool.reserved.push(offsetOf(pool, ops, text));
   }
-  pool.reserved.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  indexReserved(pool, ops);
 }
 
-/** Recomputes `reserved` from `gateway` and `aux` (after a restore). */
+/** Recomputes `reserved` from `gateway` and `aux` (after building or restoring a pool). */
 export function indexReserved<T>(pool: PoolState<T>, ops: FamilyOps<T>): void {
   pool.reserved = [];
   if (pool.gateway !== null) pool.reserved.push(offsetOf(pool, ops, pool.gateway));

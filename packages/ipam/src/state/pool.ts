@@ -59,7 +59,7 @@ export function expireQuarantine<T>(pool: PoolState<T>, ops: FamilyOps<T>, seq: 
 }
 
 /** Number of quarantined addresses in the pool. */
-export function quarantinedCount<T>(pool: Pick<PoolState<T>, 'queue'>): number {
+export function quarantinedCount(pool: { queue: { offsets: readonly unknown[]; head: number } }): number {
   return pool.queue.offsets.length - pool.queue.head;
 }
 
