@@ -100,7 +100,6 @@ async function main(): Promise<void> {
     socket.on('data', (chunk) => {
       buffered += chunk.toString('utf8');
       let nl: number;
-      const pending: Promise<void>[] = [];
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
@@ -111,9 +110,9 @@ async function main(): Promise<void> {
           socket.destroy();
           return;
         }
-        pending.push(handle(req).then((res) => reply(JSON.stringify({ id: req.id, ...res }) + '\n')));
+        // handle() never rejects: every error becomes an { ok: false } answer.
+        void handle(req).then((res) => reply(JSON.stringify({ id: req.id, ...res }) + '\n'));
       }
-      void Promise.all(pending);
     });
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));

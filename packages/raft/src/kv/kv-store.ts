@@ -80,22 +80,28 @@ export class KvStore implements StateMachine<KvResult> {
       const e = err instanceof KvCommandError ? err : new KvCommandError(String(err), 0);
       return { op: 'error', revision: this.rev, error: { name: e.name, message: e.message } };
     }
-    return this.execute(request);
+    // The decoder's values are fresh copies: the store keeps them as they are.
+    return this.executeRequest(request, true);
   }
 
-  /** Executes a decoded request (what `apply` does after decoding). Exposed for local, non-replicated use. */
+  /** Executes a decoded request (what `apply` does after decoding). Exposed for local, non-replicated use. Values are copied. */
   execute(request: KvRequest): KvResult {
+    return this.executeRequest(request, false);
+  }
+
+  /** `owned`: the request's put values belong to the store (no copy needed). */
+  private executeRequest(request: KvRequest, owned: boolean): KvResult {
     const events: WatchEvent[] = [];
     const next = this.rev + 1;
     let result: KvResult;
     if (request.op === 'txn') {
       const succeeded = request.compare.every((c) => this.holds(c));
       const branch = succeeded ? request.success : request.failure;
-      const results = branch.map((op) => this.run(op, next, events));
+      const results = branch.map((op) => this.run(op, next, events, owned));
       if (events.length > 0) this.rev = next;
       result = { op: 'txn', revision: this.rev, succeeded, results: results.map((r) => this.stamp(r)) };
     } else {
-      const r = this.run(request, next, events);
+      const r = this.run(request, next, events, owned);
       if (events.length > 0) this.rev = next;
       result = this.stamp(r);
     }
@@ -133,7 +139,7 @@ export class KvStore implements StateMachine<KvResult> {
     return this.hub.add(selector, this.rev, listener, options);
   }
 
-  private run(op: KvOp, rev: number, events: WatchEvent[]): KvOpResult {
+  private run(op: KvOp, rev: number, events: WatchEvent[], owned: boolean): KvOpResult {
     switch (op.op) {
       case 'range':
         return this.readRange(op);
@@ -141,7 +147,7 @@ export class KvStore implements StateMachine<KvResult> {
         const prev = this.data.get(op.key);
         const kv: KeyValue = {
           key: op.key,
-          value: op.value.slice(),
+          value: owned ? op.value : op.value.slice(),
           createRevision: prev ? prev.createRevision : rev,
           modRevision: rev,
           version: prev ? prev.version + 1 : 1,

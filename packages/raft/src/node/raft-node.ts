@@ -70,7 +70,10 @@ export class RaftNode<R = unknown> {
   private loopScheduled = false;
   private loopRunning: Promise<void> | undefined;
   private started = false;
+  /** No more ticks, receives or loop turns: set by {@link close} and by a fatal error. */
   private closed = false;
+  /** Whether {@link close} ran (a fatal error stops the node but leaves the stores for close to release). */
+  private closeCalled = false;
   private failure: Error | undefined;
   private applied: number;
   private snapshotIndex: number;
@@ -281,10 +284,12 @@ export class RaftNode<R = unknown> {
   /**
    * Stops timers and the loop (waiting for a write in progress), closes the
    * transport and the stores, and rejects every pending request with
-   * NodeClosedError. Idempotent; never rejects.
+   * NodeClosedError. Idempotent; never rejects. Call it after a `failed`
+   * event too: a fatal error closes the transport but leaves the stores open.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closeCalled) return;
+    this.closeCalled = true;
     this.closed = true;
     if (this.tickHandle !== undefined) this.opts.timers.clearInterval(this.tickHandle);
     this.tickHandle = undefined;

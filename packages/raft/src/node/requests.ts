@@ -69,6 +69,13 @@ export class Requests {
       const e = ents[ents.length - n + i]!;
       const req = appended[i]!;
       req.term = e.term;
+      // An older proposal still waiting at this index had its entry truncated (a conflicting append
+      // from another leader): it can never commit. Settle it rather than drop it unsettled.
+      const old = this.proposals.get(e.index);
+      if (old !== undefined) {
+        this.proposals.delete(e.index);
+        old.reject(new ProposalLostError(e.index, `node ${this.nodeId}: entry ${e.index} of term ${old.term} was overwritten by term ${e.term}`));
+      }
       this.proposals.set(e.index, req);
     }
   }

@@ -96,11 +96,13 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
 
   /** {@inheritDoc LogStore.firstIndex} */
   async firstIndex(): Promise<number> {
+    this.check();
     return this.first;
   }
 
   /** {@inheritDoc LogStore.lastIndex} */
   async lastIndex(): Promise<number> {
+    this.check();
     return this.last;
   }
 

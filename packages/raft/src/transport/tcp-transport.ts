@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types';
-import { decodeMessage, messageEncodingLength, encodeMessage } from './codec/message-codec';
+import { decodeMessage, messageEncodingLength, writeMessage } from './codec/message-codec';
 import { FrameDecoder, FRAME_HEADER_BYTES, writeFrameHeader } from './codec/frame';
 import { MalformedMessageError } from './errors';
 import { addressSchema, tcpTransportOptionsSchema, type ResolvedTcpTransportOptions, type TcpTransportOptions } from './tcp-options';
@@ -107,7 +107,7 @@ export class TcpTransport implements Transport {
       }
       const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len);
       writeFrameHeader(frame, 0, len);
-      encodeMessage(m, frame, FRAME_HEADER_BYTES);
+      writeMessage(m, frame, FRAME_HEADER_BYTES);
       peer.send(frame);
     }
   }

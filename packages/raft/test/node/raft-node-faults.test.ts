@@ -151,6 +151,34 @@ describe('RaftNode failure modes', () => {
     await node.close();
     await net.close();
   });
+
+  test('close() after a fatal error still closes the stores', async () => {
+    const net = new MemoryNetwork();
+    const stores: RaftStores & ReturnType<typeof memoryStores> = memoryStores();
+    let storesClosed = 0;
+    stores.close = async () => {
+      storesClosed++;
+    };
+    let failWrites = false;
+    const original = stores.log.storeEntries.bind(stores.log);
+    stores.log.storeEntries = async (entries) => {
+      if (failWrites) throw new Error('disk on fire');
+      return original(entries);
+    };
+    const node = await RaftNode.create({ id: 'solo', peers: ['solo'], stateMachine: new KvStore(), transport: net.transport('solo'), stores, electionTimeoutMs: 50, heartbeatIntervalMs: 10 });
+    node.start();
+    const deadline = Date.now() + 5000;
+    while (!node.isLeader && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(node.isLeader).toBe(true);
+    failWrites = true;
+    await expect(node.propose(Uint8Array.of(1))).rejects.toBeInstanceOf(NodeFailedError);
+    expect(storesClosed).toBe(0);
+    await node.close();
+    expect(storesClosed).toBe(1);
+    await node.close();
+    expect(storesClosed).toBe(1);
+    await net.close();
+  });
 });
 
 describe('RaftNode over LevelStorage', () => {

@@ -22,6 +22,20 @@ describe('Requests (the driver’s pending-request book)', () => {
     expect([a.out.value, b.out.value]).toEqual(['A', 'B']);
   });
 
+  test('a new proposal appended at the index of an older pending one settles the older one as lost', () => {
+    // The old proposal's entry was truncated (a conflicting append from another leader) and this
+    // node, leader again, appended a new proposal at the same index: the old one can never commit.
+    const r = new Requests('n1');
+    const a = pending('normal');
+    const b = pending('normal');
+    r.track(ready([entry(5, 2)]), [a.p]);
+    r.track(ready([entry(4, 4, 'normal', new Uint8Array(0)), entry(5, 4)]), [b.p]);
+    expect(a.out.error).toBeInstanceOf(ProposalLostError);
+    expect(a.out.error!.message).toMatch(/entry 5 of term 2 was overwritten by term 4/);
+    r.settleEntry(entry(5, 4), { kind: 'normal', result: 'B' });
+    expect(b.out.value).toBe('B');
+  });
+
   test('a different term at the index means the proposal was overwritten: ProposalLostError', () => {
     const r = new Requests('n1');
     const a = pending('normal');

@@ -91,6 +91,16 @@ export function encodeMessage(m: Message, buf?: Uint8Array, offset = 0): { buf: 
   const len = messageEncodingLength(m);
   const out = buf ?? new Uint8Array(len);
   if (out.length - offset < len) throw new RangeError(`encodeMessage: buffer has ${out.length - offset} bytes from offset ${offset}, need ${len}`);
+  return { buf: out, bytes: writeMessage(m, out, offset) };
+}
+
+/**
+ * {@link encodeMessage} for a caller that already has {@link messageEncodingLength}
+ * (the TCP transport sizes its frame with it): writes `m` at `offset`, where
+ * `buf` must have that many bytes free (a shorter buffer throws RangeError
+ * part-way). Returns the bytes written. Internal: not exported by the package.
+ */
+export function writeMessage(m: Message, buf: Uint8Array, offset: number): number {
   const code = TYPE_CODE.get(m.type);
   if (code === undefined) throw new TypeError(`encodeMessage: unknown message type ${JSON.stringify(m.type)}`);
   let flags = 0;
@@ -102,7 +112,7 @@ export function encodeMessage(m: Message, buf?: Uint8Array, offset = 0): { buf: 
   if (m.rejectHint !== undefined) flags |= F_REJECT_HINT;
   if (m.snapshot !== undefined) flags |= F_SNAPSHOT;
   if (m.context !== undefined) flags |= F_CONTEXT;
-  const w = new ByteWriter(out, offset);
+  const w = new ByteWriter(buf, offset);
   w.u8(MESSAGE_CODEC_VERSION);
   w.u8(code);
   w.u16(flags);
@@ -119,7 +129,7 @@ export function encodeMessage(m: Message, buf?: Uint8Array, offset = 0): { buf: 
   if (m.rejectHint !== undefined) w.u64(m.rejectHint);
   if (m.snapshot !== undefined) writeSnapshot(w, m.snapshot);
   if (m.context !== undefined) w.bytes32(m.context);
-  return { buf: out, bytes: w.offset - offset };
+  return w.offset - offset;
 }
 
 /**

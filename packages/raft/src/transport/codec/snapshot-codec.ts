@@ -16,7 +16,7 @@ function writeIdList(w: ByteWriter, ids: readonly string[]): void {
 }
 
 /** Reads a list of node ids; each must be non-empty and at most {@link MAX_ID_BYTES}. */
-export function readIdList(r: ByteReader, field: string): string[] {
+function readIdList(r: ByteReader, field: string): string[] {
   const n = r.u16(`${field} count`);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(readNodeId(r, field));
@@ -31,11 +31,11 @@ export function readNodeId(r: ByteReader, field: string): string {
   return s;
 }
 
-export function confStateLength(c: ConfState): number {
+function confStateLength(c: ConfState): number {
   return idListLength(c.voters) + idListLength(c.learners) + idListLength(c.votersOutgoing) + idListLength(c.learnersNext) + 1;
 }
 
-export function writeConfState(w: ByteWriter, c: ConfState): void {
+function writeConfState(w: ByteWriter, c: ConfState): void {
   writeIdList(w, c.voters);
   writeIdList(w, c.learners);
   writeIdList(w, c.votersOutgoing);
@@ -43,7 +43,7 @@ export function writeConfState(w: ByteWriter, c: ConfState): void {
   w.u8(c.autoLeave ? 1 : 0);
 }
 
-export function readConfState(r: ByteReader): ConfState {
+function readConfState(r: ByteReader): ConfState {
   const voters = readIdList(r, 'voters');
   const learners = readIdList(r, 'learners');
   const votersOutgoing = readIdList(r, 'votersOutgoing');
@@ -53,17 +53,17 @@ export function readConfState(r: ByteReader): ConfState {
   return { voters, learners, votersOutgoing, learnersNext, autoLeave: auto === 1 };
 }
 
-export function snapshotMetaLength(m: SnapshotMeta): number {
+function snapshotMetaLength(m: SnapshotMeta): number {
   return 16 + confStateLength(m.confState);
 }
 
-export function writeSnapshotMeta(w: ByteWriter, m: SnapshotMeta): void {
+function writeSnapshotMeta(w: ByteWriter, m: SnapshotMeta): void {
   w.u64(m.index);
   w.u64(m.term);
   writeConfState(w, m.confState);
 }
 
-export function readSnapshotMeta(r: ByteReader): SnapshotMeta {
+function readSnapshotMeta(r: ByteReader): SnapshotMeta {
   const index = r.u64('snapshot index');
   const term = r.u64('snapshot term');
   return { index, term, confState: readConfState(r) };
