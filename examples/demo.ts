@@ -87,7 +87,14 @@ export async function main(print: (line: string) => void = () => undefined): Pro
     print(line);
   };
   const hostA = new Vtep({ underlay: await UdpUnderlay.bind({ host: '127.0.0.1', port: 0 }) });
-  const hostB = new Vtep({ underlay: await UdpUnderlay.bind({ host: '127.0.0.2', port: 0 }) });
+  // If the second bind fails, the first VTEP's socket must not be left open.
+  const hostB = await UdpUnderlay.bind({ host: '127.0.0.2', port: 0 }).then(
+    (underlay) => new Vtep({ underlay }),
+    async (err: unknown) => {
+      await hostA.close();
+      throw err;
+    },
+  );
   const endpoints: Endpoint[] = [];
   try {
     const seg = (v: Vtep, n: Net): Segment => v.segment(n.vni) ?? v.addSegment(n.vni);
