@@ -194,3 +194,40 @@ describe('EncryptedUnderlay', () => {
     expect(() => a.ring.install(1, secret(4))).not.toThrow();
   });
 });
+
+describe('EncryptedUnderlay and per-flow source ports', () => {
+  it('passes the flow hash to the inner underlay and exposes its sourcePortFor', async () => {
+    const link = memoryLink();
+    const hashes: (number | undefined)[] = [];
+    const inner = {
+      local: link.a.local,
+      sourcePortFor: (h: number) => 49152 + (h % 4),
+      send: (p: Uint8Array, to: { host: string; port: number }, h?: number) => {
+        hashes.push(h);
+        link.a.send(p, to);
+      },
+      onReceive: (handler: (p: Uint8Array, from: { host: string; port: number }) => void) => link.a.onReceive(handler),
+      close: () => link.a.close(),
+    };
+    const enc = new EncryptedUnderlay({ underlay: inner, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a' });
+    try {
+      enc.addPeer('node-b', link.b.local);
+      expect(enc.sourcePortFor?.(7)).toBe(49152 + 3);
+      enc.send(payload(1), link.b.local, 50001);
+      enc.send(payload(2), link.b.local);
+      expect(hashes).toEqual([50001, undefined]);
+    } finally {
+      await enc.close();
+    }
+  });
+
+  it('has no sourcePortFor when the inner underlay has none', async () => {
+    const link = memoryLink();
+    const enc = new EncryptedUnderlay({ underlay: link.a, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a' });
+    try {
+      expect(enc.sourcePortFor).toBeUndefined();
+    } finally {
+      await enc.close();
+    }
+  });
+});

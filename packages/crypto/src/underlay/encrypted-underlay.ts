@@ -88,6 +88,8 @@ export class UnderlayClosedError extends CryptoError {
 export class EncryptedUnderlay implements Underlay {
   /** The inner underlay's local address (peers send sealed packets here). */
   readonly local: UnderlayAddress;
+  /** The inner underlay's per-flow source port choice, when it has one (sealing does not change the flow). */
+  readonly sourcePortFor?: (flowHash: number) => number;
   private readonly inner: Underlay;
   private readonly ring: KeyRing;
   private readonly localId: string;
@@ -122,6 +124,8 @@ export class EncryptedUnderlay implements Underlay {
     this.maxSequence = o.maxSequence;
     this.onRekeyNeeded = o.onRekeyNeeded;
     this.local = this.inner.local;
+    const portFor = this.inner.sourcePortFor;
+    if (portFor !== undefined) this.sourcePortFor = (flowHash) => portFor.call(this.inner, flowHash);
     this.unsubscribe = this.ring.on((e) => this.onRotation(e));
     this.inner.onReceive((packet, from) => this.receive(packet, from));
   }
@@ -166,9 +170,10 @@ export class EncryptedUnderlay implements Underlay {
    * Seals `packet` for the peer at `to` and sends it. `packet` is only read
    * (the sealed copy goes to the inner underlay). A send to an unregistered
    * address, or past the SA's sequence limit, is dropped and counted.
+   * `flowHash` is handed to the inner underlay unchanged.
    * @throws UnderlayClosedError after `close()`.
    */
-  send(packet: Uint8Array, to: UnderlayAddress): void {
+  send(packet: Uint8Array, to: UnderlayAddress, flowHash?: number): void {
     if (this.closed) throw new UnderlayClosedError('EncryptedUnderlay: send after close()');
     const peer = this.peersByAddress.get(addressKey(to));
     if (!peer) {
@@ -185,7 +190,7 @@ export class EncryptedUnderlay implements Underlay {
       return;
     }
     this.count.txPackets += 1;
-    this.inner.send(sealed, peer.address);
+    this.inner.send(sealed, peer.address, flowHash);
   }
 
   /** Installs the single receive handler; it gets plaintext it owns and the sender's address. */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -15,7 +16,14 @@ const udpUnderlayOptionsSchema = z.object({
   recvBufferSize: z.number().int().positive().optional(),
   sendBufferSize: z.number().int().positive().optional(),
   reuseAddr: z.boolean().default(false),
+  sourcePorts: z.number().int().min(0).max(64).default(0),
 });
+
+/** The dynamic port range RFC 7348 §5 asks outer source ports to come from. */
+export const FLOW_SOURCE_PORT_MIN = 49152;
+export const FLOW_SOURCE_PORT_MAX = 65535;
+/** Ports tried per pool socket before giving up (each try is one bind). */
+const POOL_BIND_ATTEMPTS = 64;
 
 /** Options of {@link UdpUnderlay.bind}. */
 export interface UdpUnderlayOptions {
@@ -29,6 +37,13 @@ export interface UdpUnderlayOptions {
   sendBufferSize?: number;
   /** SO_REUSEADDR; default false. */
   reuseAddr?: boolean;
+  /**
+   * Number of extra sockets (0–64; default 0) bound on `host` at ports in 49152–65535, used as outer source ports
+   * per flow: a datagram sent with a `flowHash` leaves from pool socket `flowHash % sourcePorts`, so one inner flow
+   * always uses one source port and different flows spread over the pool (RFC 7348 §5 entropy for ECMP). The pool
+   * sockets receive too (a peer that replies to the source port is heard). With 0, everything leaves from the bound port.
+   */
+  sourcePorts?: number;
 }
 
 /** Counters of a {@link UdpUnderlay}; all are totals since bind. */
@@ -56,27 +71,33 @@ function literalLookup(
 }
 
 /**
- * An {@link Underlay} on one node:dgram socket (IPv4 or IPv6).
- *
- * The outer UDP source port of everything sent is this socket's bound port:
- * a single socket cannot vary it per flow. The VTEP still computes the RFC 7348
- * flow hash and reports it (see `Vtep.onOuter`), and pcap captures of the outer
- * traffic carry it.
+ * An {@link Underlay} on node:dgram (IPv4 or IPv6): one socket bound at `local`,
+ * plus an optional pool of `sourcePorts` sockets in 49152–65535 that carry
+ * datagrams sent with a flow hash, so each inner flow leaves from a source port
+ * of its own bucket (RFC 7348 §5). Without a pool, everything leaves from the
+ * bound port and {@link UdpUnderlay.sourcePortFor} is undefined.
  */
 export class UdpUnderlay implements Underlay {
   readonly local: UnderlayAddress;
+  readonly sourcePortFor?: (flowHash: number) => number;
   private readonly socket: Socket;
+  private readonly pool: readonly Socket[];
   private handler: ((packet: Uint8Array, from: UnderlayAddress) => void) | undefined;
   private closing: Promise<void> | undefined;
   private readonly stats: UdpUnderlayCounters = { sent: 0, received: 0, sendErrors: 0, handlerErrors: 0 };
 
-  private constructor(socket: Socket, local: UnderlayAddress) {
+  private constructor(socket: Socket, local: UnderlayAddress, pool: readonly Socket[]) {
     this.socket = socket;
     this.local = local;
-    socket.on('error', () => {
+    this.pool = pool;
+    if (pool.length > 0) {
+      const ports = pool.map((p) => p.address().port);
+      this.sourcePortFor = (flowHash) => ports[(flowHash >>> 0) % ports.length]!;
+    }
+    const onError = (): void => {
       this.stats.sendErrors++;
-    });
-    socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
+    };
+    const onMessage = (msg: Buffer, rinfo: { address: string; port: number }): void => {
       this.stats.received++;
       const handler = this.handler;
       if (handler === undefined) return;
@@ -85,44 +106,39 @@ export class UdpUnderlay implements Underlay {
       } catch {
         this.stats.handlerErrors++;
       }
-    });
+    };
+    for (const s of [socket, ...pool]) {
+      s.on('error', onError);
+      s.on('message', onMessage);
+    }
   }
 
   /**
    * Binds a UDP socket and resolves once it is listening.
    * @throws InvalidOptionsError when an option is invalid (names the field).
-   * @throws the socket's bind error (e.g. `EADDRINUSE`) when binding fails, or the
-   * `setRecvBufferSize`/`setSendBufferSize` error (the socket is closed again).
+   * @throws the socket's bind error (e.g. `EADDRINUSE`) when binding fails, the
+   * `setRecvBufferSize`/`setSendBufferSize` error, or the last bind error when a pool
+   * socket finds no free port in 49152–65535 after 64 tries (every socket is closed again).
    */
   static async bind(options: UdpUnderlayOptions = {}): Promise<UdpUnderlay> {
     const opts = parseOptions(udpUnderlayOptionsSchema, options, 'UdpUnderlay');
     const type: SocketType = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-    const socket = createSocket({
-      type,
-      reuseAddr: opts.reuseAddr,
-      ipv6Only: type === 'udp6' ? true : undefined,
-      lookup: literalLookup as never,
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        socket.close();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.bind(opts.port, opts.host, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
+    const open = (): Socket =>
+      createSocket({ type, reuseAddr: opts.reuseAddr, ipv6Only: type === 'udp6' ? true : undefined, lookup: literalLookup as never });
+    const socket = open();
+    await bindSocket(socket, opts.port, opts.host);
+    const pool: Socket[] = [];
     try {
       if (opts.recvBufferSize !== undefined) socket.setRecvBufferSize(opts.recvBufferSize);
       if (opts.sendBufferSize !== undefined) socket.setSendBufferSize(opts.sendBufferSize);
+      for (let i = 0; i < opts.sourcePorts; i++) pool.push(await bindInFlowRange(open, opts.host));
     } catch (err) {
-      socket.close(); // the bound socket would otherwise outlive the failed bind()
+      // Bound sockets would otherwise outlive the failed bind().
+      for (const s of [socket, ...pool]) s.close();
       throw err;
     }
     const addr = socket.address();
-    return new UdpUnderlay(socket, { host: addr.address, port: addr.port });
+    return new UdpUnderlay(socket, { host: addr.address, port: addr.port }, pool);
   }
 
   /** Totals since bind (a fresh copy). */
@@ -131,14 +147,17 @@ export class UdpUnderlay implements Underlay {
   }
 
   /**
-   * Sends one datagram to `to`. Ownership of `packet` passes to the underlay.
+   * Sends one datagram to `to`, from the pool socket of `flowHash` when a pool is
+   * configured (else from the bound socket). Ownership of `packet` passes to the underlay.
    * Network errors are counted in `counters.sendErrors`, never thrown.
    * @throws UnderlayClosedError after `close()`.
    */
-  send(packet: Uint8Array, to: UnderlayAddress): void {
+  send(packet: Uint8Array, to: UnderlayAddress, flowHash?: number): void {
     if (this.closing !== undefined) throw new UnderlayClosedError(formatAddress(this.local));
+    const pool = this.pool;
+    const socket = flowHash === undefined || pool.length === 0 ? this.socket : pool[(flowHash >>> 0) % pool.length]!;
     try {
-      this.socket.send(packet, to.port, to.host);
+      socket.send(packet, to.port, to.host);
       this.stats.sent++;
     } catch {
       this.stats.sendErrors++;
@@ -150,7 +169,7 @@ export class UdpUnderlay implements Underlay {
     this.handler = handler;
   }
 
-  /** Closes the socket. Idempotent: every call returns the same promise. */
+  /** Closes the socket and any pool sockets. Idempotent: every call returns the same promise. */
   close(): Promise<void> {
     if (this.closing === undefined) {
       this.handler = undefined;
@@ -159,7 +178,12 @@ export class UdpUnderlay implements Underlay {
           // 'close' is emitted before libuv runs its close callbacks (the phase
           // after setImmediate's); two turns later the handle is gone, so a
           // resolved close() means released.
-          this.socket.close(() => setImmediate(() => setImmediate(resolve)));
+          const sockets = [this.socket, ...this.pool];
+          let open = sockets.length;
+          const closed = (): void => {
+            if (--open === 0) setImmediate(() => setImmediate(resolve));
+          };
+          for (const s of sockets) s.close(closed);
         } catch {
           resolve();
         }
@@ -167,4 +191,35 @@ export class UdpUnderlay implements Underlay {
     }
     return this.closing;
   }
+}
+
+function bindSocket(socket: Socket, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** A new socket bound on `host` at a free port in 49152–65535, probing from a random start. */
+async function bindInFlowRange(open: () => Socket, host: string): Promise<Socket> {
+  const span = FLOW_SOURCE_PORT_MAX - FLOW_SOURCE_PORT_MIN + 1;
+  const start = randomInt(span);
+  let last: unknown;
+  for (let i = 0; i < POOL_BIND_ATTEMPTS; i++) {
+    const socket = open();
+    try {
+      await bindSocket(socket, FLOW_SOURCE_PORT_MIN + ((start + i) % span), host);
+      return socket;
+    } catch (err) {
+      last = err; // bindSocket closed it
+    }
+  }
+  throw last;
 }

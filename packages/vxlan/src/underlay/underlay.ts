@@ -14,8 +14,17 @@ export interface UnderlayAddress {
 export interface Underlay {
   /** Where this underlay receives. */
   readonly local: UnderlayAddress;
-  /** Sends one datagram. Ownership of `packet` passes to the underlay (caller must not modify it after). Never throws on network errors (counted); throws after close(). */
-  send(packet: Uint8Array, to: UnderlayAddress): void;
+  /**
+   * Sends one datagram. Ownership of `packet` passes to the underlay (caller must not modify it after). Never throws on
+   * network errors (counted); throws after close(). `flowHash` (optional, any uint32) identifies the inner flow: an
+   * underlay that varies its source port per flow (RFC 7348 §5) uses it to pick the port, others ignore it.
+   */
+  send(packet: Uint8Array, to: UnderlayAddress, flowHash?: number): void;
+  /**
+   * Present only on underlays that vary the outer source port per flow: the source port a datagram sent with
+   * `flowHash` leaves from. Senders use it to record what really goes on the wire.
+   */
+  readonly sourcePortFor?: (flowHash: number) => number;
   /** Installs the single receive handler; the handler owns `packet`. */
   onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void;
   /** Releases sockets/timers. Idempotent. */

@@ -16,8 +16,9 @@ export interface OuterCapture {
 /**
  * Records every outer packet `vtep` sends or receives into `writer` as a full
  * Ethernet/IPv4/UDP frame (stand-in MACs), so tshark's VXLAN dissector shows
- * the VNI and the inner frame. Sent packets carry the flow-hash source port
- * the VTEP computed (RFC 7348 §5); received ones the sender's real port.
+ * the VNI and the inner frame. Ports are the real ones: sent packets carry
+ * the source port they left from (per flow with a `sourcePorts` pool),
+ * received ones the sender's.
  * Unspecified local hosts (`0.0.0.0`) are written as `127.0.0.1`. Packets
  * with an IPv6 outer address are not written, only counted in `skipped`.
  */

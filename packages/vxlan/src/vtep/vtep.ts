@@ -22,7 +22,11 @@ export interface OuterPacket {
    * call and must not be modified; copy it to keep it.
    */
   readonly packet: Uint8Array;
-  /** Outer source address. For tx: the underlay's local host and the flow-hash source port (RFC 7348 §5). */
+  /**
+   * Outer source address. For tx: the underlay's local host and the source port the datagram really leaves from:
+   * the underlay's port for the inner flow's hash when it varies ports per flow (`Underlay.sourcePortFor`), else its
+   * bound port.
+   */
   readonly source: UnderlayAddress;
   /** Outer destination address. */
   readonly destination: UnderlayAddress;
@@ -35,10 +39,13 @@ export interface OuterPacket {
  * encapsulated and sent to the remote VTEP their FDB entry names, or flooded
  * to the flood list (head-end replication).
  *
- * The outer UDP source port RFC 7348 asks for (a hash of the inner flow in
- * 49152–65535) is computed for every packet sent and reported to
- * {@link Vtep.onOuter} listeners and so to pcap captures; a `UdpUnderlay`
- * sends from its one bound port, because a socket cannot choose its source port per datagram.
+ * RFC 7348 §5 asks for an outer UDP source port derived from a hash of the
+ * inner flow, in 49152–65535. When the underlay varies its source port per
+ * flow (`Underlay.sourcePortFor`, e.g. a `UdpUnderlay` with `sourcePorts`), the
+ * VTEP computes the flow hash for every packet sent and passes it to
+ * `underlay.send`, so each inner flow leaves from one port of the pool; with any
+ * other underlay the packet leaves from the underlay's bound port.
+ * {@link Vtep.onOuter} listeners (and so captures) see the port really used.
  */
 export class Vtep {
   /** The underlay this VTEP sends and receives on. */
@@ -188,12 +195,15 @@ export class Vtep {
     writeHeader(vni, out, 0);
     this.stats.txPackets++;
     this.stats.txBytes += out.length;
+    const portFor = this.underlay.sourcePortFor;
+    const flowHash = portFor === undefined ? undefined : flowSourcePort(frame);
     if (this.taps.length > 0) {
       const local = this.underlay.local;
-      this.tap({ direction: 'tx', packet: out, source: { host: local.host, port: flowSourcePort(frame) }, destination: to });
+      const port = flowHash === undefined ? local.port : portFor!(flowHash);
+      this.tap({ direction: 'tx', packet: out, source: { host: local.host, port }, destination: to });
     }
     try {
-      this.underlay.send(out, to);
+      this.underlay.send(out, to, flowHash);
     } catch {
       // Only thrown when the underlay was closed under us.
       this.stats.drops.closed++;

@@ -58,7 +58,8 @@ describeWith(netnsCapability(), 'kernel vxlan interop (network namespace)', () =
     lab.exec(ns, 'ip', ['addr', 'add', `${overlayKernel}/24`, 'dev', 'vx0']);
     lab.exec(ns, 'ip', ['link', 'set', 'vx0', 'up']);
 
-    const underlay = await UdpUnderlay.bind({ host: underlayRoot, port: 4789 });
+    // A pool of source ports, so our outer packets leave from a per-flow port in 49152–65535 (RFC 7348 §5).
+    const underlay = await UdpUnderlay.bind({ host: underlayRoot, port: 4789, sourcePorts: 8 });
     // The kernel sends from a flow-hash source port, so learned entries point at its dstport 4789.
     vtep = new Vtep({ underlay, learning: true, learnedPort: 4789 });
     writer = PcapWriter.toFile(pcapPath);
@@ -152,7 +153,7 @@ describeWith(netnsCapability(), 'kernel vxlan interop (network namespace)', () =
       const icmpTypes = rows.map((r) => r[4]).filter((x) => x);
       expect(icmpTypes.filter((t) => t === '8').length).toBeGreaterThanOrEqual(6);
       expect(icmpTypes.filter((t) => t === '0').length).toBeGreaterThanOrEqual(6);
-      // Packets we sent carry a flow-hash source port in 49152–65535.
+      // Packets we sent left from a per-flow source port of the pool, in 49152–65535.
       const sent = rows.filter((r) => r[1] === '4789' && r[5]?.startsWith(underlayRoot));
       expect(sent.length).toBeGreaterThan(0);
       for (const r of sent) expect(Number(r[0])).toBeGreaterThanOrEqual(49152);

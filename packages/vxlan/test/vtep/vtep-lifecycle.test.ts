@@ -1,5 +1,24 @@
 import {
-  Endpoint, InvalidOptionsError, MemoryNetwork, UdpUnderlay, UnderlayClosedError, Vtep, captureOuter, PcapWriter, readPcap, ethernet, ipv4, udp, vxlanHeader } from '../../src';
+  Endpoint, InvalidOptionsError, MemoryNetwork, UdpUnderlay, UnderlayClosedError, Vtep, captureOuter, PcapWriter, readPcap, ethernet, ipv4, udp, vxlanHeader, type Underlay } from '../../src';
+
+/**
+ * An underlay that varies its source port per flow the simplest way (the port is
+ * the flow hash itself) and records the hash each send was given.
+ */
+function perFlowPorts(inner: Underlay): Underlay & { hashes: (number | undefined)[] } {
+  const hashes: (number | undefined)[] = [];
+  return {
+    hashes,
+    local: inner.local,
+    sourcePortFor: (flowHash) => flowHash,
+    send(packet, to, flowHash) {
+      hashes.push(flowHash);
+      inner.send(packet, to, flowHash);
+    },
+    onReceive: (handler) => inner.onReceive(handler),
+    close: () => inner.close(),
+  };
+}
 
 describe('Vtep options and lifecycle', () => {
   it('rejects invalid options with the field named', () => {
@@ -48,7 +67,8 @@ describe('Vtep options and lifecycle', () => {
 
   it('reports the flow-hash source port of what it sends, and captures it to pcap', async () => {
     const net = new MemoryNetwork({ autoDeliver: false });
-    const v = new Vtep({ underlay: net.attach({ host: '10.0.0.1', port: 4789 }) });
+    const underlay = perFlowPorts(net.attach({ host: '10.0.0.1', port: 4789 }));
+    const v = new Vtep({ underlay });
     const s = v.addSegment(77);
     s.addRemoteEndpoint({ mac: '02:00:00:00:00:02', ip: '10.7.0.2', vtep: { host: '10.0.0.2', port: 4789 } });
     const e = new Endpoint({ mac: '02:00:00:00:00:01', ip: '10.7.0.1' }).attach(s);
@@ -71,9 +91,34 @@ describe('Vtep options and lifecycle', () => {
       const outerUdp = udp.decode(outerIp.payload).value;
       expect([outerUdp.srcPort, outerUdp.dstPort]).toEqual([sources[0], 4789]);
       expect(vxlanHeader.decode(outerUdp.payload).value.vni).toBe(77);
+      // The underlay was handed the same hash for each packet as the capture recorded.
+      expect(underlay.hashes).toEqual(sources);
     } finally {
       cap.stop();
       writer.close();
+      await Promise.all([e.close(), v.close()]);
+    }
+  });
+
+  it('captures the bound port, and passes no flow hash, over an underlay with one source port', async () => {
+    const net = new MemoryNetwork({ autoDeliver: false });
+    const inner = net.attach({ host: '10.0.0.1', port: 4789 });
+    const hashes: (number | undefined)[] = [];
+    const underlay: Underlay = { local: inner.local, send: (p, to, h) => (hashes.push(h), inner.send(p, to)), onReceive: (h) => inner.onReceive(h), close: () => inner.close() };
+    const v = new Vtep({ underlay });
+    const s = v.addSegment(78);
+    s.addRemoteEndpoint({ mac: '02:00:00:00:00:02', ip: '10.8.0.2', vtep: { host: '10.0.0.2', port: 4789 } });
+    const e = new Endpoint({ mac: '02:00:00:00:00:01', ip: '10.8.0.1' }).attach(s);
+    const sources: number[] = [];
+    v.onOuter((p) => sources.push(p.source.port));
+    try {
+      await e.resolve('10.8.0.2');
+      const sock = e.bind(5000);
+      sock.send(new Uint8Array(3), '10.8.0.2', 53);
+      sock.send(new Uint8Array(3), '10.8.0.2', 54);
+      expect(sources).toEqual([4789, 4789]);
+      expect(hashes).toEqual([undefined, undefined]);
+    } finally {
       await Promise.all([e.close(), v.close()]);
     }
   });
