@@ -4,6 +4,13 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * Wall-clock time: milliseconds since the Unix epoch (`Date.now()`), for
+ * values that are compared across machines or stored (record timestamps,
+ * command time in replicated state). Not monotonic.
+ */
+export const wallClock: Clock = { now: () => Date.now() };
+
 /** The process's monotonic clock (`performance.now()`). */
 export const systemClock: Clock = { now: () => globalThis.performance.now() };
 

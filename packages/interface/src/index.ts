@@ -9,7 +9,7 @@
 export * from './errors';
 export * from './address';
 export type { Underlay } from './underlay';
-export { type Clock, systemClock, ManualClock } from './clock';
+export { type Clock, systemClock, wallClock, ManualClock } from './clock';
 export { type Random, seededRandom } from './random';
 export type { StateMachine } from './state-machine';
 export * from './store';

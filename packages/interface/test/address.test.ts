@@ -145,3 +145,30 @@ describe('properties', () => {
     );
   });
 });
+
+describe('IPv6 with a dotted IPv4 tail and no "::" (RFC 4291 §2.2 example)', () => {
+  it('parses the full form and rejects nine groups', () => {
+    expect(canonical6('0:0:0:0:0:FFFF:129.144.52.38')).toBe('::ffff:129.144.52.38');
+    expect(isValidIpv6('1:2:3:4:5:6:7:1.2.3.4')).toBe(false);
+    expect(isValidIpv6('1:2:3:4:5:6:1.2.3.4')).toBe(true);
+  });
+});
+
+describe('input that is not text', () => {
+  it.each([undefined, null, 42, {}, ['1.2.3.4']])('is invalid, never a TypeError: %j', (value) => {
+    const v = value as unknown as string;
+    expect(isValidIp(v)).toBe(false);
+    expect(isValidIpv4(v)).toBe(false);
+    expect(isValidIpv6(v)).toBe(false);
+    expect(() => parseIp(v)).toThrow(InvalidAddressError);
+    expect(() => parseIpv4(v)).toThrow(InvalidAddressError);
+    expect(() => parseIpv6(v)).toThrow(InvalidAddressError);
+  });
+
+  it('formatting refuses values out of range', () => {
+    expect(() => formatIpv6(1n << 128n)).toThrow(RangeError);
+    expect(() => formatIpv6(-1n)).toThrow(RangeError);
+    expect(() => formatIpv4(2 ** 32)).toThrow(RangeError);
+    expect(() => formatIpv4(-1)).toThrow(RangeError);
+  });
+});

@@ -89,6 +89,19 @@ describe('parseOptions', () => {
     expect(e.cause).toBeInstanceOf(z.ZodError);
   });
 
+  it('names an unknown key of a strict object as the field', () => {
+    const strict = z.object({ quarantine: z.object({ ms: z.number() }).strict().optional() }).strict();
+    let err: InvalidOptionsError | undefined;
+    try {
+      parseOptions(strict, { quarantine: { ms: 1, msec: 5 } }, 'Thing');
+    } catch (e) {
+      err = e as InvalidOptionsError;
+    }
+    expect(err?.field).toBe('quarantine.msec');
+    expect(err?.message).toBe('Thing: option "quarantine.msec" is not a known option (got 5)');
+    expect(() => parseOptions(strict, { bogus: 1 }, 'Thing')).toThrow(/option "bogus" is not a known option/);
+  });
+
   it('names "(options)" when the options object itself is wrong', () => {
     expect(() => parseOptions(schema, 42, 'Thing')).toThrow(/Thing: option "\(options\)" .*\(got 42\)/);
     try {

@@ -18,6 +18,7 @@ export function familyBits(family: IpFamily): number {
 
 /** Parses IPv4 or IPv6 text; undefined when invalid. */
 export function tryParseIp(text: string): IpAddress | undefined {
+  if (typeof text !== 'string') return undefined;
   if (text.includes(':')) {
     const v = tryParseIpv6(text);
     return v === undefined ? undefined : { family: 6, value: v };
@@ -32,12 +33,13 @@ export function tryParseIp(text: string): IpAddress | undefined {
  */
 export function parseIp(text: string): IpAddress {
   const ip = tryParseIp(text);
-  if (ip === undefined) throw new InvalidAddressError('IP', text, text.includes(':') ? 'not valid IPv6 text' : 'not valid IPv4 dotted decimal');
+  if (ip === undefined) throw new InvalidAddressError('IP', String(text), typeof text === 'string' && text.includes(':') ? 'not valid IPv6 text' : 'not valid IPv4 dotted decimal');
   return ip;
 }
 
 /** True when `text` is a valid IPv4 or IPv6 address (never throws). */
 export function isValidIp(text: string): boolean {
+  if (typeof text !== 'string') return false;
   return text.includes(':') ? isValidIpv6(text) : isValidIpv4(text);
 }
 

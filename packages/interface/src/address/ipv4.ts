@@ -6,6 +6,7 @@ import { InvalidAddressError } from '../errors/shared-errors';
  * path used by the allocator.
  */
 export function tryParseIpv4(text: string): number {
+  if (typeof text !== 'string') return -1;
   const len = text.length;
   if (len < 7 || len > 15) return -1;
   let value = 0;
@@ -39,12 +40,13 @@ export function tryParseIpv4(text: string): number {
  */
 export function parseIpv4(text: string): number {
   const v = tryParseIpv4(text);
-  if (v < 0) throw new InvalidAddressError('IP', text, 'expected four decimal octets 0-255 without leading zeros, like 10.0.0.1');
+  if (v < 0) throw new InvalidAddressError('IP', String(text), 'expected four decimal octets 0-255 without leading zeros, like 10.0.0.1');
   return v;
 }
 
 /** Formats an unsigned 32-bit integer (0 … 2^32-1) as dotted decimal. */
 export function formatIpv4(value: number): string {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`formatIpv4: ${String(value)} is not a 32-bit unsigned integer`);
   return `${(value >>> 24) & 255}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 

@@ -22,18 +22,19 @@ export function tryParseIpv6(text: string): bigint | undefined {
  */
 export function parseIpv6(text: string): bigint {
   const r = parse(text);
-  if (r.value === undefined) throw new InvalidAddressError('IP', text, r.reason);
+  if (r.value === undefined) throw new InvalidAddressError('IP', String(text), r.reason);
   return r.value;
 }
 
 function parse(text: string): { value?: bigint; reason: string } {
+  if (typeof text !== 'string') return { reason: 'not text' };
   if (text.length < 2 || text.length > 45) return { reason: 'wrong length for IPv6 text' };
   const halves = text.split('::');
   if (halves.length > 2) return { reason: 'more than one "::"' };
   const head = groupsOf(halves[0] ?? '');
   const tail = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
   const groups: number[] = [];
-  const all = halves.length === 2 ? [...head, ...tail] : head;
+  const all = halves.length === 2 ? [...head, ...tail] : [...head];
   let ipv4Tail: number | undefined;
   const last = all[all.length - 1];
   if (last !== undefined && last.includes('.')) {
@@ -73,6 +74,7 @@ function parse(text: string): { value?: bigint; reason: string } {
  * (`::ffff:0:0/96`) with a dotted IPv4 tail (§5).
  */
 export function formatIpv6(value: bigint): string {
+  if (typeof value !== 'bigint' || value < 0n || value >= 1n << 128n) throw new RangeError(`formatIpv6: ${String(value)} is not a 128-bit unsigned value`);
   const g: number[] = new Array<number>(8);
   for (let i = 7; i >= 0; i--) {
     g[i] = Number(value & 0xffffn);
@@ -107,7 +109,7 @@ export function formatIpv6(value: bigint): string {
 
 /** True when `text` is valid IPv6 text. */
 export function isValidIpv6(text: string): boolean {
-  return text.includes(':') && tryParseIpv6(text) !== undefined;
+  return typeof text === 'string' && text.includes(':') && tryParseIpv6(text) !== undefined;
 }
 
 /**

@@ -7,7 +7,12 @@ import { InvalidOptionsError } from './shared-errors';
 export interface OptionsSchema<T> {
   safeParse(input: unknown):
     | { readonly success: true; readonly data: T }
-    | { readonly success: false; readonly error: { readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }> } };
+    | {
+        readonly success: false;
+        readonly error: {
+          readonly issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string; readonly code?: string; readonly keys?: readonly string[] }>;
+        };
+      };
 }
 
 function describeValue(value: unknown): string {
@@ -47,9 +52,11 @@ export function parseOptions<T>(schema: OptionsSchema<T>, input: unknown, what: 
   const result = schema.safeParse(input === undefined ? {} : input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = issue?.path ?? [];
+  // An unknown key (a strict object's `unrecognized_keys`) is reported at its parent: name the key itself.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys?.[0] : undefined;
+  const path = unknownKey !== undefined ? [...(issue?.path ?? []), unknownKey] : (issue?.path ?? []);
   const field = path.length > 0 ? path.map(String).join('.') : '(options)';
-  const problem = (issue?.message ?? 'is invalid').replace(/\s+/g, ' ').trim();
+  const problem = unknownKey !== undefined ? 'is not a known option' : (issue?.message ?? 'is invalid').replace(/\s+/g, ' ').trim();
   const got = describeValue(path.length > 0 ? valueAt(input, path) : input);
   throw new InvalidOptionsError(field, `${what}: option "${field}" ${problem} (got ${got})`, { cause: result.error });
 }
