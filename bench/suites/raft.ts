@@ -52,7 +52,7 @@ export default async function raft(ctx: BenchContext): Promise<BenchRow[]> {
       value: v,
       unit: 'commits/s',
       target: proposers === 256 ? '>= 100,000' : undefined,
-      note: '3 nodes, one process, MemoryNetwork + memory stores, 16-byte commands, counter state machine',
+      note: '3 nodes, one process, MemoryTransportNetwork + memory stores, 16-byte commands, counter state machine',
     });
   }
 

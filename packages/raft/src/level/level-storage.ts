@@ -1,10 +1,12 @@
+import { parseOptions } from '@weft/interface';
 import { Level } from 'level';
+import { z } from 'zod';
 import type { Entry, HardState, Snapshot } from '../core/types';
+import { StorageError } from '../storage/errors';
+import { checkContiguous } from '../storage/memory-stores';
+import type { LogStore, RaftStores, ReadyWrite, SnapshotStore, StableStore } from '../storage/stores';
 import { decodeEntry, encodeEntry } from '../transport/codec/entry-codec';
 import { decodeHardState, decodeSnapshotMeta, encodeHardState, encodeSnapshotMeta } from '../transport/codec/snapshot-codec';
-import { StorageError } from './errors';
-import { checkContiguous } from './memory-stores';
-import type { LogStore, RaftStores, ReadyWrite, SnapshotStore, StableStore } from './stores';
 
 type Bytes = Uint8Array;
 type Op = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
@@ -44,6 +46,9 @@ export interface LevelStorageOptions {
   sync?: boolean;
 }
 
+const pathSchema = z.object({ path: z.string().min(1, 'must be a non-empty directory path') });
+const optionsSchema = z.object({ sync: z.boolean().default(true) });
+
 /**
  * All durable Raft state in one LevelDB database (through `level`): the log
  * (key 0x01 + 8-byte big-endian index), the hard state, metadata and the newest
@@ -72,12 +77,15 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
 
   /**
    * Opens (creating if needed) the database in directory `path`.
-   * @throws the `level` open error (e.g. LEVEL_DATABASE_NOT_OPEN when another process holds the lock).
+   * @throws InvalidOptionsError (from `@weft/interface`, as a rejection) for an empty `path` or a bad option;
+   *   the `level` open error (e.g. LEVEL_DATABASE_NOT_OPEN when another process holds the lock).
    */
-  static async open(path: string, options: LevelStorageOptions = {}): Promise<LevelStorage> {
-    const db = new Level<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  static async open(path: string, options?: LevelStorageOptions): Promise<LevelStorage> {
+    const dir = parseOptions(pathSchema, { path }, 'LevelStorage.open').path;
+    const { sync } = parseOptions(optionsSchema, options, 'LevelStorage.open');
+    const db = new Level<Bytes, Bytes>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    const s = new LevelStorage(db, options.sync ?? true);
+    const s = new LevelStorage(db, sync);
     await s.loadBounds();
     return s;
   }

@@ -1,11 +1,12 @@
+import { MalformedPacketError, parseOptions, seededRandom, type Random } from '@weft/interface';
+import { z } from 'zod';
 import type { Message, NodeId } from '../core/types';
 import { decodeMessage, encodeMessage } from './codec/message-codec';
-import { MalformedMessageError, TransportClosedError } from './errors';
-import { seededRandom } from '../testing/prng';
+import { TransportClosedError } from './errors';
 import type { MessageHandler, Transport } from './transport';
 
-/** Fault settings of a {@link MemoryNetwork}; every probability is in [0, 1]. */
-export interface NetworkFaults {
+/** Fault settings of a {@link MemoryTransportNetwork}; every probability is in [0, 1]. */
+export interface MemoryTransportFaults {
   /** Probability that a message is lost. */
   dropRate: number;
   /** Probability that a delivered message is delivered a second time. */
@@ -16,12 +17,15 @@ export interface NetworkFaults {
   maxDelayMs: number;
 }
 
-/** Counters of a {@link MemoryNetwork}. */
-export interface NetworkStats {
+/** Counters of a {@link MemoryTransportNetwork}. */
+export interface MemoryTransportNetworkStats {
+  /** Messages handed to the network by `send`. */
   sent: number;
+  /** Messages handed to a receiver's handler. */
   delivered: number;
   /** Lost to drop rate, partitions, cuts, or a closed/unknown receiver. */
   dropped: number;
+  /** Messages delivered twice by the duplicate rate. */
   duplicated: number;
   /** Exceptions thrown by receive handlers (a bug in the receiver; counted, not rethrown). */
   handlerErrors: number;
@@ -29,14 +33,55 @@ export interface NetworkStats {
   malformed: number;
 }
 
-/** Timer functions the network uses; inject virtual ones for replayable runs. */
-export interface NetworkScheduler {
+/** Timer functions a {@link MemoryTransportNetwork} uses; inject virtual ones for replayable runs. */
+export interface MemoryTransportScheduler {
   /** Runs `fn` after `ms` milliseconds (0: on the next macrotask). Returns a handle for `cancel`. */
   schedule(fn: () => void, ms: number): unknown;
+  /** Cancels a pending `schedule`; ignores handles that already ran. */
   cancel(handle: unknown): void;
 }
 
-const realScheduler: NetworkScheduler = {
+/** Options of a {@link MemoryTransportNetwork}. */
+export interface MemoryTransportNetworkOptions {
+  /** Seed of the fault PRNG (`seededRandom` from `@weft/interface`; default 1); ignored when `random` is given. */
+  readonly seed?: number;
+  /** Source of randomness in [0, 1) for faults. */
+  readonly random?: Random;
+  /** Timers (default: setImmediate/setTimeout). */
+  readonly scheduler?: MemoryTransportScheduler;
+  /**
+   * Pass every message through the binary wire codec (encode on send, decode
+   * and validate on delivery), as TcpTransport does: slower, but receivers
+   * never share objects with senders and every message is checked against the
+   * codec's validation (default false).
+   */
+  readonly serialize?: boolean;
+}
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+
+const optionsSchema = z.object({
+  seed: z.number().default(1),
+  random: z.custom<Random>(isFunction, { message: 'must be a function returning a number in [0, 1)' }).optional(),
+  scheduler: z
+    .custom<MemoryTransportScheduler>(
+      (v) => typeof v === 'object' && v !== null && isFunction((v as Record<string, unknown>).schedule) && isFunction((v as Record<string, unknown>).cancel),
+      { message: 'must have schedule and cancel' },
+    )
+    .optional(),
+  serialize: z.boolean().default(false),
+});
+
+const probability = z.number().min(0).max(1);
+const faultFields = z.object({ dropRate: probability, duplicateRate: probability, minDelayMs: z.number().min(0), maxDelayMs: z.number().min(0) });
+const someFaults = faultFields.partial();
+const allFaults = faultFields.refine((f) => f.maxDelayMs >= f.minDelayMs, { path: ['maxDelayMs'], message: 'must be >= minDelayMs' });
+const transportId = z.object({ id: z.string().min(1, 'must be a non-empty string') });
+const transportArgs = transportId.extend({
+  network: z.custom<MemoryTransportNetwork>((v) => v instanceof MemoryTransportNetwork, { message: 'must be a MemoryTransportNetwork' }),
+});
+
+const realScheduler: MemoryTransportScheduler = {
   schedule: (fn, ms) => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, ms) }),
   cancel: (h) => {
     const handle = h as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
@@ -46,44 +91,45 @@ const realScheduler: NetworkScheduler = {
 };
 
 /**
- * An in-process network for tests and benchmarks. Messages are delivered
+ * An in-process network of Raft transports for tests and benchmarks (not to
+ * be confused with `@weft/vxlan`'s `MemoryNetwork` of underlays). Messages are delivered
  * asynchronously (never inside `send`), in batches. Faults are seeded and
  * replayable: partitions (`partition`), one-way cuts (`cut`), isolation, drop,
  * duplication and random delay (which reorders). Messages are passed by
  * reference, not copied: Raft messages are immutable once sent.
  */
-export class MemoryNetwork {
+export class MemoryTransportNetwork {
   private readonly transports = new Map<NodeId, MemoryTransport>();
   private readonly cuts = new Set<string>();
   private groupOf = new Map<NodeId, number>();
-  private faults: NetworkFaults = { dropRate: 0, duplicateRate: 0, minDelayMs: 0, maxDelayMs: 0 };
-  private readonly random: () => number;
-  private readonly scheduler: NetworkScheduler;
+  private faults: MemoryTransportFaults = { dropRate: 0, duplicateRate: 0, minDelayMs: 0, maxDelayMs: 0 };
+  private readonly random: Random;
+  private readonly scheduler: MemoryTransportScheduler;
   private readonly timers = new Set<unknown>();
   private batch: Message[] = [];
   private batchHandle: unknown = undefined;
   private closed = false;
-  private readonly counters: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, handlerErrors: 0, malformed: 0 };
+  private readonly counters: MemoryTransportNetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, handlerErrors: 0, malformed: 0 };
   private readonly serialize: boolean;
 
   /**
-   * @param options.seed seed of the fault PRNG (default 1); ignored when `random` is given.
-   * @param options.random source of randomness in [0, 1).
-   * @param options.scheduler timers (default: setImmediate/setTimeout).
-   * @param options.serialize pass every message through the binary wire codec
-   *   (encode on send, decode and validate on delivery), as TcpTransport does:
-   *   slower, but receivers never share objects with senders and every message
-   *   is checked against the codec's validation (default false).
+   * @param options - see {@link MemoryTransportNetworkOptions}; all optional.
+   * @throws InvalidOptionsError (from `@weft/interface`) naming a bad option.
    */
-  constructor(options: { seed?: number; random?: () => number; scheduler?: NetworkScheduler; serialize?: boolean } = {}) {
-    this.random = options.random ?? seededRandom(options.seed ?? 1);
-    this.scheduler = options.scheduler ?? realScheduler;
-    this.serialize = options.serialize ?? false;
+  constructor(options?: MemoryTransportNetworkOptions) {
+    const o = parseOptions(optionsSchema, options, 'MemoryTransportNetwork');
+    this.random = o.random ?? seededRandom(o.seed);
+    this.scheduler = o.scheduler ?? realScheduler;
+    this.serialize = o.serialize;
   }
 
-  /** Creates (or returns the open) transport of node `id`. */
+  /**
+   * Creates (or returns the open) transport of node `id`.
+   * @throws InvalidOptionsError for an empty id; TransportClosedError after {@link close}.
+   */
   transport(id: NodeId): MemoryTransport {
-    if (this.closed) throw new TransportClosedError('memory network: closed');
+    parseOptions(transportId, { id }, 'MemoryTransportNetwork.transport');
+    if (this.closed) throw new TransportClosedError('memory transport network: closed');
     let t = this.transports.get(id);
     if (t === undefined || t.isClosed) {
       t = new MemoryTransport(id, this);
@@ -92,16 +138,13 @@ export class MemoryNetwork {
     return t;
   }
 
-  /** Replaces the fault settings (fields not given keep their value). Throws RangeError on a bad value. */
-  setFaults(faults: Partial<NetworkFaults>): void {
-    const next = { ...this.faults, ...faults };
-    for (const k of ['dropRate', 'duplicateRate'] as const) {
-      if (!(next[k] >= 0 && next[k] <= 1)) throw new RangeError(`memory network: ${k} must be in [0, 1], got ${next[k]}`);
-    }
-    if (!(next.minDelayMs >= 0 && next.maxDelayMs >= next.minDelayMs)) {
-      throw new RangeError(`memory network: need 0 <= minDelayMs <= maxDelayMs, got ${next.minDelayMs}..${next.maxDelayMs}`);
-    }
-    this.faults = next;
+  /**
+   * Replaces the fault settings (fields not given keep their value).
+   * @throws InvalidOptionsError (from `@weft/interface`) naming a bad field; the settings are then unchanged.
+   */
+  setFaults(faults: Partial<MemoryTransportFaults>): void {
+    const given = parseOptions(someFaults, faults, 'MemoryTransportNetwork.setFaults');
+    this.faults = parseOptions(allFaults, { ...this.faults, ...given }, 'MemoryTransportNetwork.setFaults');
   }
 
   /** Splits the nodes into groups that cannot reach each other; nodes not listed form one more group. */
@@ -132,7 +175,7 @@ export class MemoryNetwork {
   }
 
   /** A copy of the counters. */
-  stats(): NetworkStats {
+  stats(): MemoryTransportNetworkStats {
     return { ...this.counters };
   }
 
@@ -193,7 +236,7 @@ export class MemoryNetwork {
     try {
       return decodeMessage(encodeMessage(m).buf);
     } catch (err) {
-      if (!(err instanceof MalformedMessageError)) throw err;
+      if (!(err instanceof MalformedPacketError)) throw err;
       this.counters.malformed++;
       return undefined;
     }
@@ -222,16 +265,22 @@ export class MemoryNetwork {
   }
 }
 
-/** One node's endpoint on a {@link MemoryNetwork}; create it with `network.transport(id)`. */
+/** One node's endpoint on a {@link MemoryTransportNetwork}; create it with `network.transport(id)`. */
 export class MemoryTransport implements Transport {
   private handler: MessageHandler | undefined;
   private closed = false;
 
-  /** @internal use MemoryNetwork.transport */
+  /**
+   * Use `network.transport(id)` instead.
+   * @throws InvalidOptionsError (from `@weft/interface`) for an empty id or a `network` that is not a MemoryTransportNetwork.
+   */
   constructor(
+    /** The node this transport sends from and receives for. */
     readonly localId: NodeId,
-    private readonly network: MemoryNetwork,
-  ) {}
+    private readonly network: MemoryTransportNetwork,
+  ) {
+    parseOptions(transportArgs, { id: localId, network }, 'MemoryTransport');
+  }
 
   /** Whether {@link close} was called. */
   get isClosed(): boolean {
@@ -246,11 +295,6 @@ export class MemoryTransport implements Transport {
   /** Sets the handler for messages addressed to {@link localId}. */
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
-  }
-
-  /** `memory:<peer>`: there is no real address in memory. */
-  addressOf(peer: NodeId): string {
-    return `memory:${peer}`;
   }
 
   /** @internal */

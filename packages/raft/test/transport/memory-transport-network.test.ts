@@ -1,5 +1,5 @@
 import type { Message } from '../../src/core/types';
-import { MemoryNetwork } from '../../src/transport';
+import { MemoryTransport, MemoryTransportNetwork } from '../../src/transport';
 
 const hb = (from: string, to: string, term: number): Message => ({ type: 'MsgHeartbeat', from, to, term });
 /** Waits `ms`, then one more macrotask turn: a delivery scheduled with setImmediate before this call has run by then. */
@@ -9,7 +9,7 @@ const settle = async (ms = 5) => {
 };
 
 function setup(seed = 1) {
-  const net = new MemoryNetwork({ seed });
+  const net = new MemoryTransportNetwork({ seed });
   const got = new Map<string, Message[]>();
   for (const id of ['a', 'b', 'c']) {
     got.set(id, []);
@@ -18,7 +18,7 @@ function setup(seed = 1) {
   return { net, got, send: (from: string, to: string, term = 1) => net.transport(from).send([hb(from, to, term)]) };
 }
 
-describe('MemoryNetwork', () => {
+describe('MemoryTransportNetwork', () => {
   test('delivers asynchronously, never inside send', async () => {
     const { net, got, send } = setup();
     send('a', 'b');
@@ -93,7 +93,7 @@ describe('MemoryNetwork', () => {
   });
 
   test('serialize: messages cross the wire codec (copies, validated; refused ones counted)', async () => {
-    const net = new MemoryNetwork({ serialize: true });
+    const net = new MemoryTransportNetwork({ serialize: true });
     const got: Message[] = [];
     net.transport('b').onMessage((m) => got.push(m));
     const sent: Message = { type: 'MsgApp', from: 'a', to: 'b', term: 2, index: 4, logTerm: 1, commit: 3, entries: [{ index: 5, term: 2, type: 'normal', data: Uint8Array.of(7) }] };
@@ -107,11 +107,27 @@ describe('MemoryNetwork', () => {
     await net.close();
   });
 
-  test('bad fault settings throw RangeError naming the field', async () => {
-    const net = new MemoryNetwork();
-    expect(() => net.setFaults({ dropRate: 2 })).toThrow(/dropRate must be in \[0, 1\], got 2/);
-    expect(() => net.setFaults({ minDelayMs: 5, maxDelayMs: 1 })).toThrow(/minDelayMs <= maxDelayMs/);
+  test('bad fault settings throw InvalidOptionsError naming the field and keep the old settings', async () => {
+    const net = new MemoryTransportNetwork();
+    expect(() => net.setFaults({ dropRate: 2 })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'dropRate' }));
+    expect(() => net.setFaults({ dropRate: 2 })).toThrow(/^MemoryTransportNetwork\.setFaults: option "dropRate" .*\(got 2\)$/);
+    expect(() => net.setFaults({ minDelayMs: 5, maxDelayMs: 1 })).toThrow(expect.objectContaining({ field: 'maxDelayMs' }));
+    expect(() => net.setFaults({ minDelayMs: 5, maxDelayMs: 1 })).toThrow(/must be >= minDelayMs/);
+    // nothing was changed by the refused calls: delivery is immediate and lossless
+    const got: Message[] = [];
+    net.transport('b').onMessage((m) => got.push(m));
+    net.transport('a').send([hb('a', 'b', 1)]);
+    await settle();
+    expect(got).toHaveLength(1);
     await net.close();
+  });
+
+  test('bad constructor options and transport ids throw InvalidOptionsError naming the field', () => {
+    expect(() => new MemoryTransportNetwork({ seed: 'x' } as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'seed' }));
+    expect(() => new MemoryTransportNetwork({ scheduler: {} } as never)).toThrow(expect.objectContaining({ field: 'scheduler' }));
+    expect(() => new MemoryTransportNetwork({ serialize: 1 } as never)).toThrow(expect.objectContaining({ field: 'serialize' }));
+    expect(() => new MemoryTransportNetwork().transport('')).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'id' }));
+    expect(() => new MemoryTransport('a', {} as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'network' }));
   });
 
   test('a closed transport receives nothing and close() cancels pending delays', async () => {
