@@ -222,12 +222,15 @@ export class WeftNode implements AttachmentHost {
       `attach ${o.name} to ${net.name}`,
       true,
     );
-    await withTimeout(
-      this.reconciler.until(() => this.closed || this.reconciler.hasLocal(net.id, record.id)),
-      this.options.operationTimeoutMs,
-      `programming ${o.name} on ${net.name}`,
-      false,
-    );
+    // A retried request may return an endpoint an earlier attempt made on another node: it is programmed there.
+    if (record.nodeId === this.id) {
+      await withTimeout(
+        this.reconciler.until(() => this.closed || this.reconciler.hasLocal(net.id, record.id)),
+        this.options.operationTimeoutMs,
+        `programming ${o.name} on ${net.name}`,
+        false,
+      );
+    }
     this.assertOpen();
     return new Attachment<H>(this, record, net.name);
   }
