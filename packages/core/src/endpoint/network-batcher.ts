@@ -73,7 +73,8 @@ export class NetworkBatcher {
   constructor(
     private readonly ctx: CoreContext,
     readonly network: NetworkRecord,
-    private readonly maxBatch = 128,
+    /** Operations per txn: 24 keeps a txn within etcd's 128 ops (an attach writes 5 keys). */
+    private readonly maxBatch = 24,
   ) {}
 
   /** Allocates an address and writes the endpoint record; resolves with it once committed. */

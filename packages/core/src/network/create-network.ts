@@ -34,7 +34,13 @@ export const NETWORK_SECRET_BYTES = 32;
 export async function createNetwork(ctx: CoreContext, options: CreateNetworkOptions, internal: InternalNetworkFields = {}): Promise<NetworkRecord> {
   const o = parseOptions(createNetworkOptionsSchema, options, 'createNetwork');
   const k = ctx.keys;
+  /** The network an earlier attempt tried to write; after an unknown outcome it may exist. */
+  let attempted: NetworkRecord | undefined;
   return retryConflicts('createNetwork', async () => {
+    if (attempted !== undefined) {
+      const mine = await ctx.store.get(k.networkName(o.name));
+      if (mine !== undefined && textOf(mine) === attempted.id) return attempted;
+    }
     const [clusterKv, nameKv, cursorKv, subnetsKv, vnis, nodes] = await Promise.all([
       ctx.store.get(k.cluster()),
       ctx.store.get(k.networkName(o.name)),
@@ -105,6 +111,7 @@ export async function createNetwork(ctx: CoreContext, options: CreateNetworkOpti
       };
       puts.push(kv.put(k.networkKeys(id), encodeRecord(keys)));
     }
+    attempted = record;
     const r = await ctx.store.txn({
       compare: [
         cmp.missing(k.networkName(o.name)),

@@ -15,7 +15,10 @@ import { resolveNetwork } from './resolve-network';
  */
 export async function removeNetwork(ctx: CoreContext, nameOrId: string): Promise<void> {
   const k = ctx.keys;
+  /** The network an earlier attempt removed; after an unknown outcome it may be gone already. */
+  let attempted: string | undefined;
   await retryConflicts('removeNetwork', async () => {
+    if (attempted !== undefined && (await ctx.store.get(k.network(attempted))) === undefined) return;
     const net = await resolveNetwork(ctx, nameOrId);
     const id = net.value.id;
     const [poolKv, subnetsKv] = await Promise.all([ctx.store.get(k.pool(id)), ctx.store.get(k.subnets())]);
@@ -26,6 +29,7 @@ export async function removeNetwork(ctx: CoreContext, nameOrId: string): Promise
     if (used > 0) throw new NetworkInUseError(net.value.name, used);
     const subnets = Ipam.restore(textOf(subnetsKv));
     subnets.releasePool(poolId);
+    attempted = id;
     const r = await ctx.store.txn({
       compare: [
         cmp.modRevision(k.network(id), 'equal', net.modRevision),

@@ -17,8 +17,11 @@ export class Conflict {
 /**
  * Runs an optimistic read-compute-txn body until it does not throw
  * {@link Conflict}, pausing with jittered exponential back-off between
- * attempts. Store errors that say nothing was written (`StoreUnavailableError`
- * with `outcomeUnknown: false`) are retried too. Other errors pass through.
+ * attempts. `StoreUnavailableError` is retried too, whatever its outcome:
+ * every body re-reads what it depends on and guards its txn with compares,
+ * so re-sending after an unknown outcome can never apply a change twice
+ * (a body that must recognise its own earlier success does so itself).
+ * Other errors pass through.
  * @throws ContentionError naming the last conflict after the last attempt.
  */
 export async function retryConflicts<T>(what: string, body: () => Promise<T>, settings: RetrySettings = {}): Promise<T> {
@@ -30,7 +33,7 @@ export async function retryConflicts<T>(what: string, body: () => Promise<T>, se
       return await body();
     } catch (err) {
       if (err instanceof Conflict) last = err.reason;
-      else if (isWeftError(err, 'StoreUnavailableError') && (err as { outcomeUnknown?: boolean }).outcomeUnknown === false) last = (err as Error).message;
+      else if (isWeftError(err, 'StoreUnavailableError')) last = (err as Error).message;
       else throw err;
     }
     const pause = Math.min(200, base * 2 ** Math.min(i, 7)) * (0.5 + Math.random());
