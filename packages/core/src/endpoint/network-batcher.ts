@@ -137,6 +137,8 @@ export class NetworkBatcher {
   private async attempt(batch: Op[]): Promise<void> {
     const k = this.ctx.keys;
     const net = this.network;
+    // A cached pool may be stale (another node released addresses since): an allocation it refuses is re-checked on a fresh read.
+    const cached = this.pool !== undefined;
     this.pool ??= await this.readPool();
     const ipam = Ipam.restore(this.pool.text);
     const poolId = poolIdOf(net.subnet);
@@ -182,6 +184,10 @@ export class NetworkBatcher {
       try {
         ip = ipam.allocate(poolId, s.ip);
       } catch (err) {
+        if (cached) {
+          this.pool = undefined;
+          throw new Conflict('the cached address pool refused an allocation; re-reading it');
+        }
         remove(batch, op);
         op.reject(err);
         continue;
