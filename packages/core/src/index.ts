@@ -26,6 +26,17 @@ export {
   CorruptStateError,
   ContentionError,
 } from './errors';
+export {
+  UserspaceDataPlane,
+  udpUnderlayFactory,
+  memoryUnderlayFactory,
+  DEFAULT_VXLAN_PORT,
+  DEFAULT_ENCRYPTED_PORT,
+  DEFAULT_UNDERLAY_MTU,
+  type UserspaceDataPlaneOptions,
+  type UnderlayFactory,
+} from './data-plane';
+export { UnknownNetworkError, KeyTransitionError, AddressConflictError, DataPlaneClosedError } from './data-plane';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store';
 export { RaftStore, type RaftStoreOptions, type RaftStoreStats, type ManagerAddress } from './store/raft-store';
 export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './store/remote/remote-store';

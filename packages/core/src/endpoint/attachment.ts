@@ -1,3 +1,4 @@
+import { Endpoint } from '@weft/vxlan';
 import { CoreError } from '../errors';
 import type { EndpointRecord } from '../records/schemas';
 
@@ -13,7 +14,7 @@ export interface AttachmentHost {
  * An endpoint attached on this node: its address, MAC and network, and — on
  * the userspace data plane — the `Endpoint` that pings and sends UDP.
  */
-export class Attachment<H = unknown> {
+export class Attachment {
   constructor(
     private readonly host: AttachmentHost,
     /** The endpoint's record as stored. */
@@ -44,14 +45,23 @@ export class Attachment<H = unknown> {
   }
 
   /**
-   * The data plane's object for this endpoint: on the userspace plane an
-   * `@weft/vxlan` `Endpoint` (ping, UDP sockets).
-   * @throws CoreError when the data plane has none (the kernel plane: use the sandbox) or the endpoint is detached.
+   * The userspace endpoint: an `@weft/vxlan` `Endpoint` (ping, UDP sockets)
+   * living in this node's process.
+   * @throws CoreError when there is none: the endpoint is detached, or the
+   * node's data plane is not userspace (on the kernel plane the endpoint is a
+   * real interface in its sandbox).
    */
-  get endpoint(): H {
+  get endpoint(): Endpoint {
     const h = this.host.handleOf(this.record.id);
-    if (h === undefined) throw new CoreError(`endpoint ${this.record.name} (${this.record.id}) has no userspace handle: detached, or its data plane is not userspace`);
-    return h as H;
+    if (!(h instanceof Endpoint)) {
+      throw new CoreError(`endpoint ${this.record.name} (${this.record.id}) has no userspace handle: detached, or its data plane is not userspace`);
+    }
+    return h;
+  }
+
+  /** The data plane's handle of this endpoint, whatever the plane (undefined when it has none). */
+  get handle(): unknown {
+    return this.host.handleOf(this.record.id);
   }
 
   /** Releases the address and removes the endpoint everywhere; resolves once it is gone from this node's data plane. Idempotent. */

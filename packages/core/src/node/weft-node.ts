@@ -199,7 +199,7 @@ export class WeftNode implements AttachmentHost {
    * @throws InvalidOptionsError, NetworkNotFoundError, AttachRefusedError, NameConflictError,
    *   PoolExhaustedError / AddressInUseError / AddressOutOfRangeError (from @weft/ipam), OperationTimeoutError
    */
-  async attach<H = unknown>(network: string, options: AttachOptions): Promise<Attachment<H>> {
+  async attach(network: string, options: AttachOptions): Promise<Attachment> {
     this.assertOpen();
     const o = parseOptions(attachOptionsSchema, options, 'attach');
     const net = (await resolveNetwork(this.ctx, network)).value;
@@ -232,15 +232,15 @@ export class WeftNode implements AttachmentHost {
       );
     }
     this.assertOpen();
-    return new Attachment<H>(this, record, net.name);
+    return new Attachment(this, record, net.name);
   }
 
   /** The endpoints attached on this node (after a restart too), with their data-plane handles. */
-  attachments<H = unknown>(): Attachment<H>[] {
-    const out: Attachment<H>[] = [];
+  attachments(): Attachment[] {
+    const out: Attachment[] = [];
     for (const rec of this.view.localEndpoints.values()) {
       const net = this.view.networks.get(rec.networkId);
-      if (rec.nodeId === this.id) out.push(new Attachment<H>(this, rec, net?.name ?? rec.networkId));
+      if (rec.nodeId === this.id) out.push(new Attachment(this, rec, net?.name ?? rec.networkId));
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : 1));
   }
