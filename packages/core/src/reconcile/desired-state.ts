@@ -64,7 +64,7 @@ export function networkSpecOf(net: NetworkRecord, keys: KeysRecord | undefined):
 /** A node record's data-plane facts as a flood/FDB target. */
 export function peerOf(node: NodeRecord): PeerNode {
   const dp = node.dataPlane;
-  return { id: node.id, address: dp.address, vxlanPort: dp.vxlanPort, encryptedPort: dp.encryptedPort };
+  return { id: node.id, address: dp.address, vxlanPort: dp.vxlanPort, encryptedPort: dp.encryptedPort, epoch: dp.epoch };
 }
 
 function localSpec(ep: EndpointRecord): LocalEndpointSpec {

@@ -68,7 +68,8 @@ function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
     a.peer.id === b.peer.id &&
     a.peer.address === b.peer.address &&
     a.peer.vxlanPort === b.peer.vxlanPort &&
-    a.peer.encryptedPort === b.peer.encryptedPort
+    a.peer.encryptedPort === b.peer.encryptedPort &&
+    a.peer.epoch === b.peer.epoch
   );
 }
 

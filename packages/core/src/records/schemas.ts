@@ -29,6 +29,7 @@ export const dataPlaneInfoSchema = z.object({
   vxlanPort: z.number().int().min(1).max(65535),
   encryptedPort: z.number().int().min(1).max(65535),
   underlayMtu: z.number().int().min(576).max(65535),
+  epoch: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits'),
 });
 
 /** `nodes/<id>` */

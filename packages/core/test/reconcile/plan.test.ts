@@ -7,7 +7,7 @@ import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../.
 const node = (id: string, address: string): NodeRecord => ({
   id,
   role: 'worker',
-  dataPlane: { kind: 'userspace', address, vxlanPort: 4789, encryptedPort: 4790, underlayMtu: 1500 },
+  dataPlane: { kind: 'userspace', address, vxlanPort: 4789, encryptedPort: 4790, underlayMtu: 1500, epoch: '00000000000000a1' },
   labels: {},
   startedAt: '2026-01-01T00:00:00.000Z',
 });

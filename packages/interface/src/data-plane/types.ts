@@ -17,6 +17,13 @@ export interface DataPlaneInfo {
   readonly encryptedPort: number;
   /** MTU of the underlay path in bytes (the largest outer IP packet it carries), e.g. 1500. */
   readonly underlayMtu: number;
+  /**
+   * A random value chosen each time the data plane starts (16 lowercase hex
+   * digits): part of the derivation of the keys this node seals with, so a
+   * restarted node never reuses a (key, sequence number) pair — AES-GCM and
+   * ChaCha20-Poly1305 nonces must never repeat under one key.
+   */
+  readonly epoch: string;
 }
 
 /** One generation of an encrypted network's secret. */
@@ -67,6 +74,8 @@ export interface PeerNode {
   readonly vxlanPort: number;
   /** Its sealed-traffic port. */
   readonly encryptedPort: number;
+  /** Its data plane's current epoch (see `DataPlaneInfo.epoch`): the keys it seals with derive from it. */
+  readonly epoch: string;
 }
 
 /** An endpoint on this node. */
