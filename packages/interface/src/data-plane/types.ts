@@ -134,7 +134,12 @@ export interface ProgrammedNetwork {
   readonly dnsAddress?: string;
 }
 
-/** Everything a data plane has programmed. A network with no local endpoint is never here (lazy activation). */
+/**
+ * Everything a data plane has programmed, read back. Core removes a network
+ * from its plane with its last local endpoint (lazy activation), so once
+ * reconciled none is here without one; a read-back reports what is really
+ * there either way.
+ */
 export interface ProgrammedState {
   /** By network id order. */
   readonly networks: readonly ProgrammedNetwork[];
