@@ -1,187 +1,197 @@
 /**
- * Weft demo: two VTEPs on loopback (127.0.0.1 and 127.0.0.2), two overlay
- * networks (VNIs) that even reuse the same IP addresses, userspace endpoints
- * on both, ping and UDP echo across the tunnel, and isolation between VNIs.
+ * Weft cluster demo — and the "how do I build a cluster" example: 3 managers
+ * and 1 worker in one process, wired with the public API as separate hosts
+ * would be (Raft over TCP, LevelDB, userspace data planes on 127.0.0.11-14
+ * over real UDP), an encrypted overlay, the Raft leader killed under
+ * traffic, a key rotation. Prints a step-by-step report with timings.
  *
  *   npm run demo            (or: npx tsx examples/demo.ts)
- *
- * `main()` returns the report it prints, so examples/demo.test.ts can check it.
  */
-import { Endpoint, UdpUnderlay, Vtep, type EndpointUdpSocket, type Segment } from '@weft/vxlan';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENCRYPTION_OVERHEAD, RaftStore, RemoteStore, UserspaceDataPlane, VXLAN_OVERHEAD_IPV4, WeftNode, type ManagerAddress } from '@weft/core';
+import type { Store } from '@weft/interface';
+import { LevelStorage } from '@weft/raft/level';
+import { Report } from './support/report';
+import { describeLoop, pingLoop, pingUntil, udpEcho, type LoopResult } from './support/traffic';
 
-/** One ping in the report. */
-export interface PingResult {
-  from: string;
-  to: string;
-  ok: boolean;
-  rttMs?: number;
-  error?: string;
-}
-
-/** One UDP echo exchange in the report. */
-export interface UdpResult {
-  from: string;
-  to: string;
-  sent: string;
-  reply?: string;
-  error?: string;
-}
-
-/** What the demo did and saw. */
+/** What the demo saw, for examples/demo.test.ts. */
 export interface DemoReport {
-  vteps: { name: string; address: string }[];
-  pings: PingResult[];
-  udp: UdpResult[];
-  isolation: PingResult[];
-  drops: Record<string, Record<string, number>>;
-  /** The printed report, one line per entry. */
   lines: string[];
+  leaderBefore: string;
+  leaderAfter: string;
+  failover: LoopResult;
+  generations: [before: number, after: number];
+  rotation: LoopResult;
+  dir: string;
 }
 
-interface Net {
-  name: string;
-  vni: number;
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** "data plane udp 127.0.0.11:4789 (sealed :4790)", with the ports really bound. */
+function describePlane(node: WeftNode): string {
+  const { address, vxlanPort, encryptedPort } = node.dataPlane.info;
+  return `data plane udp ${address}:${vxlanPort} (sealed :${encryptedPort})`;
 }
 
-const BLUE: Net = { name: 'blue', vni: 4096 };
-const RED: Net = { name: 'red', vni: 4097 };
-
-function echoServer(ep: Endpoint, port: number, tag: string): EndpointUdpSocket {
-  const s = ep.bind(port);
-  s.on('message', (data: Uint8Array, from: { address: string; port: number }) => {
-    s.send(new TextEncoder().encode(`${tag} says: ${new TextDecoder().decode(data)}`), from.address, from.port);
-  });
-  return s;
-}
-
-function udpAsk(ep: Endpoint, ip: string, port: number, text: string, timeoutMs = 1000): Promise<string> {
-  const s = ep.bind(0);
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error(`no UDP reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-    s.once('message', (data: Uint8Array) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(new TextDecoder().decode(data));
+/** A TCP port free a moment ago. A real deployment uses fixed ports (Swarm: 2377); picking free ones lets the demo run beside anything. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
     });
-    s.send(new TextEncoder().encode(text), ip, port);
   });
 }
 
-async function ping(from: [string, Endpoint], to: [string, string], timeoutMs = 1000): Promise<PingResult> {
+/** Opens the node's data plane and starts the node; if either fails, closes what was opened. */
+async function startNode(id: string, role: 'manager' | 'worker', host: string, store: Store): Promise<WeftNode> {
+  let dataPlane: UserspaceDataPlane | undefined;
   try {
-    const rttMs = await from[1].ping(to[1], { timeoutMs });
-    return { from: from[0], to: `${to[0]} ${to[1]}`, ok: true, rttMs };
+    // Port 0: any free UDP ports (defaults 4789 plain, 4790 sealed); the node advertises the real ones.
+    dataPlane = await UserspaceDataPlane.open({ nodeId: id, address: host, vxlanPort: 0, encryptedPort: 0 });
+    return await WeftNode.start({ id, role, store, dataPlane, keyDrainMs: 100 });
   } catch (err) {
-    return { from: from[0], to: `${to[0]} ${to[1]}`, ok: false, error: (err as Error).name };
+    await dataPlane?.close();
+    await store.close();
+    throw err;
   }
 }
 
-/** Runs the demo and returns its report (also printed when run as a script). */
+/** Runs the demo; `print` gets each report line. Rejects (after cleaning up) if any step fails. */
 export async function main(print: (line: string) => void = () => undefined): Promise<DemoReport> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    print(line);
+  const report = new Report(print);
+  const dir = mkdtempSync(join(tmpdir(), 'weft-demo-'));
+  const nodes = new Map<string, WeftNode>();
+  const raft = new Map<string, RaftStore>(); // each manager's Raft replica, to find the leader
+  const cleanup = async (): Promise<void> => {
+    // Stores first, so a write still in flight (a heartbeat, a key ack) fails at once rather than
+    // waiting out its request timeout for a quorum that is shutting down too; then the nodes (idempotent).
+    await Promise.allSettled([...nodes.values()].map((node) => node.store.close()));
+    await Promise.allSettled([...nodes.values()].map((node) => node.close()));
+    rmSync(dir, { recursive: true, force: true });
   };
-  const hostA = new Vtep({ underlay: await UdpUnderlay.bind({ host: '127.0.0.1', port: 0 }) });
-  // If the second bind fails, the first VTEP's socket must not be left open.
-  const hostB = await UdpUnderlay.bind({ host: '127.0.0.2', port: 0 }).then(
-    (underlay) => new Vtep({ underlay }),
-    async (err: unknown) => {
-      await hostA.close();
-      throw err;
-    },
-  );
-  const endpoints: Endpoint[] = [];
+  report.say('Weft cluster demo: 3 managers + 1 worker in one process, each as its own host would run it');
   try {
-    const seg = (v: Vtep, n: Net): Segment => v.segment(n.vni) ?? v.addSegment(n.vni);
-    const place = (name: string, v: Vtep, n: Net, mac: string, ip: string): [string, Endpoint] => {
-      const ep = new Endpoint({ mac, ip, arpTimeoutMs: 100, arpRetries: 1 }).attach(seg(v, n));
-      endpoints.push(ep);
-      return [name, ep];
+    // Every manager knows every manager's Raft and store addresses up front.
+    const managers: ManagerAddress[] = [];
+    for (const [i, id] of ['m1', 'm2', 'm3'].entries()) {
+      const host = `127.0.0.${11 + i}`;
+      managers.push({ id, raft: { host, port: await freePort(host) }, store: { host, port: await freePort(host) } });
+    }
+    /** The manager whose replica leads, waiting (bounded) through an election. */
+    const awaitLeader = async (ids: string[]): Promise<string> => {
+      const t0 = performance.now();
+      for (;;) {
+        const leader = ids.find((id) => raft.get(id)?.isLeader);
+        if (leader !== undefined) return leader;
+        if (performance.now() - t0 > 15_000) throw new Error(`no Raft leader among ${ids.join(', ')} within 15 s`);
+        await pause(10);
+      }
     };
-    // Both tenants use 10.0.1.0/24: only the VNI tells them apart.
-    const aBlue = place('a-blue', hostA, BLUE, '02:42:0a:00:01:01', '10.0.1.1');
-    const bBlue = place('b-blue', hostB, BLUE, '02:42:0a:00:01:02', '10.0.1.2');
-    const aRed = place('a-red', hostA, RED, '02:42:0a:01:01:01', '10.0.1.1');
-    const bRed = place('b-red', hostB, RED, '02:42:0a:01:01:02', '10.0.1.2');
-    const cRed = place('c-red', hostB, RED, '02:42:0a:01:01:03', '10.0.1.3');
 
-    // The control plane's job (what @weft/core will do from its store): tell each
-    // VTEP where the other network's endpoints live — FDB, neighbour (ARP
-    // suppression) and flood list — for the networks it has endpoints on.
-    const pairs: Array<[Vtep, Vtep]> = [
-      [hostA, hostB],
-      [hostB, hostA],
-    ];
-    for (const [here, there] of pairs) {
-      for (const n of [BLUE, RED]) {
-        const local = seg(here, n);
-        for (const ep of endpoints) {
-          if (ep.segment?.vni === n.vni && ep.segment !== local && there.segment(n.vni) === ep.segment) {
-            local.addRemoteEndpoint({ mac: ep.mac, ip: ep.ip, vtep: there.local });
-          }
-        }
-      }
-    }
+    const leaderBefore = await report.step('start managers m1-m3 (Raft over TCP, LevelDB)', async (note) => {
+      const started = await Promise.allSettled(
+        managers.map(async (m) => {
+          const storage = await LevelStorage.open(join(dir, m.id));
+          const store = await RaftStore.open({ id: m.id, managers, stores: storage, electionTimeoutMs: 500, heartbeatIntervalMs: 50 }).catch(async (err: unknown) => {
+            await storage.close();
+            throw err;
+          });
+          raft.set(m.id, store);
+          nodes.set(m.id, await startNode(m.id, 'manager', m.raft.host, store));
+        }),
+      );
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const leader = await awaitLeader([...raft.keys()]);
+      note(`LevelDB in ${dir}; Raft leader ${leader} (term ${raft.get(leader)!.node.status().term})`);
+      for (const m of managers) note(`${m.id}: Raft ${m.raft.host}:${m.raft.port}, store :${m.store.port}, ${describePlane(nodes.get(m.id)!)}`);
+      return leader;
+    });
 
-    const vteps = [
-      { name: 'host A', address: `${hostA.local.host}:${hostA.local.port}` },
-      { name: 'host B', address: `${hostB.local.host}:${hostB.local.port}` },
-    ];
-    say('Weft VXLAN demo: two userspace VTEPs on loopback');
-    for (const v of vteps) say(`  ${v.name}: VTEP on udp ${v.address}`);
-    say(`  network blue = VNI ${BLUE.vni}: a-blue 10.0.1.1 on A, b-blue 10.0.1.2 on B`);
-    say(`  network red  = VNI ${RED.vni}: a-red 10.0.1.1 on A, b-red 10.0.1.2 and c-red 10.0.1.3 on B`);
+    const w1 = await report.step('start worker w1 (the managers\' store over TCP)', async (note) => {
+      // A worker runs no replica: RemoteStore fails over between the managers' store servers.
+      const node = await startNode('w1', 'worker', '127.0.0.14', new RemoteStore({ endpoints: managers.map((m) => m.store), requestTimeoutMs: 5000 }));
+      nodes.set('w1', node);
+      note(`w1: store via m1/m2/m3, ${describePlane(node)}`);
+      return node;
+    });
 
-    const pings = [await ping(aBlue, ['b-blue', '10.0.1.2']), await ping(aRed, ['b-red', '10.0.1.2']), await ping(bRed, ['a-red', '10.0.1.1'])];
-    for (const p of pings) say(`ping  ${p.from} -> ${p.to}: ${p.ok ? `reply in ${p.rttMs!.toFixed(2)} ms` : `FAILED (${p.error})`}`);
+    await report.step('create encrypted network "demo" (on w1)', async (note) => {
+      const info = await w1.createNetwork({ name: 'demo', encrypted: true, attachable: true });
+      note(`VNI ${info.vni}, subnet ${info.subnet}, MTU ${info.mtu} (1500 - ${VXLAN_OVERHEAD_IPV4} VXLAN - ${ENCRYPTION_OVERHEAD} sealing)`);
+    });
 
-    const servers = [echoServer(bBlue[1], 7, 'b-blue'), echoServer(bRed[1], 7, 'b-red')];
-    const udp: UdpResult[] = [];
-    const asks: Array<[[string, Endpoint], string]> = [
-      [aBlue, 'hello over blue'],
-      [aRed, 'hello over red'],
-    ];
-    for (const [from, text] of asks) {
-      try {
-        udp.push({ from: from[0], to: '10.0.1.2:7', sent: text, reply: await udpAsk(from[1], '10.0.1.2', 7, text) });
-      } catch (err) {
-        udp.push({ from: from[0], to: '10.0.1.2:7', sent: text, error: (err as Error).message });
-      }
-    }
-    for (const u of udp) say(`udp   ${u.from} -> ${u.to} "${u.sent}": ${u.reply !== undefined ? `echo "${u.reply}"` : `FAILED (${u.error})`}`);
-    for (const s of servers) s.close();
+    await report.step('w1 before its first endpoint: nothing programmed', async (note) => {
+      const programmed = (await w1.programmedState()).networks.map((n) => n.spec.name);
+      note(`w1 data plane networks: [${programmed.join(', ')}] (lazy: a node programs only networks it has endpoints on)`);
+    });
 
-    const isolation = [await ping(aBlue, ['c-red', '10.0.1.3'], 500)];
-    for (const p of isolation) {
-      say(`isolation  ${p.from} (blue) -> ${p.to} (red): ${p.ok ? 'REACHED (isolation broken!)' : `unreachable, as it must be (${p.error})`}`);
-    }
+    // Endpoints on the three nodes that will survive the leader's crash.
+    const [f1, f2] = managers.map((m) => m.id).filter((id) => id !== leaderBefore) as [string, string];
+    const [a, b, c] = await report.step(`attach a on ${f1}, b on ${f2}, c on w1`, async (note) => {
+      const eps = [await nodes.get(f1)!.attach('demo', { name: 'a' }), await nodes.get(f2)!.attach('demo', { name: 'b' }), await w1.attach('demo', { name: 'c' })] as const;
+      note(eps.map((e) => `${e.name} ${e.ip}`).join(', '));
+      const w1net = (await w1.programmedState()).networks.find((n) => n.spec.name === 'demo')!;
+      note(`w1 now programs "demo": ${w1net.local.length} local + ${w1net.remote.length} remote endpoints, key generation ${w1net.spec.encryption?.sendGeneration}`);
+      return eps;
+    });
 
-    const drops: Record<string, Record<string, number>> = {};
-    const named: Array<[string, Vtep]> = [
-      ['host A', hostA],
-      ['host B', hostB],
-    ];
-    for (const [name, v] of named) {
-      const c = v.counters;
-      drops[name] = Object.fromEntries(Object.entries(c.drops).filter(([, n]) => n > 0));
-      const d = Object.entries(drops[name]!).map(([r, n]) => `${r} ${n}`);
-      say(`counters  ${name}: sent ${c.txPackets}, received ${c.rxPackets}, ARP answered locally ${c.arpSuppressed}, flooded ${c.flooded}, drops: ${d.length > 0 ? d.join(', ') : 'none'}`);
-    }
-    return { vteps, pings, udp, isolation, drops, lines };
+    await report.step('ping and UDP across nodes (sealed on the underlay)', async (note) => {
+      for (const [x, y] of [[a, b], [b, c], [c, a]] as const) note(`ping ${x.name} -> ${y.name} (${y.ip}): reply in ${(await pingUntil(x, y.ip)).toFixed(2)} ms`);
+      note(`udp  a -> c:7 "hello": echo "${await udpEcho(a, c, 'hello')}"`);
+    });
+
+    await report.step('inspectNetwork("demo") (excerpt)', async (note) => {
+      const i = await nodes.get(f2)!.inspectNetwork('demo');
+      note(`Name ${i.Name}, Driver ${i.Driver}, Subnet ${i.IPAM.Config[0]?.Subnet}, vxlanid ${i.Options['com.docker.network.driver.overlay.vxlanid_list']}, encrypted ${'encrypted' in i.Options}`);
+      for (const e of Object.values(i.Containers).sort((x, y) => x.Name.localeCompare(y.Name))) note(`Containers: ${e.Name.padEnd(2)} ${e.IPv4Address.padEnd(14)} ${e.MacAddress} on ${e.Node}`);
+      note(`Peers: ${i.Peers.map((p) => `${p.Name} ${p.IP}`).join(', ')}`);
+    });
+
+    const { leaderAfter, failover } = await report.step(`kill the Raft leader ${leaderBefore} under a ping loop a -> c`, async (note) => {
+      const loop = pingLoop(a, c.ip);
+      await pause(300);
+      const t0 = performance.now();
+      await nodes.get(leaderBefore)!.close(); // a crash: no detach, no leave; its records stay in the store
+      const leader = await awaitLeader([f1, f2]);
+      note(`${leaderBefore} stopped as in a crash (no detach, no leave): its Raft replica, store server and data plane are gone`);
+      note(`new leader ${leader} (term ${raft.get(leader)!.node.status().term}) elected ${Math.round(performance.now() - t0)} ms after the crash`);
+      await pause(300); // traffic keeps flowing under the new leader too
+      const r = await loop.stop();
+      note(`ping loop a -> c: ${describeLoop(r)}`);
+      return { leaderAfter: leader, failover: r };
+    });
+
+    const { generations, rotation } = await report.step(`rotate the key of "demo" (on ${leaderAfter}) under a ping loop b -> c`, async (note) => {
+      const generation = async (): Promise<number> => (await w1.programmedState()).networks.find((n) => n.spec.name === 'demo')!.spec.encryption!.sendGeneration;
+      const before = await generation();
+      const loop = pingLoop(b, c.ip);
+      const after = await nodes.get(leaderAfter)!.rotateNetworkKey('demo'); // install, switch, retire: each acknowledged by a, b, c's nodes
+      const r = await loop.stop();
+      note(`w1 sends with key generation ${before} -> ${await generation()}`);
+      note(`ping loop b -> c: ${describeLoop(r)}`);
+      return { generations: [before, after] as [number, number], rotation: r };
+    });
+
+    await report.step('cleanup: close every node, remove the LevelDB directory', async (note) => {
+      await cleanup();
+      note(`${nodes.size} nodes closed, ${dir} removed`);
+    });
+    report.say(`Done in ${report.elapsedMs()} ms.`);
+    return { lines: report.lines, leaderBefore, leaderAfter, failover, generations, rotation, dir };
   } finally {
-    await Promise.all(endpoints.map((e) => e.close()));
-    await Promise.all([hostA.close(), hostB.close()]);
+    await cleanup(); // a no-op after a successful run
   }
 }
 
 if (require.main === module) {
   main((line) => console.log(line)).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
+    console.error('demo failed:', err);
+    process.exitCode = 1;
   });
 }

@@ -50,3 +50,5 @@ export type { ReconcileStats } from './reconcile/reconciler';
 // Shared errors core's calls throw, re-exported from the contracts package. (Address errors —
 // PoolExhaustedError, OverlapError, AddressInUseError — are @weft/ipam's; match them with isWeftError.)
 export { InvalidOptionsError, StoreUnavailableError, WatchCompactedError, isWeftError } from '@weft/interface';
+// The seams, re-exported so a user of @weft/core needs no direct dependency on @weft/interface for them.
+export type { Store, DataPlane, StoreWatch, WatchEvent, KeyValue, ProgrammedState, NetworkSpec, LocalEndpointSpec, RemoteEndpointSpec, PeerNode } from '@weft/interface';

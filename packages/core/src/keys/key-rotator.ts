@@ -54,11 +54,12 @@ export class KeyRotator {
     this.timer.unref?.();
   }
 
-  async stop(): Promise<void> {
+  /** Stops rotating. Returns the rotations in flight without waiting for them: closing the store makes them fail fast. */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([...this.active.values()]);
+    return Promise.allSettled([...this.active.values()]).then(() => undefined);
   }
 
   /** Rotates every encrypted network whose last rotation is older than the interval. */

@@ -41,10 +41,10 @@ export class Heartbeat {
     return this.inFlight;
   }
 
-  /** Stops beating; waits for a beat in flight. */
-  async stop(): Promise<void> {
+  /** Stops beating. Returns the beat in flight (if any) without waiting for it: closing the store settles it. */
+  stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    return this.inFlight ?? Promise.resolve();
   }
 }

@@ -56,10 +56,11 @@ export class Sweeper {
     this.timer.unref?.();
   }
 
-  async stop(): Promise<void> {
+  /** Stops sweeping. Returns the sweep in flight (if any) without waiting for it: closing the store settles it. */
+  stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    return this.running ?? Promise.resolve();
   }
 
   /** One sweep: returns how many endpoints were reclaimed. */

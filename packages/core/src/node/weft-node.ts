@@ -352,14 +352,14 @@ export class WeftNode implements AttachmentHost {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    await this.heartbeat.stop();
-    await this.acking;
-    await this.sweeper?.stop();
-    await this.rotator?.stop();
+    // Background store writes (a heartbeat, a key ack, a sweep, a rotation) are not waited for before the
+    // store closes: without a quorum they would only time out. Closing the store settles them at once.
+    const background = [this.heartbeat.stop(), this.sweeper?.stop(), this.rotator?.stop(), this.acking];
     this.view.stop();
     await this.reconciler.close();
     await this.dataPlane.close();
     await this.store.close();
+    await Promise.allSettled(background);
   }
 
   private scheduleAcks(): void {
