@@ -79,6 +79,21 @@ export class KeyAgreementError extends CryptoError {
   override readonly code = 'ERR_KEY_AGREEMENT';
 }
 
+/**
+ * The `KeyRing` was disposed (its secrets are zero-filled): it derives,
+ * installs, activates and retires nothing any more. Build a new ring.
+ */
+export class KeyRingDisposedError extends CryptoError {
+  override name = 'KeyRingDisposedError';
+  override readonly code = 'ERR_KEY_RING_DISPOSED';
+  constructor(
+    /** The call that was refused (`KeyRing.pairKey`, ...). */
+    readonly operation: string,
+  ) {
+    super(`${operation}: the key ring is disposed`);
+  }
+}
+
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }

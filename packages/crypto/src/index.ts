@@ -2,7 +2,8 @@
  * @packageDocumentation
  * @weft/crypto — IPsec-style (ESP-like) encryption for overlay underlay
  * traffic: security associations with ESN and anti-replay, three AEAD suites,
- * per-pair keys with lossless three-phase rotation, node identities, and an
+ * per-pair keys bound to both nodes' data-plane epochs with lossless
+ * three-phase rotation, node identities, and an
  * `EncryptedUnderlay` that wraps any `Underlay` from `@weft/interface`.
  */
 export * from './errors';
@@ -29,4 +30,5 @@ export { hkdfSha256 } from './keys/hkdf';
 export * from './keys/key-ring';
 export * from './identity/identity';
 export { EncryptedUnderlay } from './underlay/encrypted-underlay';
+export { SequenceMarks } from './underlay/sequence-marks';
 export type { EncryptedUnderlayOptions, EncryptedUnderlayCounters } from './underlay/encrypted-underlay-options';

@@ -12,6 +12,13 @@ export const suiteNameSchema = z.enum(SUITE_NAMES as [SuiteName, ...SuiteName[]]
 export const suiteSchema = suiteNameSchema.default('aes-256-gcm');
 /** A node id: 1–255 characters. */
 export const nodeIdSchema = z.string().min(1).max(255);
+/**
+ * A data-plane epoch: 16 lowercase hex digits (64 random bits chosen when a
+ * node's data plane starts). Part of every pair key's derivation, so a
+ * restarted node never reuses a (key, sequence number) pair. One spelling
+ * per value (lowercase), so one epoch always derives one key.
+ */
+export const epochSchema = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits');
 /** A key generation: 0 … 2^32 − 1. */
 export const generationSchema = z.number().int().min(0).max(0xffffffff);
 /** Last sequence number an outbound SA may use: 1 … 2^53 − 1, default 2^53 − 1. */

@@ -5,6 +5,7 @@
  * demultiplexer calls for the packets that underlay `accepts`.
  */
 import { EncryptedUnderlay, KeyRing } from '../src';
+import { EPOCH_A, EPOCH_B } from './support/epochs';
 import { UnderlayDemux } from './support/underlay-demux';
 import { TestUdpUnderlay } from './support/udp-underlay';
 
@@ -34,16 +35,17 @@ describe('two encrypted networks behind one shared UDP socket per node', () => {
       blueA: new KeyRing({ secret: secret(2) }),
       blueB: new KeyRing({ secret: secret(2) }),
     };
+    const epochs: Record<string, string> = { a: EPOCH_A, b: EPOCH_B };
     const net = (demux: UnderlayDemux, keyRing: KeyRing, localId: string) =>
-      demux.attach((underlay) => new EncryptedUnderlay({ underlay, keyRing, localId }));
+      demux.attach((underlay) => new EncryptedUnderlay({ underlay, keyRing, localId, localEpoch: epochs[localId]! }));
     const redA = net(demuxA, rings.redA, 'a');
     const redB = net(demuxB, rings.redB, 'b');
     const blueA = net(demuxA, rings.blueA, 'a');
     const blueB = net(demuxB, rings.blueB, 'b');
     // Green: a third network node A is in and node B is not (same node ids, another secret).
     const greenA = net(demuxA, new KeyRing({ secret: secret(3) }), 'a');
-    for (const enc of [redA, blueA, greenA]) enc.addPeer('b', sb.local);
-    for (const enc of [redB, blueB]) enc.addPeer('a', sa.local);
+    for (const enc of [redA, blueA, greenA]) enc.addPeer('b', sb.local, EPOCH_B);
+    for (const enc of [redB, blueB]) enc.addPeer('a', sa.local, EPOCH_A);
     const got = { red: [] as string[], blue: [] as string[], redAtA: [] as string[] };
     redB.onReceive((p) => got.red.push(decode(p)));
     blueB.onReceive((p) => got.blue.push(decode(p)));

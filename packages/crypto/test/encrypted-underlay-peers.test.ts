@@ -1,4 +1,5 @@
 import { EncryptedUnderlay, KeyRing, PACKET_OVERHEAD, SecurityAssociation } from '../src';
+import { EPOCH_A, EPOCH_B, EPOCH_C } from './support/epochs';
 import { memoryLink } from './support/memory-link';
 
 const secret = (fill: number) => new Uint8Array(32).fill(fill);
@@ -8,8 +9,8 @@ function pair(hosts?: readonly [string, string]) {
   const link = memoryLink(hosts);
   const ringA = new KeyRing({ secret: secret(1) });
   const ringB = new KeyRing({ secret: secret(1) });
-  const a = new EncryptedUnderlay({ underlay: link.a, keyRing: ringA, localId: 'node-a' });
-  const b = new EncryptedUnderlay({ underlay: link.b, keyRing: ringB, localId: 'node-b' });
+  const a = new EncryptedUnderlay({ underlay: link.a, keyRing: ringA, localId: 'node-a', localEpoch: EPOCH_A });
+  const b = new EncryptedUnderlay({ underlay: link.b, keyRing: ringB, localId: 'node-b', localEpoch: EPOCH_B });
   const got: string[] = [];
   b.onReceive((p) => got.push(new TextDecoder().decode(p)));
   return { link, ringA, ringB, a, b, got };
@@ -18,8 +19,8 @@ function pair(hosts?: readonly [string, string]) {
 describe('EncryptedUnderlay peer addresses', () => {
   it('matches IPv6 peers in any spelling of the host, sending to the address the caller gave', async () => {
     const { link, a, b, got } = pair(['2001:db8::1', '2001:db8::2']);
-    a.addPeer('node-b', { host: '2001:DB8:0:0:0:0:0:2', port: 4789 });
-    b.addPeer('node-a', { host: '2001:0db8::0001', port: 4789 });
+    a.addPeer('node-b', { host: '2001:DB8:0:0:0:0:0:2', port: 4789 }, EPOCH_B);
+    b.addPeer('node-a', { host: '2001:0db8::0001', port: 4789 }, EPOCH_A);
     a.send(text('one'), { host: '2001:db8::2', port: 4789 });
     a.send(text('two'), { host: '2001:db8:0::2', port: 4789 });
     a.send(text('lost'), { host: '2001:db8::2', port: 4790 }); // another port is another peer
@@ -29,7 +30,7 @@ describe('EncryptedUnderlay peer addresses', () => {
     expect(a.counters).toMatchObject({ txPackets: 2, txNoPeer: 1 });
     expect(b.counters).toMatchObject({ rxPackets: 2, rxUnknownPeer: 0 });
     // A second spelling of a registered address is the same address.
-    expect(() => a.addPeer('node-c', { host: '2001:db8::2', port: 4789 })).toThrow(/already belongs to peer "node-b"/);
+    expect(() => a.addPeer('node-c', { host: '2001:db8::2', port: 4789 }, EPOCH_C)).toThrow(/already belongs to peer "node-b"/);
     a.removePeer('node-b');
     a.send(text('three'), { host: '2001:db8::2', port: 4789 });
     expect(a.counters.txNoPeer).toBe(2);
@@ -37,15 +38,15 @@ describe('EncryptedUnderlay peer addresses', () => {
 
   it('re-registers a peer id under a new address and forgets the old one', async () => {
     const { link, a } = pair();
-    a.addPeer('node-b', { host: '127.0.0.9', port: 4789 });
-    a.addPeer('node-b', link.b.local);
+    a.addPeer('node-b', { host: '127.0.0.9', port: 4789 }, EPOCH_B);
+    a.addPeer('node-b', link.b.local, EPOCH_B);
     a.send(text('x'), { host: '127.0.0.9', port: 4789 });
     expect(a.counters.txNoPeer).toBe(1);
     a.send(text('y'), link.b.local);
     expect(a.counters.txPackets).toBe(1);
     expect(a.peers).toEqual(['node-b']);
     // The old address is free again.
-    expect(() => a.addPeer('node-c', { host: '127.0.0.9', port: 4789 })).not.toThrow();
+    expect(() => a.addPeer('node-c', { host: '127.0.0.9', port: 4789 }, EPOCH_C)).not.toThrow();
     await link.drain();
   });
 });
@@ -53,14 +54,14 @@ describe('EncryptedUnderlay peer addresses', () => {
 describe('EncryptedUnderlay and peers sending from per-flow source ports (RFC 7348 §5)', () => {
   it('recognises a peer on any port of its host by its SPI, and nothing else from those ports', async () => {
     const { link, ringB, a, b, got } = pair();
-    a.addPeer('node-b', link.b.local);
-    b.addPeer('node-a', link.a.local);
-    b.addPeer('node-c', { host: '127.0.0.1', port: 4790 }); // a second VTEP on A's host
+    a.addPeer('node-b', link.b.local, EPOCH_B);
+    b.addPeer('node-a', link.a.local, EPOCH_A);
+    b.addPeer('node-c', { host: '127.0.0.1', port: 4790 }, EPOCH_C); // a second VTEP on A's host
     a.send(text('from a'), link.b.local);
     await link.drain();
     const fromA = link.wire[0]!.bytes;
     // What node-c would send to node-b (derived from the same cluster secret).
-    const kc = ringB.pairKey(0, 'node-c', 'node-b');
+    const kc = ringB.pairKey(0, 'node-c', 'node-b', EPOCH_C, EPOCH_B);
     const fromC = new SecurityAssociation(kc).seal(text('from c'));
     const poolPort = { host: '127.0.0.1', port: 49200 };
     // A replayed copy of A's packet from a pool port is A's SA's replay, not a new peer.
@@ -70,7 +71,7 @@ describe('EncryptedUnderlay and peers sending from per-flow source ports (RFC 73
     expect(b.accepts(fromC, { host: '127.0.0.1', port: 49201 })).toBe(true);
     link.b.inject(fromC, { host: '127.0.0.1', port: 49201 });
     // A fresh packet of A's that only ever arrives from a pool port is delivered.
-    const ka = ringB.pairKey(0, 'node-a', 'node-b');
+    const ka = ringB.pairKey(0, 'node-a', 'node-b', EPOCH_A, EPOCH_B);
     link.b.inject(new SecurityAssociation({ ...ka, nextSequence: 100 }).seal(text('again from a')), { host: '127.0.0.1', port: 49202 });
     expect(got).toEqual(['from a', 'from c', 'again from a']);
     // From another host, or cleartext / short packets from a pool port: unknown peer, never delivered.
@@ -88,8 +89,8 @@ describe('EncryptedUnderlay and peers sending from per-flow source ports (RFC 73
 describe('EncryptedUnderlay.accepts', () => {
   it('is true exactly for packets from a registered peer under one of its live inbound SPIs, and follows rotation', async () => {
     const { link, ringA, ringB, a, b } = pair();
-    a.addPeer('node-b', link.b.local);
-    b.addPeer('node-a', link.a.local);
+    a.addPeer('node-b', link.b.local, EPOCH_B);
+    b.addPeer('node-a', link.a.local, EPOCH_A);
     a.send(text('gen 0'), link.b.local);
     const gen0 = link.wire[0]!.bytes;
     const fromA = link.a.local;
@@ -116,7 +117,7 @@ describe('EncryptedUnderlay.accepts', () => {
     expect(b.accepts(gen1, fromA)).toBe(true);
     b.removePeer('node-a');
     expect(b.accepts(gen1, fromA)).toBe(false);
-    b.addPeer('node-a', fromA);
+    b.addPeer('node-a', fromA, EPOCH_A);
     expect(b.accepts(gen1, fromA)).toBe(true);
     await b.close();
     expect(b.accepts(gen1, fromA)).toBe(false);

@@ -1,5 +1,6 @@
 import { isWeftError } from '@weft/interface';
 import { EncryptedUnderlay, KeyRing, readSpi, UnderlayClosedError, type EncryptedUnderlayCounters, type SuiteName } from '../src';
+import { EPOCH_A, EPOCH_B } from './support/epochs';
 import { expectInvalidOption } from './support/expect-invalid';
 import { memoryLink, type MemoryLink } from './support/memory-link';
 
@@ -24,17 +25,17 @@ interface Side {
 
 function setup(suite: SuiteName = 'aes-256-gcm', extra: { maxSequence?: number; onRekeyNeeded?: (id: string) => void } = {}) {
   const link: MemoryLink = memoryLink();
-  const make = (id: string, underlay: MemoryLink['a']): Side => {
+  const make = (id: string, underlay: MemoryLink['a'], localEpoch: string): Side => {
     const ring = new KeyRing({ secret: secret(1), suite });
-    const enc = new EncryptedUnderlay({ underlay, keyRing: ring, localId: id, ...extra });
+    const enc = new EncryptedUnderlay({ underlay, keyRing: ring, localId: id, localEpoch, ...extra });
     const received: number[] = [];
     enc.onReceive((p) => received.push(numberOf(p)));
     return { ring, enc, received };
   };
-  const a = make('node-a', link.a);
-  const b = make('node-b', link.b);
-  a.enc.addPeer('node-b', link.b.local);
-  b.enc.addPeer('node-a', link.a.local);
+  const a = make('node-a', link.a, EPOCH_A);
+  const b = make('node-b', link.b, EPOCH_B);
+  a.enc.addPeer('node-b', link.b.local, EPOCH_B);
+  b.enc.addPeer('node-a', link.a.local, EPOCH_A);
   return { link, a, b };
 }
 
@@ -179,20 +180,30 @@ describe('EncryptedUnderlay', () => {
 
   it('validates options and peers, closes idempotently and refuses to send after close', async () => {
     const { link, a } = setup();
-    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: '' }), 'localId', /^EncryptedUnderlay: option "localId"/);
+    const ok = { underlay: link.a, keyRing: a.ring, localId: 'x', localEpoch: EPOCH_A };
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, localId: '' }), 'localId', /^EncryptedUnderlay: option "localId"/);
     expectInvalidOption(
-      () => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: 'x', replayWindow: 10 }),
+      () => new EncryptedUnderlay({ ...ok, replayWindow: 10 }),
       'replayWindow',
       /^EncryptedUnderlay: option "replayWindow" must be a multiple of 32 .*\(got 10\)$/,
     );
-    expectInvalidOption(() => new EncryptedUnderlay({ underlay: {} as never, keyRing: a.ring, localId: 'x' }), 'underlay');
-    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: {} as never, localId: 'x' }), 'keyRing');
-    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: 'x', onRekeyNeeded: 1 as never }), 'onRekeyNeeded');
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, underlay: {} as never }), 'underlay');
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, keyRing: {} as never }), 'keyRing');
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, onRekeyNeeded: 1 as never }), 'onRekeyNeeded');
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, sequenceMarks: new Map() as never }), 'sequenceMarks', /must be a SequenceMarks/);
     expectInvalidOption(() => new EncryptedUnderlay(undefined as never), 'underlay');
-    expectInvalidOption(() => a.enc.addPeer('node-c', link.b.local), 'address', /^EncryptedUnderlay\.addPeer: option "address" already belongs to peer "node-b" \(got "127\.0\.0\.2:4789"\)$/);
-    expectInvalidOption(() => a.enc.addPeer('node-c', { host: '127.0.0.5', port: 70000 }), 'address.port', /^EncryptedUnderlay\.addPeer: option "address\.port"/);
-    expectInvalidOption(() => a.enc.addPeer('node-c', { host: 'node-c.example', port: 4789 }), 'address.host', /must be an IP literal/);
-    expectInvalidOption(() => a.enc.addPeer('', { host: '127.0.0.5', port: 4789 }), 'id');
+    const { localEpoch: _none, ...noEpoch } = ok;
+    expectInvalidOption(() => new EncryptedUnderlay(noEpoch as never), 'localEpoch', /^EncryptedUnderlay: option "localEpoch"/);
+    for (const bad of ['A1A1A1A1A1A1A1A1', 'a1a1a1a1a1a1a1a', 'a1a1a1a1a1a1a1a1a', 'g1a1a1a1a1a1a1a1']) {
+      expectInvalidOption(() => new EncryptedUnderlay({ ...ok, localEpoch: bad }), 'localEpoch', /must be 16 lowercase hex digits/);
+    }
+    expectInvalidOption(() => new EncryptedUnderlay({ ...ok, localEpoch: 42 as never }), 'localEpoch', /\(got 42\)$/);
+    expectInvalidOption(() => a.enc.addPeer('node-c', link.b.local, EPOCH_B), 'address', /^EncryptedUnderlay\.addPeer: option "address" already belongs to peer "node-b" \(got "127\.0\.0\.2:4789"\)$/);
+    expectInvalidOption(() => a.enc.addPeer('node-c', { host: '127.0.0.5', port: 70000 }, EPOCH_B), 'address.port', /^EncryptedUnderlay\.addPeer: option "address\.port"/);
+    expectInvalidOption(() => a.enc.addPeer('node-c', { host: 'node-c.example', port: 4789 }, EPOCH_B), 'address.host', /must be an IP literal/);
+    expectInvalidOption(() => a.enc.addPeer('', { host: '127.0.0.5', port: 4789 }, EPOCH_B), 'id');
+    expectInvalidOption(() => a.enc.addPeer('node-c', { host: '127.0.0.5', port: 4789 }, 'B2B2B2B2B2B2B2B2'), 'epoch', /^EncryptedUnderlay\.addPeer: option "epoch" must be 16 lowercase hex digits/);
+    expectInvalidOption(() => (a.enc.addPeer as (id: string, at: object) => void)('node-c', { host: '127.0.0.5', port: 4789 }), 'epoch');
     expectInvalidOption(() => a.enc.onReceive(undefined as never), 'handler');
     expect(a.enc.peers).toEqual(['node-b']);
     const p1 = a.enc.close();
@@ -226,9 +237,9 @@ describe('EncryptedUnderlay and per-flow source ports', () => {
       onReceive: (handler: (p: Uint8Array, from: { host: string; port: number }) => void) => link.a.onReceive(handler),
       close: () => link.a.close(),
     };
-    const enc = new EncryptedUnderlay({ underlay: inner, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a' });
+    const enc = new EncryptedUnderlay({ underlay: inner, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a', localEpoch: EPOCH_A });
     try {
-      enc.addPeer('node-b', link.b.local);
+      enc.addPeer('node-b', link.b.local, EPOCH_B);
       expect(enc.sourcePortFor?.(7)).toBe(49152 + 3);
       enc.send(payload(1), link.b.local, 50001);
       enc.send(payload(2), link.b.local);
@@ -240,7 +251,7 @@ describe('EncryptedUnderlay and per-flow source ports', () => {
 
   it('has no sourcePortFor when the inner underlay has none', async () => {
     const link = memoryLink();
-    const enc = new EncryptedUnderlay({ underlay: link.a, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a' });
+    const enc = new EncryptedUnderlay({ underlay: link.a, keyRing: new KeyRing({ secret: secret(1) }), localId: 'node-a', localEpoch: EPOCH_A });
     try {
       expect(enc.sourcePortFor).toBeUndefined();
     } finally {

@@ -11,6 +11,7 @@ import {
   Identity,
   KeyAgreementError,
   KeyRing,
+  KeyRingDisposedError,
   ReplayError,
   ReplayWindow,
   SecurityAssociation,
@@ -18,6 +19,7 @@ import {
   UnknownSpiError,
 } from '../src';
 import { expectInvalidOption } from './support/expect-invalid';
+import { EPOCH_A, EPOCH_B } from './support/epochs';
 import { memoryLink } from './support/memory-link';
 
 describe('errors', () => {
@@ -28,6 +30,7 @@ describe('errors', () => {
     [new UnknownSpiError(0x1234_5600), 'UnknownSpiError', 'ERR_UNKNOWN_SPI'],
     [new SequenceExhaustedError(0x1234_5600, 3), 'SequenceExhaustedError', 'ERR_SEQUENCE_EXHAUSTED'],
     [new KeyAgreementError('low-order point'), 'KeyAgreementError', 'ERR_KEY_AGREEMENT'],
+    [new KeyRingDisposedError('KeyRing.pairKey'), 'KeyRingDisposedError', 'ERR_KEY_RING_DISPOSED'],
   ];
 
   it.each(samples.map(([err, name, code]) => [name, code, err] as const))('%s (%s) extends CryptoError and WeftError', (name, code, err) => {
@@ -64,7 +67,7 @@ describe('bad options and arguments to every public constructor and factory', ()
     ],
     KeyRing: [[() => new KeyRing({ secret: key, generation: 1.5 }), 'generation']],
     ReplayWindow: [[() => new ReplayWindow(33), 'size']],
-    EncryptedUnderlay: [[() => new EncryptedUnderlay({ underlay: memoryLink().a, keyRing: new KeyRing({ secret: key }), localId: 'a', maxSequence: 0 }), 'maxSequence']],
+    EncryptedUnderlay: [[() => new EncryptedUnderlay({ underlay: memoryLink().a, keyRing: new KeyRing({ secret: key }), localId: 'a', localEpoch: EPOCH_A, maxSequence: 0 }), 'maxSequence']],
     Identity: [
       [() => Identity.fromSeed(new Uint8Array(31)), 'seed'],
       [() => Identity.fromKeys({ signingSeed: key, agreementSecretKey: 'k' as never }), 'agreementSecretKey'],
@@ -76,9 +79,12 @@ describe('bad options and arguments to every public constructor and factory', ()
       [() => createAeadCipher('xsalsa20-poly1305', key, new Uint8Array(12)), 'salt'],
     ],
     derivePairKey: [
-      [() => derivePairKey(new Uint8Array(16), 'aes-256-gcm', 0, 'a', 'b'), 'secret'],
-      [() => derivePairKey(key, 'aes-256-gcm', -1, 'a', 'b'), 'generation'],
-      [() => derivePairKey(key, 'aes-256-gcm', 0, 'a', ''), 'to'],
+      [() => derivePairKey(new Uint8Array(16), 'aes-256-gcm', 0, 'a', 'b', EPOCH_A, EPOCH_B), 'secret'],
+      [() => derivePairKey(key, 'aes-256-gcm', -1, 'a', 'b', EPOCH_A, EPOCH_B), 'generation'],
+      [() => derivePairKey(key, 'aes-256-gcm', 0, 'a', '', EPOCH_A, EPOCH_B), 'to'],
+      [() => derivePairKey(key, 'aes-256-gcm', 0, 'a', 'b', 'A1A1A1A1A1A1A1A1', EPOCH_B), 'fromEpoch'],
+      [() => derivePairKey(key, 'aes-256-gcm', 0, 'a', 'b', EPOCH_A, EPOCH_B.slice(1)), 'toEpoch'],
+      [() => (derivePairKey as (...args: unknown[]) => unknown)(key, 'aes-256-gcm', 0, 'a', 'b'), 'fromEpoch'],
     ],
     hkdfSha256: [
       [() => hkdfSha256(key, salt, salt, 0), 'length'],
@@ -95,12 +101,14 @@ describe('bad options and arguments to every public constructor and factory', ()
     'UnknownSpiError',
     'SequenceExhaustedError',
     'KeyAgreementError',
+    'KeyRingDisposedError',
     'InvalidOptionsError',
     'MalformedPacketError',
     'UnderlayClosedError',
     'encodingLength',
     'readSpi',
     'readSequenceLow',
+    'SequenceMarks', // its constructor takes no arguments
   ]);
 
   it('has a case for every function or class the package exports', () => {

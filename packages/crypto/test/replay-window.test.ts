@@ -112,4 +112,19 @@ describe('ReplayWindow.inferSequence (RFC 4303 Appendix A2.2)', () => {
       w.accept(inferred);
     }
   });
+
+  it('resumeAfter(seq) counts everything up to seq as received, and only moves forward', () => {
+    const w = new ReplayWindow(64);
+    w.resumeAfter(100);
+    expect(w.top).toBe(100);
+    for (const seq of [100, 99, 37]) expect(w.check(seq)).toBe(REPLAY_DUPLICATE);
+    expect(w.check(36)).toBe(REPLAY_OLD);
+    expect(w.check(101)).toBe(REPLAY_OK);
+    w.accept(103); // slots for 101 … 103 are cleared as they enter
+    expect([w.check(101), w.check(102), w.check(103)]).toEqual([REPLAY_OK, REPLAY_OK, REPLAY_DUPLICATE]);
+    w.resumeAfter(50); // behind the top: no change
+    expect([w.top, w.check(101)]).toEqual([103, REPLAY_OK]);
+    w.resumeAfter(0);
+    expect(w.top).toBe(103);
+  });
 });

@@ -174,6 +174,25 @@ describe.each(SUITE_NAMES)('SecurityAssociation %s', (suite) => {
     for (const i of [0, 3, 4, 7]) expect(errorOf(() => rx.open(packets[i]!))).toBeInstanceOf(ReplayError);
   });
 
+  it('a window resumed at highestReceived refuses every sequence up to it, even inside the window', () => {
+    const { tx, key, salt, spi } = pair(suite, { replayWindow: 64 });
+    const packets = Array.from({ length: 12 }, (_, i) => tx.seal(new Uint8Array([i]))); // sequences 1 … 12
+    const resumed = new SecurityAssociation({ spi, suite, key, salt, replayWindow: 64, highestReceived: 10 });
+    expect(resumed.highestReceived).toBe(10);
+    for (const i of [0, 4, 9]) expect(errorOf(() => resumed.open(packets[i]!))).toMatchObject({ name: 'ReplayError', reason: 'duplicate' });
+    expect(resumed.open(packets[11]!)[0]).toBe(11); // 12: new
+    expect(resumed.open(packets[10]!)[0]).toBe(10); // 11: new, reordered
+    expect(errorOf(() => resumed.open(packets[10]!))).toBeInstanceOf(ReplayError);
+  });
+
+  it('an SA resumed past maxSequence is exhausted from the start, even at 2^53', () => {
+    const { tx } = pair(suite, { maxSequence: 5, nextSequence: 6 });
+    expect(tx.remaining).toBe(0);
+    expect(errorOf(() => tx.seal(new Uint8Array(1)))).toBeInstanceOf(SequenceExhaustedError);
+    const top = pair(suite, { nextSequence: Number.MAX_SAFE_INTEGER + 1 }).tx;
+    expect(errorOf(() => top.seal(new Uint8Array(1)))).toBeInstanceOf(SequenceExhaustedError);
+  });
+
   it('refuses to seal past maxSequence and asks for a rekey', () => {
     const { tx, rx } = pair(suite, { maxSequence: 3 });
     for (let i = 0; i < 3; i++) rx.open(tx.seal(new Uint8Array(1)));

@@ -1,4 +1,5 @@
 import { EncryptedUnderlay, KeyRing } from '../src';
+import { EPOCH_A, EPOCH_B } from './support/epochs';
 import { TestUdpUnderlay } from './support/udp-underlay';
 
 describe('EncryptedUnderlay over real UDP on loopback', () => {
@@ -11,11 +12,11 @@ describe('EncryptedUnderlay over real UDP on loopback', () => {
     const [ua, ub] = await Promise.all([TestUdpUnderlay.bind(), TestUdpUnderlay.bind()]);
     const ringA = new KeyRing({ secret: new Uint8Array(32).fill(9) });
     const ringB = new KeyRing({ secret: new Uint8Array(32).fill(9) });
-    const a = new EncryptedUnderlay({ underlay: ua, keyRing: ringA, localId: 'a' });
-    const b = new EncryptedUnderlay({ underlay: ub, keyRing: ringB, localId: 'b' });
+    const a = new EncryptedUnderlay({ underlay: ua, keyRing: ringA, localId: 'a', localEpoch: EPOCH_A });
+    const b = new EncryptedUnderlay({ underlay: ub, keyRing: ringB, localId: 'b', localEpoch: EPOCH_B });
     open.push(a, b);
-    a.addPeer('b', ub.local);
-    b.addPeer('a', ua.local);
+    a.addPeer('b', ub.local, EPOCH_B);
+    b.addPeer('a', ua.local, EPOCH_A);
     const got: number[] = [];
     b.onReceive((p) => got.push(Buffer.from(p).readUInt16BE(0)));
     const send = (from: number, to: number) => {

@@ -1,6 +1,7 @@
 import { parseOptions } from '@weft/interface';
 import { z } from 'zod';
-import { generationSchema, invalidArgument, nodeIdSchema, secretSchema, suiteSchema } from '../options';
+import { KeyRingDisposedError } from '../errors';
+import { epochSchema, generationSchema, invalidArgument, nodeIdSchema, secretSchema, suiteSchema } from '../options';
 import type { SuiteName } from '../suite';
 import { derivePairKey, type PairKey } from './derive-pair-key';
 
@@ -33,12 +34,12 @@ const optionsSchema = z.object({
 });
 const installSchema = z.object({ generation: generationSchema, secret: secretSchema });
 const generationArgSchema = z.object({ generation: generationSchema });
-const pairKeySchema = z.object({ generation: generationSchema, from: nodeIdSchema, to: nodeIdSchema });
+const pairKeySchema = z.object({ generation: generationSchema, from: nodeIdSchema, to: nodeIdSchema, fromEpoch: epochSchema, toEpoch: epochSchema });
 
 /**
  * A node's view of the cluster secrets, one per generation, and the per-pair
  * keys derived from them (HKDF-SHA256; see `derivePairKey`). A key for one
- * (from, to, generation) opens nothing sent under another.
+ * (from, to, generation, epochs) opens nothing sent under another.
  *
  * Rotation is three phases, each announced to listeners:
  * 1. `install(g, secret)`: every node accepts generation `g` for receiving.
@@ -47,6 +48,9 @@ const pairKeySchema = z.object({ generation: generationSchema, from: nodeIdSchem
  *    the old generation is forgotten.
  * The cluster-wide ordering between phases is the control plane's job
  * (core runs each phase on every node before starting the next).
+ *
+ * `dispose()` zero-fills every secret; after it every method and getter
+ * throws `KeyRingDisposedError`.
  */
 export class KeyRing {
   /** Suite of every derived key. */
@@ -54,6 +58,7 @@ export class KeyRing {
   private readonly secrets = new Map<number, Uint8Array>();
   private sendGen: number;
   private readonly listeners = new Set<(event: RotationEvent) => void>();
+  private isDisposed = false;
 
   /** @throws InvalidOptionsError whose `field` names the bad option. */
   constructor(options: KeyRingOptions) {
@@ -63,14 +68,21 @@ export class KeyRing {
     this.secrets.set(o.generation, Uint8Array.from(o.secret));
   }
 
-  /** Generation used for sending. */
+  /** Generation used for sending. @throws KeyRingDisposedError after `dispose()`. */
   get sendGeneration(): number {
+    this.assertLive('KeyRing.sendGeneration');
     return this.sendGen;
   }
 
-  /** Generations accepted for receiving, ascending (always includes `sendGeneration`). */
+  /** Generations accepted for receiving, ascending (always includes `sendGeneration`). @throws KeyRingDisposedError after `dispose()`. */
   get receiveGenerations(): number[] {
+    this.assertLive('KeyRing.receiveGenerations');
     return [...this.secrets.keys()].sort((a, b) => a - b);
+  }
+
+  /** True once `dispose()` was called. */
+  get disposed(): boolean {
+    return this.isDisposed;
   }
 
   /**
@@ -78,8 +90,10 @@ export class KeyRing {
    * than every installed one, and differ from them in its low 8 bits (they
    * are part of the SPI). `secret` (≥ 32 bytes) is copied.
    * @throws InvalidOptionsError otherwise, with `field` `generation` or `secret`.
+   * @throws KeyRingDisposedError after `dispose()`.
    */
   install(generation: number, secret: Uint8Array): void {
+    this.assertLive('KeyRing.install');
     const a = parseOptions(installSchema, { generation, secret }, 'KeyRing.install');
     const g = a.generation;
     const newest = Math.max(...this.secrets.keys());
@@ -97,8 +111,10 @@ export class KeyRing {
    * Phase 2: send with `generation` from now on (must be installed and newer
    * than the current send generation).
    * @throws InvalidOptionsError otherwise, with `field` `generation`.
+   * @throws KeyRingDisposedError after `dispose()`.
    */
   activate(generation: number): void {
+    this.assertLive('KeyRing.activate');
     const g = parseOptions(generationArgSchema, { generation }, 'KeyRing.activate').generation;
     if (!this.secrets.has(g)) throw invalidArgument('KeyRing.activate', 'generation', 'is not installed', g);
     if (g <= this.sendGen) throw invalidArgument('KeyRing.activate', 'generation', `must be newer than the send generation ${this.sendGen}`, g);
@@ -109,8 +125,10 @@ export class KeyRing {
   /**
    * Phase 3: forget `generation` (must be installed and older than the send generation).
    * @throws InvalidOptionsError otherwise, with `field` `generation`.
+   * @throws KeyRingDisposedError after `dispose()`.
    */
   retire(generation: number): void {
+    this.assertLive('KeyRing.retire');
     const g = parseOptions(generationArgSchema, { generation }, 'KeyRing.retire').generation;
     if (!this.secrets.has(g)) throw invalidArgument('KeyRing.retire', 'generation', 'is not installed', g);
     if (g >= this.sendGen) throw invalidArgument('KeyRing.retire', 'generation', `must be older than the send generation ${this.sendGen}`, g);
@@ -120,26 +138,50 @@ export class KeyRing {
   }
 
   /**
-   * Keying material for traffic `from` → `to` under `generation`.
-   * @throws InvalidOptionsError for a generation that is not installed (`field` `generation`) or a node id
-   * not 1–255 characters (`field` `from` or `to`).
+   * Keying material for traffic `from` → `to` under `generation`, sealed by
+   * `from` in its data-plane epoch `fromEpoch` for `to` in its epoch
+   * `toEpoch` (see `derivePairKey`). Returns new buffers owned by the caller.
+   * @throws InvalidOptionsError for a generation that is not installed (`field` `generation`), a node id
+   * not 1–255 characters (`field` `from` or `to`) or an epoch not 16 lowercase hex digits (`fromEpoch`, `toEpoch`).
+   * @throws KeyRingDisposedError after `dispose()`.
    */
-  pairKey(generation: number, from: string, to: string): PairKey {
-    parseOptions(pairKeySchema, { generation, from, to }, 'KeyRing.pairKey');
+  pairKey(generation: number, from: string, to: string, fromEpoch: string, toEpoch: string): PairKey {
+    this.assertLive('KeyRing.pairKey');
+    parseOptions(pairKeySchema, { generation, from, to, fromEpoch, toEpoch }, 'KeyRing.pairKey');
     const secret = this.secrets.get(generation);
     if (!secret) throw invalidArgument('KeyRing.pairKey', 'generation', 'is not installed', generation);
-    return derivePairKey(secret, this.suite, generation, from, to);
+    return derivePairKey(secret, this.suite, generation, from, to, fromEpoch, toEpoch);
+  }
+
+  /**
+   * Zero-fills every secret this ring holds (its own copies), forgets them
+   * and its listeners (no event is emitted). Idempotent. Keys already derived
+   * (and the SAs built from them) are their holders' to drop: close the
+   * `EncryptedUnderlay`s that follow this ring first.
+   */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    for (const s of this.secrets.values()) s.fill(0);
+    this.secrets.clear();
+    this.listeners.clear();
   }
 
   /**
    * Calls `listener` after every phase (synchronously, in registration
    * order). Returns a function that removes it.
    * @throws InvalidOptionsError (`field` `listener`) when `listener` is not a function.
+   * @throws KeyRingDisposedError after `dispose()`.
    */
   on(listener: (event: RotationEvent) => void): () => void {
+    this.assertLive('KeyRing.on');
     if (typeof listener !== 'function') throw invalidArgument('KeyRing.on', 'listener', 'must be a function', listener);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private assertLive(operation: string): void {
+    if (this.isDisposed) throw new KeyRingDisposedError(operation);
   }
 
   private emit(phase: RotationPhase, generation: number): void {

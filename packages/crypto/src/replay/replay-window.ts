@@ -106,6 +106,20 @@ export class ReplayWindow {
     this.bits[i >>> 5]! |= 1 << (i & 31);
   }
 
+  /**
+   * Treats every sequence number up to `seq` as already received: the window
+   * moves up to `seq` and every slot in it is marked, so nothing at or below
+   * `seq` is accepted again. For a window resumed from a persisted high-water
+   * mark, which no longer knows which of the last packets it saw: refusing
+   * them all is the safe choice (a few reordered packets in flight at that
+   * moment are lost). Only moves forward (a `seq` at or below `top` does nothing).
+   */
+  resumeAfter(seq: number): void {
+    if (seq <= this.highest) return;
+    this.highest = seq;
+    this.bits.fill(0xffffffff);
+  }
+
   /** Clears `count` (< size) bit slots starting at slot `from`, wrapping. */
   private clear(from: number, count: number): void {
     const bits = this.bits;

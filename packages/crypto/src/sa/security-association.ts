@@ -26,9 +26,15 @@ export interface SecurityAssociationOptions {
   replayWindow?: number;
   /** Last sequence number `seal` may use; default and maximum 2^53 − 1. Lower it to force earlier rekeys. */
   maxSequence?: number;
-  /** Sequence number of the next `seal` (to resume a persisted SA); default 1. */
+  /**
+   * Sequence number of the next `seal` (to resume a persisted SA), 1 … 2^53;
+   * default 1. A value past `maxSequence` makes an exhausted SA (every `seal` throws).
+   */
   nextSequence?: number;
-  /** Highest sequence number already accepted by `open` (to resume a persisted SA's window); default 0. */
+  /**
+   * To resume a persisted SA's window: every sequence number up to this one
+   * counts as already received, so none of them is accepted again; default 0.
+   */
   highestReceived?: number;
 }
 
@@ -39,7 +45,11 @@ const optionsSchema = z.object({
   salt: bytesSchema(SALT_LENGTH),
   replayWindow: replayWindowSchema,
   maxSequence: maxSequenceSchema,
-  nextSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1),
+  // 2^53 itself is allowed (an exhausted SA); zod's int() stops at 2^53 − 1.
+  nextSequence: z
+    .number()
+    .refine((v) => Number.isInteger(v) && v >= 1 && v <= Number.MAX_SAFE_INTEGER + 1, 'must be an integer from 1 to 2^53')
+    .default(1),
   highestReceived: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });
 
@@ -73,7 +83,7 @@ export class SecurityAssociation {
     this.nextSeq = o.nextSequence;
     this.cipher = createAeadCipher(o.suite, o.key, o.salt);
     this.window = new ReplayWindow(o.replayWindow);
-    if (o.highestReceived > 0) this.window.accept(o.highestReceived);
+    this.window.resumeAfter(o.highestReceived);
   }
 
   /** Sequence number the next `seal` will use. */

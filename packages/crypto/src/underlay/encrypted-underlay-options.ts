@@ -1,8 +1,9 @@
 import type { Underlay } from '@weft/interface';
 import { z } from 'zod';
 import type { KeyRing } from '../keys/key-ring';
-import { maxSequenceSchema, nodeIdSchema, socketAddressSchema } from '../options';
+import { epochSchema, maxSequenceSchema, nodeIdSchema, socketAddressSchema } from '../options';
 import { replayWindowSchema } from '../replay/replay-window';
+import { SequenceMarks } from './sequence-marks';
 
 /** Options of an `EncryptedUnderlay`. */
 export interface EncryptedUnderlayOptions {
@@ -17,6 +18,20 @@ export interface EncryptedUnderlayOptions {
   keyRing: KeyRing;
   /** This node's id (1–255 characters), the `from` of what it sends. */
   localId: string;
+  /**
+   * This node's data-plane epoch: 16 lowercase hex digits, random, chosen
+   * each time the node's data plane starts (core's `DataPlaneInfo.epoch`),
+   * never reused. Part of every key this underlay seals and opens with, so a
+   * restarted node never reuses a (key, sequence number) pair.
+   */
+  localEpoch: string;
+  /**
+   * Where outbound and inbound sequence numbers resume when an SA is built
+   * again for the same key; default marks of this underlay's own. Pass the
+   * same `SequenceMarks` to the next `EncryptedUnderlay` of the same network
+   * on this node in this epoch (see `SequenceMarks`). Claimed until `close()`.
+   */
+  sequenceMarks?: SequenceMarks;
   /** Anti-replay window of every inbound SA, packets; default 2048. */
   replayWindow?: number;
   /** Last sequence number of every outbound SA (default 2^53 − 1); lower it to force rotations sooner. */
@@ -67,10 +82,12 @@ export const encryptedUnderlayOptionsSchema = z.object({
     message: 'must be a KeyRing',
   }),
   localId: nodeIdSchema,
+  localEpoch: epochSchema,
   replayWindow: replayWindowSchema,
   maxSequence: maxSequenceSchema,
   onRekeyNeeded: z.custom<(peerId: string) => void>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+  sequenceMarks: z.custom<SequenceMarks>((v) => v instanceof SequenceMarks, { message: 'must be a SequenceMarks' }).optional(),
 });
 
 /** @internal zod schema of the arguments of `EncryptedUnderlay.addPeer`. */
-export const addPeerSchema = z.object({ id: nodeIdSchema, address: socketAddressSchema });
+export const addPeerSchema = z.object({ id: nodeIdSchema, address: socketAddressSchema, epoch: epochSchema });

@@ -1,4 +1,12 @@
-import { formatSocketAddress, MalformedPacketError, parseOptions, UnderlayClosedError, type SocketAddress, type Underlay } from '@weft/interface';
+import {
+  formatSocketAddress,
+  MalformedPacketError,
+  parseOptions,
+  sameSocketAddress,
+  UnderlayClosedError,
+  type SocketAddress,
+  type Underlay,
+} from '@weft/interface';
 import { AuthenticationError, ReplayError, SequenceExhaustedError } from '../errors';
 import type { KeyRing, RotationEvent } from '../keys/key-ring';
 import { invalidArgument } from '../options';
@@ -11,6 +19,7 @@ import {
   type EncryptedUnderlayOptions,
 } from './encrypted-underlay-options';
 import { PeerTable } from './peer-table';
+import { SequenceMarks } from './sequence-marks';
 
 interface InboundSa {
   readonly sa: SecurityAssociation;
@@ -20,7 +29,10 @@ interface InboundSa {
 interface Peer {
   readonly id: string;
   readonly address: SocketAddress;
+  /** The peer's data-plane epoch (part of both directions' keys). */
+  readonly epoch: string;
   outbound: SecurityAssociation;
+  outboundGeneration: number;
   /** By SPI. */
   readonly inbound: Map<number, InboundSa>;
 }
@@ -31,13 +43,21 @@ interface Peer {
  * never reaches the inner underlay; anything that does not open (cleartext,
  * forgeries, replays, retired keys) is dropped and counted, never delivered.
  *
- * Peers are registered with `addPeer(id, address)`; addresses compare with
+ * Peers are registered with `addPeer(id, address, epoch)`; addresses compare with
  * the host in canonical form (`2001:db8::1` is `2001:DB8:0::1`). A peer that
  * sends from per-flow source ports (RFC 7348 §5; `UdpUnderlay`'s
  * `sourcePorts`) is recognised on any port of its host by the SPI of its
  * packets, as ESP finds the SA by SPI rather than by source. Keys follow
  * the `KeyRing`'s three rotation phases (install → new inbound SAs; activate
  * → new outbound SAs; retire → old inbound SAs dropped).
+ *
+ * Keys are bound to both nodes' data-plane epochs (`localEpoch`, the peer's
+ * `epoch`), and no (key, sequence number) pair is ever sealed twice: within
+ * an epoch, an SA built again for the same key — the peer removed and added
+ * again, moved to another address, the network torn down and rebuilt over
+ * the same `sequenceMarks` — resumes after the highest sequence number sent
+ * before, and its inbound twin refuses everything up to the highest one
+ * accepted before; a restarted node has a new epoch, hence new keys.
  */
 export class EncryptedUnderlay implements Underlay {
   /** The inner underlay's local address (peers send sealed packets here). */
@@ -47,6 +67,8 @@ export class EncryptedUnderlay implements Underlay {
   private readonly inner: Underlay;
   private readonly ring: KeyRing;
   private readonly localId: string;
+  private readonly localEpoch: string;
+  private readonly marks: SequenceMarks;
   private readonly replayWindow: number;
   private readonly maxSequence: number;
   private readonly onRekeyNeeded: ((peerId: string) => void) | undefined;
@@ -73,9 +95,12 @@ export class EncryptedUnderlay implements Underlay {
     this.inner = o.underlay;
     this.ring = o.keyRing;
     this.localId = o.localId;
+    this.localEpoch = o.localEpoch;
     this.replayWindow = o.replayWindow;
     this.maxSequence = o.maxSequence;
     this.onRekeyNeeded = o.onRekeyNeeded;
+    this.marks = o.sequenceMarks ?? new SequenceMarks();
+    this.marks.claim(this, this.localId, this.localEpoch, this.ring.sendGeneration);
     this.local = this.inner.local;
     const portFor = this.inner.sourcePortFor;
     if (portFor !== undefined) this.sourcePortFor = (flowHash) => portFor.call(this.inner, flowHash);
@@ -93,28 +118,50 @@ export class EncryptedUnderlay implements Underlay {
     return this.table.ids();
   }
 
+  /** The data-plane epoch peer `id` was registered with, or undefined when it is not registered. */
+  peerEpoch(id: string): string | undefined {
+    return this.table.get(id)?.epoch;
+  }
+
   /**
-   * Registers peer `id` reachable at `address` (an IP literal and a port),
-   * with SAs for every live generation. Replaces an earlier registration of
-   * the same id.
-   * @throws InvalidOptionsError (`field` `id`, `address`, `address.host` or `address.port`) for a bad id or
-   * address, or an address already used by another peer.
+   * Registers peer `id` reachable at `address` (an IP literal and a port) in
+   * its data-plane epoch `epoch` (16 lowercase hex digits, as the peer
+   * advertises it), with SAs for every live generation. The same
+   * registration again (same address, any spelling, same epoch) changes
+   * nothing; another address or epoch replaces the registration and its SAs
+   * (a new epoch means new keys both ways: the peer restarted). Replaced or
+   * not, an SA for a key used before resumes after its sequence numbers.
+   * @throws InvalidOptionsError (`field` `id`, `address`, `address.host`, `address.port` or `epoch`) for a bad
+   * id, address or epoch, or an address already used by another peer.
+   * @throws KeyRingDisposedError when the key ring was disposed.
    */
-  addPeer(id: string, address: SocketAddress): void {
-    parseOptions(addPeerSchema, { id, address }, 'EncryptedUnderlay.addPeer');
+  addPeer(id: string, address: SocketAddress, epoch: string): void {
+    parseOptions(addPeerSchema, { id, address, epoch }, 'EncryptedUnderlay.addPeer');
     const other = this.table.at(address);
     if (other && other.id !== id) {
       throw invalidArgument('EncryptedUnderlay.addPeer', 'address', `already belongs to peer ${JSON.stringify(other.id)}`, formatSocketAddress(address));
     }
-    this.table.delete(id);
-    const peer: Peer = { id, address: { host: address.host, port: address.port }, outbound: this.outboundSa(id), inbound: new Map() };
+    const known = this.table.get(id);
+    if (known !== undefined && known.epoch === epoch && sameSocketAddress(known.address, address)) return;
+    if (known !== undefined) this.recordMarks(known); // first, so the new SAs resume after the old ones
+    const generation = this.ring.sendGeneration;
+    const peer: Peer = {
+      id,
+      address: { host: address.host, port: address.port },
+      epoch,
+      outbound: this.outboundSa(id, epoch, generation),
+      outboundGeneration: generation,
+      inbound: new Map(),
+    };
     for (const g of this.ring.receiveGenerations) this.addInbound(peer, g);
+    this.table.delete(id);
     this.table.add(peer);
   }
 
-  /** Forgets peer `id` and its SAs (no-op if unknown). */
+  /** Forgets peer `id` and its SAs (no-op if unknown); their sequence numbers are kept in the marks. */
   removePeer(id: string): void {
-    this.table.delete(id);
+    const peer = this.table.delete(id);
+    if (peer !== undefined) this.recordMarks(peer);
   }
 
   /**
@@ -180,13 +227,19 @@ export class EncryptedUnderlay implements Underlay {
     this.handler = handler;
   }
 
-  /** Stops following the key ring and closes the inner underlay. Idempotent. */
+  /**
+   * Stops following the key ring, records every SA's sequence numbers in the
+   * marks and releases them (another underlay may take them over now), and
+   * closes the inner underlay. Idempotent.
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
       this.unsubscribe();
       this.handler = () => {};
+      for (const peer of this.table.values()) this.recordMarks(peer);
       this.table.clear();
+      this.marks.release(this);
       this.closing = this.inner.close();
     }
     return this.closing;
@@ -242,24 +295,42 @@ export class EncryptedUnderlay implements Underlay {
     return undefined;
   }
 
-  private outboundSa(peerId: string): SecurityAssociation {
-    const k = this.ring.pairKey(this.ring.sendGeneration, this.localId, peerId);
-    return new SecurityAssociation({ spi: k.spi, suite: k.suite, key: k.key, salt: k.salt, maxSequence: this.maxSequence });
+  /** The SA sealing for `peerId` (in `peerEpoch`) under `generation`, resuming after the last sequence number sent under that key. */
+  private outboundSa(peerId: string, peerEpoch: string, generation: number): SecurityAssociation {
+    const k = this.ring.pairKey(generation, this.localId, peerId, this.localEpoch, peerEpoch);
+    const nextSequence = this.marks.sent(generation, peerId) + 1;
+    const sa = new SecurityAssociation({ spi: k.spi, suite: k.suite, key: k.key, salt: k.salt, maxSequence: this.maxSequence, nextSequence });
+    k.key.fill(0);
+    return sa;
   }
 
+  /** Adds the SA opening what `peer` seals under `generation`; it refuses what an earlier SA of the same key accepted. */
   private addInbound(peer: Peer, generation: number): void {
-    const k = this.ring.pairKey(generation, peer.id, this.localId);
-    const sa = new SecurityAssociation({ spi: k.spi, suite: k.suite, key: k.key, salt: k.salt, replayWindow: this.replayWindow });
+    const k = this.ring.pairKey(generation, peer.id, this.localId, peer.epoch, this.localEpoch);
+    const highestReceived = this.marks.received(generation, peer.id, peer.epoch);
+    const sa = new SecurityAssociation({ spi: k.spi, suite: k.suite, key: k.key, salt: k.salt, replayWindow: this.replayWindow, highestReceived });
+    k.key.fill(0);
     peer.inbound.set(k.spi, { sa, generation });
   }
 
+  /** Keeps how far `peer`'s SAs got, before they are dropped. */
+  private recordMarks(peer: Peer): void {
+    this.marks.recordSent(peer.outboundGeneration, peer.id, peer.outbound.nextSequence - 1);
+    for (const { sa, generation } of peer.inbound.values()) this.marks.recordReceived(generation, peer.id, peer.epoch, sa.highestReceived);
+  }
+
   private onRotation(event: RotationEvent): void {
+    const g = event.generation;
     for (const peer of this.table.values()) {
-      if (event.phase === 'install') this.addInbound(peer, event.generation);
-      else if (event.phase === 'activate') peer.outbound = this.outboundSa(peer.id);
-      else {
-        for (const [spi, entry] of peer.inbound) if (entry.generation === event.generation) peer.inbound.delete(spi);
+      if (event.phase === 'install') this.addInbound(peer, g);
+      else if (event.phase === 'activate') {
+        this.marks.recordSent(peer.outboundGeneration, peer.id, peer.outbound.nextSequence - 1);
+        peer.outbound = this.outboundSa(peer.id, peer.epoch, g);
+        peer.outboundGeneration = g;
+      } else {
+        for (const [spi, entry] of peer.inbound) if (entry.generation === g) peer.inbound.delete(spi);
       }
     }
+    if (event.phase === 'retire') this.marks.retire(g);
   }
 }

@@ -19,9 +19,10 @@ export interface DataPlaneInfo {
   readonly underlayMtu: number;
   /**
    * A random value chosen each time the data plane starts (16 lowercase hex
-   * digits): part of the derivation of the keys this node seals with, so a
-   * restarted node never reuses a (key, sequence number) pair — AES-GCM and
-   * ChaCha20-Poly1305 nonces must never repeat under one key.
+   * digits): part of the derivation of every pair key this node seals and
+   * opens with, so a restarted node never reuses a (key, sequence number)
+   * pair — AES-GCM and ChaCha20-Poly1305 nonces must never repeat under one
+   * key — and packets captured before a restart cannot be replayed after it.
    */
   readonly epoch: string;
 }
@@ -74,7 +75,7 @@ export interface PeerNode {
   readonly vxlanPort: number;
   /** Its sealed-traffic port. */
   readonly encryptedPort: number;
-  /** Its data plane's current epoch (see `DataPlaneInfo.epoch`): the keys it seals with derive from it. */
+  /** Its data plane's current epoch (see `DataPlaneInfo.epoch`): the pair keys to and from it derive from it. */
   readonly epoch: string;
 }
 

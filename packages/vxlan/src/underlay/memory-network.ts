@@ -69,9 +69,13 @@ export interface MemoryNetworkOptions extends LinkConditions {
   /** Clock used to schedule deliveries (default the process's monotonic clock). */
   clock?: Clock;
   /**
-   * Deliver on timers (default true). With false nothing is delivered until
-   * {@link MemoryNetwork.deliverDue} or {@link MemoryNetwork.flush} is called,
-   * which makes a run fully deterministic together with a manual clock.
+   * Deliver on its own (default true): datagrams already due (no latency or
+   * jitter) on the next `setImmediate` turn, one batch per turn — everything
+   * due when the turn starts, in order; what the handlers send meanwhile goes
+   * in the next turn — and later ones on a timer. With false nothing is
+   * delivered until {@link MemoryNetwork.deliverDue} or
+   * {@link MemoryNetwork.flush} is called, which makes a run fully
+   * deterministic together with a manual clock.
    */
   autoDeliver?: boolean;
 }
@@ -105,6 +109,11 @@ interface InFlight {
  * exchange packets with seeded loss, duplication, reordering and latency.
  * Deliveries are ordered by (due time, send order), so a run is reproducible
  * given the seed, the clock and the order of sends.
+ *
+ * With no latency or jitter a datagram is delivered on the next
+ * `setImmediate` turn, not on a timer: Node clamps `setTimeout` to at least
+ * 1 ms, which would make every hop of an in-memory cluster slower than real
+ * UDP on loopback.
  */
 export class MemoryNetwork {
   private readonly random: Random;
@@ -116,6 +125,7 @@ export class MemoryNetwork {
   private seq = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private nextPort = 49152;
   private readonly stats: MemoryNetworkCounters = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, unroutable: 0 };
 
@@ -152,7 +162,9 @@ export class MemoryNetwork {
   }
 
   /**
-   * Attaches a new underlay at `address` (default host `127.0.0.1`, a fresh port from 49152 up).
+   * Attaches a new underlay at `address` (default host `127.0.0.1`). Port
+   * omitted or 0: a free port of that host, the next from 49152 up (as a
+   * socket bound to port 0 gets an ephemeral one); read it from `local`.
    * Two spellings of one IPv6 address (`::1`, `0::1`) name the same attachment point.
    * @throws InvalidOptionsError when the host is not an IP literal, the port is out of range, or the address is taken.
    */
@@ -160,7 +172,7 @@ export class MemoryNetwork {
     const a = parseOptions(attachSchema, address, 'MemoryNetwork.attach');
     const host = a.host;
     let port = a.port;
-    if (port === undefined) {
+    if (port === undefined || port === 0) {
       while (this.nodes.has(addressKey({ host, port: this.nextPort }))) this.nextPort++;
       port = this.nextPort++;
     }
@@ -230,11 +242,7 @@ export class MemoryNetwork {
   detach(node: MemoryUnderlay): void {
     const key = addressKey(node.local);
     if (this.nodes.get(key) === node) this.nodes.delete(key);
-    if (this.nodes.size === 0 && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Infinity;
-    }
+    if (this.nodes.size === 0) this.cancelDeliveries();
   }
 
   private enqueue(item: InFlight): void {
@@ -259,17 +267,49 @@ export class MemoryNetwork {
     this.stats.delivered++;
   }
 
+  /**
+   * One automatic delivery round: every datagram due now that was sent
+   * before the round began, in order. Datagrams the handlers send during the
+   * round wait for the next one, as a reply over a real socket would.
+   */
+  private deliverBatch(): void {
+    const now = this.clock.now();
+    const before = this.seq;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as InFlight;
+      if (next.at > now || next.seq >= before) break;
+      this.deliver(this.queue.shift() as InFlight);
+    }
+    this.schedule();
+  }
+
+  /** Arms the next automatic delivery: an immediate for what is due now, else a timer for the earliest due time. */
   private schedule(): void {
     if (!this.autoDeliver || this.queue.length === 0 || this.nodes.size === 0) return;
     const at = (this.queue[0] as InFlight).at;
+    if (at <= this.clock.now()) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.deliverBatch();
+      });
+      return;
+    }
     if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.deliverDue();
+      this.deliverBatch();
     }, Math.max(0, at - this.clock.now()));
+  }
+
+  private cancelDeliveries(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.immediate = undefined;
   }
 }
 

@@ -93,4 +93,88 @@ describe('MemoryNetwork', () => {
     expect(net.counters.unroutable).toBe(0);
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('attach with port 0 (or none) takes a free port of that host, as a socket bound to port 0 would', async () => {
+    const net = new MemoryNetwork({ autoDeliver: false });
+    const fixed = net.attach({ host: '10.0.0.1', port: 49152 }); // the first port the network would hand out
+    const a = net.attach({ host: '10.0.0.1', port: 0 });
+    const b = net.attach({ host: '10.0.0.1', port: 0 });
+    const c = net.attach({ host: '10.0.0.1' });
+    const ports = [fixed, a, b, c].map((u) => u.local.port);
+    expect(ports.every((p) => p > 0)).toBe(true);
+    expect(new Set(ports).size).toBe(4);
+    expect(a.local).toEqual({ host: '10.0.0.1', port: 49153 });
+    // Each is reachable at the address it reports.
+    const got: string[] = [];
+    b.onReceive((p, from) => got.push(`${p[0]} from ${from.port}`));
+    a.send(Uint8Array.of(7), b.local);
+    net.flush();
+    expect(got).toEqual([`7 from ${a.local.port}`]);
+    await Promise.all([fixed, a, b, c].map((u) => u.close()));
+  });
+
+  it('with no latency delivers on the next setImmediate turn, one batch per turn, in send order', async () => {
+    const net = new MemoryNetwork();
+    const a = net.attach();
+    const b = net.attach();
+    const atB: number[] = [];
+    const atA: number[] = [];
+    b.onReceive((p) => {
+      atB.push(p[0]!);
+      b.send(Uint8Array.of(p[0]! + 100), a.local); // a reply, sent while the batch is being delivered
+    });
+    a.onReceive((p) => atA.push(p[0]!));
+    for (const n of [1, 2, 3]) a.send(Uint8Array.of(n), b.local);
+    expect(atB).toEqual([]); // never synchronously
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await turn(); // the network's immediate was queued first: the whole batch is in
+    expect(atB).toEqual([1, 2, 3]);
+    expect(atA).toEqual([]); // the replies wait for the next turn
+    await turn();
+    expect(atA).toEqual([101, 102, 103]);
+    expect(net.pending).toBe(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a ping-pong of 2,000 hops needs no timer at all (setTimeout would add ≥ 1 ms per hop)', async () => {
+    const net = new MemoryNetwork();
+    const a = net.attach();
+    const b = net.attach();
+    let hops = 0;
+    const done = new Promise<void>((resolve) => {
+      const bounce = (self: typeof a, other: typeof a) =>
+        self.onReceive(() => {
+          if (++hops === 2000) resolve();
+          else self.send(Uint8Array.of(0), other.local);
+        });
+      bounce(a, b);
+      bounce(b, a);
+    });
+    const timers = jest.spyOn(global, 'setTimeout');
+    try {
+      a.send(Uint8Array.of(0), b.local);
+      await done;
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
+    expect(net.counters.delivered).toBe(2000);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('with latency still delivers on a timer, no earlier than due', async () => {
+    const clock = new ManualClock();
+    const net = new MemoryNetwork({ clock, latencyMs: 5 });
+    const a = net.attach();
+    const b = net.attach();
+    const got: number[] = [];
+    b.onReceive((p) => got.push(p[0]!));
+    a.send(Uint8Array.of(1), b.local);
+    await new Promise<void>((resolve) => setTimeout(resolve, 20)); // real time passes, the network's clock does not
+    expect(got).toEqual([]);
+    clock.advance(5); // now it is due: the network's timer (re-armed while it was not) delivers it
+    for (let i = 0; i < 400 && got.length === 0; i++) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    expect(got).toEqual([1]);
+    await Promise.all([a.close(), b.close()]);
+  });
 });

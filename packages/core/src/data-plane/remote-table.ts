@@ -1,0 +1,202 @@
+import { formatSocketAddress, sameSocketAddress, type PeerNode, type RemoteEndpointSpec, type SocketAddress } from '@weft/interface';
+import { macKeyOf } from '@weft/vxlan';
+import { AddressConflictError } from './errors';
+import { vtepAddressOf, type NetworkStack } from './network-stack';
+
+interface PeerEntry {
+  peer: PeerNode;
+  /** Ids of this peer's remote endpoints. */
+  readonly refs: Set<string>;
+}
+
+const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function samePeer(a: PeerNode, b: PeerNode): boolean {
+  return a.id === b.id && a.address === b.address && a.vxlanPort === b.vxlanPort && a.encryptedPort === b.encryptedPort && a.epoch === b.epoch;
+}
+
+function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
+  return a.id === b.id && a.ip === b.ip && a.mac === b.mac && samePeer(a.peer, b.peer);
+}
+
+/**
+ * One network's remote endpoints and the entries they own in its stack:
+ * an FDB entry (MAC → the peer's VTEP address), a neighbour entry (IP → MAC,
+ * for ARP suppression), one flood-list entry per distinct peer (counted by
+ * that peer's endpoints) and, on encrypted networks, one registration of the
+ * peer, in its epoch, with the network's `EncryptedUnderlay`.
+ *
+ * Two endpoints claiming one MAC or IP (stale state): the one added last
+ * owns the entry; when it goes, the entry passes to the remaining claimer.
+ * Entries are (re)computed from the table for every key an operation
+ * touches, so the stack always equals what the table says.
+ */
+export class RemoteTable {
+  private readonly endpoints = new Map<string, RemoteEndpointSpec>();
+  private readonly peers = new Map<string, PeerEntry>();
+
+  constructor(
+    private stack: NetworkStack,
+    private readonly networkId: string,
+  ) {}
+
+  /** The remote endpoint with this id. */
+  get(id: string): RemoteEndpointSpec | undefined {
+    return this.endpoints.get(id);
+  }
+
+  /** Id of a remote endpoint holding `mac` or `ip`, if any. */
+  holderOf(field: 'mac' | 'ip', value: string): string | undefined {
+    for (const ep of this.endpoints.values()) if (ep[field] === value) return ep.id;
+    return undefined;
+  }
+
+  /**
+   * Programs (or replaces in place) a remote endpoint. Adding the same fields
+   * again re-asserts its entries and changes nothing else (in particular the
+   * peer's security associations are kept). A changed peer address, port or
+   * epoch moves every endpoint of that peer (a new epoch: new SAs both ways).
+   * @throws AddressConflictError on an encrypted network when another peer already uses the peer's sealed address.
+   */
+  add(spec: RemoteEndpointSpec): void {
+    const at = this.vtepOf(spec.peer);
+    if (this.stack.sealed !== undefined) {
+      for (const [id, e] of this.peers) {
+        if (id !== spec.peer.id && sameSocketAddress(this.vtepOf(e.peer), at)) throw new AddressConflictError(this.networkId, 'peer', formatSocketAddress(at), `peer ${id}`);
+      }
+    }
+    const old = this.endpoints.get(spec.id);
+    this.endpoints.delete(spec.id); // re-inserted last: the newest claim of its MAC and IP
+    this.endpoints.set(spec.id, spec);
+    this.usePeer(spec.peer, spec.id);
+    this.syncMac(spec.mac);
+    this.syncIp(spec.ip);
+    if (old !== undefined && !sameRemote(old, spec)) {
+      if (old.mac !== spec.mac) this.syncMac(old.mac);
+      if (old.ip !== spec.ip) this.syncIp(old.ip);
+      if (old.peer.id !== spec.peer.id) this.unref(old.peer.id, spec.id);
+    }
+  }
+
+  /** Removes a remote endpoint's entries (its peer's flood entry and registration with its last endpoint). No-op when unknown. */
+  remove(id: string): void {
+    const old = this.endpoints.get(id);
+    if (old === undefined) return;
+    this.endpoints.delete(id);
+    this.syncMac(old.mac);
+    this.syncIp(old.ip);
+    this.unref(old.peer.id, id);
+  }
+
+  /** Programs every entry into `stack` (a replaced segment or a rebuilt stack); peers already registered there keep their SAs. */
+  moveTo(stack: NetworkStack): void {
+    this.stack = stack;
+    for (const e of this.peers.values()) this.plumbPeer(e.peer);
+    for (const ep of this.endpoints.values()) {
+      stack.segment.addRemoteMac(ep.mac, this.vtepOf(ep.peer));
+      stack.segment.addNeighbour(ep.ip, ep.mac);
+    }
+  }
+
+  /**
+   * What the stack really holds, read back from it: an endpoint whose FDB
+   * entry points at its peer's VTEP address and whose neighbour entry binds
+   * its IP to its MAC (and, encrypted, whose peer is registered with the
+   * `EncryptedUnderlay` in the endpoint's `peer.epoch`); peers whose VTEP
+   * address is in the flood list.
+   * Both sorted by id.
+   */
+  readBack(): { remote: RemoteEndpointSpec[]; flood: PeerNode[] } {
+    const segment = this.stack.segment;
+    const fdb = new Map<string, SocketAddress>();
+    for (const e of segment.fdbEntries()) if (e.target.kind === 'remote') fdb.set(e.mac, e.target.address);
+    const neighbours = new Map(segment.neighbourEntries().map((n) => [n.ip, n.mac]));
+    const enc = this.stack.sealed?.enc;
+    const remote: RemoteEndpointSpec[] = [];
+    for (const ep of this.endpoints.values()) {
+      const to = fdb.get(ep.mac);
+      if (to === undefined || !sameSocketAddress(to, this.vtepOf(ep.peer)) || neighbours.get(ep.ip) !== ep.mac) continue;
+      if (enc !== undefined && enc.peerEpoch(ep.peer.id) !== ep.peer.epoch) continue;
+      remote.push({ ...ep, peer: { ...ep.peer } });
+    }
+    const floodList = segment.floodList;
+    const flood: PeerNode[] = [];
+    for (const e of this.peers.values()) {
+      if (floodList.some((a) => sameSocketAddress(a, this.vtepOf(e.peer)))) flood.push({ ...e.peer });
+    }
+    return { remote: remote.sort(byId), flood: flood.sort(byId) };
+  }
+
+  private vtepOf(peer: PeerNode): SocketAddress {
+    return vtepAddressOf(this.stack, peer);
+  }
+
+  /** Counts endpoint `ref` on its peer, registering the peer (flood entry, SAs) or moving it to a new address. */
+  private usePeer(peer: PeerNode, ref: string): void {
+    const known = this.peers.get(peer.id);
+    if (known === undefined) {
+      this.peers.set(peer.id, { peer, refs: new Set([ref]) });
+      this.plumbPeer(peer);
+      return;
+    }
+    known.refs.add(ref);
+    if (samePeer(known.peer, peer)) {
+      this.plumbPeer(peer); // re-assert; no-op when present
+      return;
+    }
+    // The node moved (new address or ports) or restarted (new epoch): every endpoint of it follows.
+    const before = this.vtepOf(known.peer);
+    known.peer = peer;
+    for (const ep of this.endpoints.values()) if (ep.peer.id === peer.id && ep.peer !== peer) this.endpoints.set(ep.id, { ...ep, peer });
+    const after = this.vtepOf(peer);
+    if (!sameSocketAddress(before, after)) {
+      this.dropFloodIfUnused(before);
+      this.stack.sealed?.enc.removePeer(peer.id);
+      for (const ep of this.endpoints.values()) if (ep.peer.id === peer.id) this.syncMac(ep.mac);
+    }
+    this.plumbPeer(peer);
+  }
+
+  private unref(peerId: string, ref: string): void {
+    const e = this.peers.get(peerId);
+    if (e === undefined) return;
+    e.refs.delete(ref);
+    if (e.refs.size > 0) return;
+    this.peers.delete(peerId);
+    this.dropFloodIfUnused(this.vtepOf(e.peer));
+    this.stack.sealed?.enc.removePeer(peerId);
+  }
+
+  /**
+   * Flood entry and (encrypted) registration of `peer` in its epoch. The same
+   * registration again keeps the peer's SAs (`addPeer` changes nothing then);
+   * a new epoch replaces them.
+   */
+  private plumbPeer(peer: PeerNode): void {
+    const at = this.vtepOf(peer);
+    this.stack.segment.addFloodTarget(at);
+    this.stack.sealed?.enc.addPeer(peer.id, at, peer.epoch);
+  }
+
+  private dropFloodIfUnused(at: SocketAddress): void {
+    for (const e of this.peers.values()) if (sameSocketAddress(this.vtepOf(e.peer), at)) return;
+    this.stack.segment.removeFloodTarget(at);
+  }
+
+  /** Points the FDB entry of `mac` at its newest claimer's peer, or removes it (a remote entry only: a local port's stays). */
+  private syncMac(mac: string): void {
+    let owner: RemoteEndpointSpec | undefined;
+    for (const ep of this.endpoints.values()) if (ep.mac === mac) owner = ep;
+    const segment = this.stack.segment;
+    if (owner !== undefined) segment.addRemoteMac(mac, this.vtepOf(owner.peer));
+    else if (segment.fdb.get(macKeyOf(mac), 0)?.kind === 'remote') segment.removeMac(mac);
+  }
+
+  /** Binds `ip` to its newest claimer's MAC, or removes the binding. */
+  private syncIp(ip: string): void {
+    let owner: RemoteEndpointSpec | undefined;
+    for (const ep of this.endpoints.values()) if (ep.ip === ip) owner = ep;
+    if (owner !== undefined) this.stack.segment.addNeighbour(ip, owner.mac);
+    else this.stack.segment.removeNeighbour(ip);
+  }
+}
