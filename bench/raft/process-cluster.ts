@@ -129,6 +129,16 @@ export class ProcessCluster {
     });
   }
 
+  /** Process ids of the running nodes (for /proc CPU accounting). */
+  pids(): number[] {
+    return [...this.procs.values()].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Process id of node `id`, or undefined when it is not running. */
+  pid(id: string): number | undefined {
+    return this.procs.get(id)?.pid;
+  }
+
   /** Whether node `id` has a running process. */
   isRunning(id: string): boolean {
     return this.procs.has(id);
