@@ -33,7 +33,10 @@ export interface EncryptedUnderlayCounters {
   txSequenceExhausted: number;
   /** Packets opened and delivered to the receive handler. */
   rxPackets: number;
-  /** Packets from an address with no registered peer. */
+  /**
+   * Packets from an address with no registered peer: neither a peer's address, nor a
+   * peer's host with one of that peer's live SPIs (a per-flow source port of the peer).
+   */
   rxUnknownPeer: number;
   /** Packets shorter than the 32-byte minimum (includes short cleartext). */
   rxMalformed: number;
@@ -98,6 +101,8 @@ export class EncryptedUnderlay implements Underlay {
   private readonly onRekeyNeeded: ((peerId: string) => void) | undefined;
   private readonly peersById = new Map<string, Peer>();
   private readonly peersByAddress = new Map<string, Peer>();
+  /** Peers by host alone, for packets that leave a peer from a per-flow source port rather than its bound one. */
+  private readonly peersByHost = new Map<string, Set<Peer>>();
   private readonly unsubscribe: () => void;
   private handler: (packet: Uint8Array, from: UnderlayAddress) => void = () => {};
   private closed = false;
@@ -156,6 +161,9 @@ export class EncryptedUnderlay implements Underlay {
     for (const g of this.ring.receiveGenerations) this.addInbound(peer, g);
     this.peersById.set(id, peer);
     this.peersByAddress.set(key, peer);
+    const onHost = this.peersByHost.get(peer.address.host) ?? new Set<Peer>();
+    onHost.add(peer);
+    this.peersByHost.set(peer.address.host, onHost);
   }
 
   /** Forgets peer `id` and its SAs (no-op if unknown). */
@@ -164,6 +172,9 @@ export class EncryptedUnderlay implements Underlay {
     if (!peer) return;
     this.peersById.delete(id);
     this.peersByAddress.delete(addressKey(peer.address));
+    const onHost = this.peersByHost.get(peer.address.host);
+    onHost?.delete(peer);
+    if (onHost?.size === 0) this.peersByHost.delete(peer.address.host);
   }
 
   /**
@@ -193,7 +204,11 @@ export class EncryptedUnderlay implements Underlay {
     this.inner.send(sealed, peer.address, flowHash);
   }
 
-  /** Installs the single receive handler; it gets plaintext it owns and the sender's address. */
+  /**
+   * Installs the single receive handler; it gets plaintext it owns and the
+   * registered address of the peer whose key opened it (which is where replies
+   * go, even when the packet left that peer from a per-flow source port).
+   */
   onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void {
     this.handler = handler;
   }
@@ -206,6 +221,7 @@ export class EncryptedUnderlay implements Underlay {
       this.handler = () => {};
       this.peersById.clear();
       this.peersByAddress.clear();
+      this.peersByHost.clear();
       this.closing = this.inner.close();
     }
     return this.closing;
@@ -213,7 +229,9 @@ export class EncryptedUnderlay implements Underlay {
 
   private receive(packet: Uint8Array, from: UnderlayAddress): void {
     if (this.closed) return;
-    const peer = this.peersByAddress.get(addressKey(from));
+    // A peer's bound address, or its host with a source port of its own choosing (RFC 7348 §5
+    // per-flow ports, UdpUnderlay `sourcePorts`): then the SPI says which peer on that host.
+    const peer = this.peersByAddress.get(addressKey(from)) ?? (packet.length >= PACKET_OVERHEAD ? this.peerOnHost(from.host, readSpi(packet)) : undefined);
     if (!peer) {
       this.count.rxUnknownPeer += 1;
       return;
@@ -240,7 +258,15 @@ export class EncryptedUnderlay implements Underlay {
       return;
     }
     this.count.rxPackets += 1;
-    this.handler(plaintext, from);
+    this.handler(plaintext, peer.address);
+  }
+
+  /** The peer on `host` that has a live inbound SA with `spi`, if any. */
+  private peerOnHost(host: string, spi: number): Peer | undefined {
+    const onHost = this.peersByHost.get(host);
+    if (onHost === undefined) return undefined;
+    for (const p of onHost) if (p.inbound.has(spi)) return p;
+    return undefined;
   }
 
   private outboundSa(peerId: string): SecurityAssociation {
