@@ -6,7 +6,7 @@
  * acknowledged in a window after a warm-up, with the CPU the server
  * processes and this (client) process spent in that window.
  */
-import { cpuSeconds } from './proc-cpu';
+import { cpuSeconds } from '../proc-cpu';
 
 /** What one load round measured. */
 export interface LoadRound {

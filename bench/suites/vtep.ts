@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { opsPerSecond, type BenchContext, type BenchRow } from '../row';
 import { median, spreadOf } from '../stats';
+import { cpuSeconds } from '../proc-cpu';
 import { vxlanHeader, readVni } from '../../packages/vxlan/src';
 
 const PEER = join(__dirname, '..', 'vtep', 'peer.ts');
@@ -63,6 +64,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface Window {
   /** Packets/s delivered at the receiver. */
   pps: number;
+  /** CPU µs (sender + receiver process, from /proc) per packet delivered in the window. */
+  cpuUs: number;
   /** Packets/s the sender offered over the whole run (warm-up included). */
   sentPps: number;
 }
@@ -78,6 +81,8 @@ export default async function vtep(ctx: BenchContext): Promise<BenchRow[]> {
   const raw: number[] = [];
   const tunneled: number[] = [];
   const ratios: number[] = [];
+  const rawCpu: number[] = [];
+  const vtepCpu: number[] = [];
   try {
     const [, rawPort, vtepPort, ctlPort] = (await recv.line()).split(' ').map(Number);
     if (!rawPort || !vtepPort || !ctlPort) throw new Error('vtep bench receiver did not start');
@@ -88,10 +93,15 @@ export default async function vtep(ctx: BenchContext): Promise<BenchRow[]> {
       await recv.ask('reset');
       await s.ask(`start ${mode}`);
       await sleep(warmupMs);
+      const pids = [recv.child.pid!, s.child.pid!];
+      const cpu0 = cpuSeconds(pids);
+      const t0 = process.hrtime.bigint();
       const counted = JSON.parse(await recv.ask(`count ${windowMs}`)) as Record<'raw' | 'vtep', number>;
+      const cpu = cpuSeconds(pids) - cpu0;
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const { sentPps } = JSON.parse(await s.ask('stop')) as { sentPps: number };
       await sleep(drainMs);
-      return { pps: counted[mode], sentPps };
+      return { pps: counted[mode], sentPps, cpuUs: (cpu / (counted[mode] * seconds)) * 1e6 };
     };
     // Two unrecorded rounds: JIT warm-up of both paths in both processes.
     for (let i = 0; i < 2; i++) for (const m of ['raw', 'vtep'] as const) await window(m);
@@ -102,7 +112,12 @@ export default async function vtep(ctx: BenchContext): Promise<BenchRow[]> {
       raw.push(got.raw!.pps);
       tunneled.push(got.vtep!.pps);
       ratios.push(got.vtep!.pps / got.raw!.pps);
-      ctx.log(`round ${i + 1}/${rounds}: raw ${Math.round(got.raw!.pps)}/s (offered ${Math.round(got.raw!.sentPps)}), vtep ${Math.round(got.vtep!.pps)}/s (offered ${Math.round(got.vtep!.sentPps)}), ratio ${ratios[i]!.toFixed(3)}`);
+      rawCpu.push(got.raw!.cpuUs);
+      vtepCpu.push(got.vtep!.cpuUs);
+      ctx.log(
+        `round ${i + 1}/${rounds}: raw ${Math.round(got.raw!.pps)}/s (offered ${Math.round(got.raw!.sentPps)}, ${got.raw!.cpuUs.toFixed(1)} µs CPU/packet), ` +
+          `vtep ${Math.round(got.vtep!.pps)}/s (offered ${Math.round(got.vtep!.sentPps)}, ${got.vtep!.cpuUs.toFixed(1)} µs CPU/packet), ratio ${ratios[i]!.toFixed(3)}`,
+      );
     }
   } finally {
     send?.kill();
@@ -137,7 +152,8 @@ export default async function vtep(ctx: BenchContext): Promise<BenchRow[]> {
         `baseline: ${FRAME_BYTES}-byte datagrams between the same two processes, same loop (batches of ${common.batch} per setImmediate), same synchronous address lookup; ` +
         `both: sender window ${common.window} packets acknowledged out of band every ${common.ackEvery}. ` +
         `${rounds} rounds, each one raw and one VTEP window (${warmupMs} ms warm-up, ${windowMs} ms counted at the receiver, ${drainMs} ms drain) in alternating order, after 2 unrecorded warm-up rounds; ` +
-        `value and baseline are medians of the windows, ratio = median of per-round ratios`,
+        `value and baseline are medians of the windows, ratio = median of per-round ratios. ` +
+        `CPU of both processes (/proc) per delivered packet, median: vtep ${median(vtepCpu).toFixed(1)} µs, raw ${median(rawCpu).toFixed(1)} µs (10 ms clock ticks: a rough figure)`,
     },
     {
       name: 'vxlan header decode',
