@@ -1,12 +1,12 @@
 /**
- * Benchmark (a): 3 RaftNodes in one process over a MemoryNetwork with memory
+ * Benchmark (a): 3 RaftNodes in one process over a MemoryTransportNetwork with memory
  * stores; `proposers` concurrent loops each propose a 16-byte command and wait
  * for it to commit and apply. Returns committed proposals per second. With
  * `serialize`, every message is encoded with the binary wire codec at send and
  * decoded and validated at delivery (as over TCP); without it messages pass by
  * reference.
  */
-import { RaftNode, MemoryNetwork, memoryStores, type StateMachine } from '@weft/raft';
+import { RaftNode, MemoryTransportNetwork, memoryStores, type StateMachine } from '@weft/raft';
 
 /** A minimal deterministic state machine: counts applied commands. */
 class CounterMachine implements StateMachine<number> {
@@ -26,7 +26,7 @@ class CounterMachine implements StateMachine<number> {
 
 export async function inProcessCommitsPerSecond(proposers: number, durationMs: number, serialize = false): Promise<number> {
   const ids = ['n1', 'n2', 'n3'];
-  const network = new MemoryNetwork({ seed: 1, serialize });
+  const network = new MemoryTransportNetwork({ seed: 1, serialize });
   const nodes: RaftNode<number>[] = [];
   try {
     for (const id of ids) {

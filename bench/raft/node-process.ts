@@ -13,7 +13,7 @@
 import { createServer, type Socket } from 'node:net';
 import { KvStore, RaftKv } from '../../packages/raft/src/kv';
 import { NotLeaderError, RaftNode } from '../../packages/raft/src/node';
-import { LevelStorage } from '../../packages/raft/src/storage';
+import { LevelStorage } from '../../packages/raft/src/level';
 import { TcpTransport } from '../../packages/raft/src/transport';
 
 export interface NodeProcessConfig {
@@ -44,8 +44,8 @@ interface Request {
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.WEFT_RAFT_NODE ?? '') as NodeProcessConfig;
-  const peers: Record<string, string> = {};
-  for (const [id, m] of Object.entries(cfg.members)) if (id !== cfg.id) peers[id] = `127.0.0.1:${m.raftPort}`;
+  const peers: Record<string, { host: string; port: number }> = {};
+  for (const [id, m] of Object.entries(cfg.members)) if (id !== cfg.id) peers[id] = { host: '127.0.0.1', port: m.raftPort };
   const storage = await LevelStorage.open(cfg.dataDir, cfg.unsafeNoSync === true ? { sync: false } : {});
   const transport = await TcpTransport.listen({ id: cfg.id, port: cfg.raftPort, peers });
   const store = new KvStore();

@@ -42,7 +42,7 @@ async function inProcessRows(ctx: BenchContext): Promise<BenchRow[]> {
       ratios.push(codec[r]! / byRef[r]!);
     }
     ctx.log(`in-process ${proposers} proposers: by reference ${Math.round(median(byRef))}, binary codec ${Math.round(median(codec))} commits/s`);
-    const common = `3 nodes, one process, MemoryNetwork + memory stores, 16-byte commands, counter state machine, ${proposers} proposers each waiting for its commit; median of ${rounds} alternating ${durationMs} ms rounds`;
+    const common = `3 nodes, one process, MemoryTransportNetwork + memory stores, 16-byte commands, counter state machine, ${proposers} proposers each waiting for its commit; median of ${rounds} alternating ${durationMs} ms rounds`;
     rows.push({
       name: `raft in-process ${proposers} proposers`,
       value: median(byRef),
@@ -59,7 +59,7 @@ async function inProcessRows(ctx: BenchContext): Promise<BenchRow[]> {
       baselineName: 'same, messages by reference',
       ratio: median(ratios),
       ...(rounds > 1 ? { spread: spreadOf(ratios, 'ratio') } : {}),
-      note: `${common}; every message encoded with the binary wire codec at send and decoded + validated at delivery (MemoryNetwork serialize: true, what TcpTransport does minus the socket); ratio = what serialization leaves of the by-reference rate`,
+      note: `${common}; every message encoded with the binary wire codec at send and decoded + validated at delivery (MemoryTransportNetwork serialize: true, what TcpTransport does minus the socket); ratio = what serialization leaves of the by-reference rate`,
     });
   }
   return rows;

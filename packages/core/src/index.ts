@@ -1,2 +1,52 @@
-/** @packageDocumentation @weft/core */
-export const VERSION = "0.1.0";
+/**
+ * @packageDocumentation
+ * @weft/core — the overlay control plane: a cluster of nodes sharing state in
+ * a `Store` (embedded Raft, memory, or etcd via `@weft/core/etcd`), overlay
+ * networks with serial VNIs and IPAM in the store, endpoints attached exactly
+ * once cluster-wide, lazy activation, encrypted networks with key rotation,
+ * and each node's data plane reconciled from the store (desired state +
+ * reconcile loop). Testing helpers live in `@weft/core/testing`.
+ */
+export { WeftNode, type NodeStats } from './node/weft-node';
+export type { WeftNodeOptions } from './node/node-options';
+export { Attachment } from './endpoint/attachment';
+export type { AttachOptions } from './endpoint/attach-options';
+export type { CreateNetworkOptions } from './network/network-options';
+export type { NetworkInfo, NetworkInspect } from './network/inspect-network';
+export { overlayMtu, VXLAN_OVERHEAD_IPV4, VXLAN_OVERHEAD_IPV6, ENCRYPTION_OVERHEAD, type OverlayMtuInput } from './network/mtu';
+export {
+  CoreError,
+  NetworkNotFoundError,
+  NameConflictError,
+  NetworkInUseError,
+  AttachRefusedError,
+  EndpointNotFoundError,
+  NodeClosedError,
+  OperationTimeoutError,
+  CorruptStateError,
+  ContentionError,
+} from './errors';
+export {
+  UserspaceDataPlane,
+  udpUnderlayFactory,
+  memoryUnderlayFactory,
+  DEFAULT_VXLAN_PORT,
+  DEFAULT_ENCRYPTED_PORT,
+  DEFAULT_UNDERLAY_MTU,
+  type UserspaceDataPlaneOptions,
+  type UnderlayFactory,
+} from './data-plane';
+export { UnknownNetworkError, KeyTransitionError, AddressConflictError, DataPlaneClosedError } from './data-plane';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store';
+export { RaftStore, type RaftStoreOptions, type RaftStoreStats, type ManagerAddress } from './store/raft-store';
+export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './store/remote/remote-store';
+export { StoreServer, type StoreServerOptions, type StoreServerStats } from './store/remote/store-server';
+export { RemoteStoreError } from './store/remote/wire';
+export { KeyLayout } from './records/keys';
+export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord } from './records/schemas';
+export { desiredState, type ClusterView, type DesiredState } from './reconcile/desired-state';
+export { planReconcile, type DataPlaneOp } from './reconcile/plan';
+export type { ReconcileStats } from './reconcile/reconciler';
+// Shared errors core's calls throw, re-exported from the contracts package. (Address errors —
+// PoolExhaustedError, OverlapError, AddressInUseError — are @weft/ipam's; match them with isWeftError.)
+export { InvalidOptionsError, StoreUnavailableError, WatchCompactedError, isWeftError } from '@weft/interface';

@@ -1,17 +1,28 @@
-/** Base class of every error @weft/crypto throws on purpose. */
-export class CryptoError extends Error {
+import { WeftError, type WeftErrorOptions } from '@weft/interface';
+
+/**
+ * Base class of every error @weft/crypto defines. It extends `WeftError`, so
+ * `isWeftError(err, 'ERR_REPLAY')` recognises these even across two installed
+ * copies of `@weft/interface`. Situations several packages share use the
+ * shared classes instead: `InvalidOptionsError` (bad options or arguments),
+ * `MalformedPacketError` (layer `esp`: too short to be a sealed packet) and
+ * `UnderlayClosedError` (send after close).
+ */
+export class CryptoError extends WeftError {
   override name = 'CryptoError';
+  override readonly code: string = 'ERR_CRYPTO';
 }
 
 /** The AEAD tag did not verify: the packet was forged, corrupted, or sealed under another key. */
 export class AuthenticationError extends CryptoError {
   override name = 'AuthenticationError';
+  override readonly code = 'ERR_AUTHENTICATION';
   constructor(
     /** SPI of the security association that rejected the packet. */
     readonly spi: number,
     /** Full 64-bit sequence number inferred for the packet (ESN, RFC 4303 Appendix A). */
     readonly sequence: number,
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
     super(`authentication failed for SPI 0x${hex32(spi)} sequence ${sequence}`, options);
   }
@@ -20,6 +31,7 @@ export class AuthenticationError extends CryptoError {
 /** The packet was already received, or is older than the anti-replay window (RFC 4303 §3.4.3). */
 export class ReplayError extends CryptoError {
   override name = 'ReplayError';
+  override readonly code = 'ERR_REPLAY';
   constructor(
     /** SPI of the security association that rejected the packet. */
     readonly spi: number,
@@ -35,19 +47,12 @@ export class ReplayError extends CryptoError {
 /** No security association (or no receive key) exists for the packet's SPI. */
 export class UnknownSpiError extends CryptoError {
   override name = 'UnknownSpiError';
+  override readonly code = 'ERR_UNKNOWN_SPI';
   constructor(
     /** The SPI the packet carried. */
     readonly spi: number,
   ) {
     super(`unknown SPI 0x${hex32(spi)}`);
-  }
-}
-
-/** The bytes are too short (or otherwise cannot be) an encrypted packet. */
-export class MalformedPacketError extends CryptoError {
-  override name = 'MalformedPacketError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(`crypto: ${message}`, options);
   }
 }
 
@@ -57,6 +62,7 @@ export class MalformedPacketError extends CryptoError {
  */
 export class SequenceExhaustedError extends CryptoError {
   override name = 'SequenceExhaustedError';
+  override readonly code = 'ERR_SEQUENCE_EXHAUSTED';
   constructor(
     /** SPI of the exhausted security association. */
     readonly spi: number,
@@ -67,17 +73,10 @@ export class SequenceExhaustedError extends CryptoError {
   }
 }
 
-/** An option passed to a public constructor or method was invalid; the message names the field. */
-export class InvalidOptionsError extends CryptoError {
-  override name = 'InvalidOptionsError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
 /** X25519 agreement produced an all-zero secret (the peer sent a low-order point). */
 export class KeyAgreementError extends CryptoError {
   override name = 'KeyAgreementError';
+  override readonly code = 'ERR_KEY_AGREEMENT';
 }
 
 function hex32(n: number): string {

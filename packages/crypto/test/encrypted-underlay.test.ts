@@ -1,4 +1,6 @@
-import { EncryptedUnderlay, InvalidOptionsError, KeyRing, readSpi, UnderlayClosedError, type EncryptedUnderlayCounters, type SuiteName } from '../src';
+import { isWeftError } from '@weft/interface';
+import { EncryptedUnderlay, KeyRing, readSpi, UnderlayClosedError, type EncryptedUnderlayCounters, type SuiteName } from '../src';
+import { expectInvalidOption } from './support/expect-invalid';
 import { memoryLink, type MemoryLink } from './support/memory-link';
 
 const secret = (fill: number) => new Uint8Array(32).fill(fill);
@@ -177,19 +179,34 @@ describe('EncryptedUnderlay', () => {
 
   it('validates options and peers, closes idempotently and refuses to send after close', async () => {
     const { link, a } = setup();
-    expect(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: '' })).toThrow(/EncryptedUnderlay\.localId/);
-    expect(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: 'x', replayWindow: 10 })).toThrow(
-      /EncryptedUnderlay\.replayWindow: must be a multiple of 32/,
+    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: '' }), 'localId', /^EncryptedUnderlay: option "localId"/);
+    expectInvalidOption(
+      () => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: 'x', replayWindow: 10 }),
+      'replayWindow',
+      /^EncryptedUnderlay: option "replayWindow" must be a multiple of 32 .*\(got 10\)$/,
     );
-    expect(() => new EncryptedUnderlay({ underlay: {} as never, keyRing: a.ring, localId: 'x' })).toThrow(InvalidOptionsError);
-    expect(() => a.enc.addPeer('node-c', link.b.local)).toThrow(/already belongs to peer node-b/);
-    expect(() => a.enc.addPeer('node-c', { host: '127.0.0.5', port: 70000 })).toThrow(/addPeer address\.port/);
+    expectInvalidOption(() => new EncryptedUnderlay({ underlay: {} as never, keyRing: a.ring, localId: 'x' }), 'underlay');
+    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: {} as never, localId: 'x' }), 'keyRing');
+    expectInvalidOption(() => new EncryptedUnderlay({ underlay: link.a, keyRing: a.ring, localId: 'x', onRekeyNeeded: 1 as never }), 'onRekeyNeeded');
+    expectInvalidOption(() => new EncryptedUnderlay(undefined as never), 'underlay');
+    expectInvalidOption(() => a.enc.addPeer('node-c', link.b.local), 'address', /^EncryptedUnderlay\.addPeer: option "address" already belongs to peer "node-b" \(got "127\.0\.0\.2:4789"\)$/);
+    expectInvalidOption(() => a.enc.addPeer('node-c', { host: '127.0.0.5', port: 70000 }), 'address.port', /^EncryptedUnderlay\.addPeer: option "address\.port"/);
+    expectInvalidOption(() => a.enc.addPeer('node-c', { host: 'node-c.example', port: 4789 }), 'address.host', /must be an IP literal/);
+    expectInvalidOption(() => a.enc.addPeer('', { host: '127.0.0.5', port: 4789 }), 'id');
+    expectInvalidOption(() => a.enc.onReceive(undefined as never), 'handler');
+    expect(a.enc.peers).toEqual(['node-b']);
     const p1 = a.enc.close();
     const p2 = a.enc.close();
     expect(p2).toBe(p1);
     await p1;
     expect(link.a.closed).toBe(true);
     expect(() => a.enc.send(payload(1), link.b.local)).toThrow(UnderlayClosedError);
+    expect(() => a.enc.send(payload(1), link.b.local)).toThrow('underlay encrypted 127.0.0.1:4789 is closed');
+    try {
+      a.enc.send(payload(1), link.b.local);
+    } catch (err) {
+      expect(isWeftError(err, 'ERR_UNDERLAY_CLOSED')).toBe(true);
+    }
     // Rotation after close no longer touches the closed underlay.
     expect(() => a.ring.install(1, secret(4))).not.toThrow();
   });

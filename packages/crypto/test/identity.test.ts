@@ -3,6 +3,7 @@
  * (X25519 Alice/Bob), bytes copied from the RFCs.
  */
 import { Identity, InvalidOptionsError, KeyAgreementError } from '../src';
+import { expectInvalidOption } from './support/expect-invalid';
 import { hex, toHex } from './support/hex';
 
 const alice = Identity.fromKeys({
@@ -55,8 +56,19 @@ describe('Identity', () => {
   it('rejects a low-order peer key and wrong-length keys with typed errors', () => {
     expect(() => alice.agree(new Uint8Array(32))).toThrow(KeyAgreementError);
     expect(() => alice.sharedSecret(new Uint8Array(31), 'x')).toThrow(InvalidOptionsError);
-    expect(() => alice.sharedSecret(new Uint8Array(31), 'x')).toThrow(/peerAgreementKey: must be a Uint8Array of 32 bytes, got 31 bytes/);
-    expect(() => Identity.fromSeed(new Uint8Array(16))).toThrow(/Identity.fromSeed seed/);
+    expectInvalidOption(
+      () => alice.sharedSecret(new Uint8Array(31), 'x'),
+      'peerAgreementKey',
+      /^Identity\.sharedSecret: option "peerAgreementKey" must be a Uint8Array of 32 bytes \(got a Uint8Array of 31 bytes\)$/,
+    );
+    expectInvalidOption(() => alice.sharedSecret(bob.publicIdentity.agreementKey, 7 as never), 'context');
+    expectInvalidOption(() => alice.agree(new Uint8Array(33)), 'peerAgreementKey', /^Identity\.agree:/);
+    expectInvalidOption(() => alice.sign('text' as never), 'message', /^Identity\.sign:/);
+    expectInvalidOption(() => Identity.fromSeed(new Uint8Array(16)), 'seed', /^Identity\.fromSeed: option "seed"/);
+    expectInvalidOption(() => Identity.fromKeys({ signingSeed: new Uint8Array(32), agreementSecretKey: new Uint8Array(8) }), 'agreementSecretKey');
+    expectInvalidOption(() => Identity.fromKeys(undefined as never), 'signingSeed');
+    expectInvalidOption(() => Identity.generate(42 as never), 'random', /^Identity\.generate: option "random" must be a function/);
+    expectInvalidOption(() => Identity.generate(() => new Uint8Array(16)), 'random', /must return a Uint8Array of 32 bytes/);
   });
 
   it('derives deterministically from a seed and generates distinct identities', () => {

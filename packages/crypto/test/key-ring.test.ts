@@ -1,4 +1,5 @@
-import { AuthenticationError, InvalidOptionsError, KeyRing, SecurityAssociation, UnknownSpiError, type RotationEvent } from '../src';
+import { AuthenticationError, KeyRing, SecurityAssociation, UnknownSpiError, type RotationEvent } from '../src';
+import { expectInvalidOption } from './support/expect-invalid';
 import { toHex } from './support/hex';
 
 const secret = (fill: number) => new Uint8Array(32).fill(fill);
@@ -47,7 +48,7 @@ describe('KeyRing', () => {
     expect(ring.sendGeneration).toBe(6);
     ring.retire(5);
     expect(ring.receiveGenerations).toEqual([6]);
-    expect(() => ring.pairKey(5, 'a', 'b')).toThrow(/generation: 5 is not installed/);
+    expectInvalidOption(() => ring.pairKey(5, 'a', 'b'), 'generation', /^KeyRing\.pairKey: option "generation" is not installed \(got 5\)$/);
     expect(events).toEqual([
       { phase: 'install', generation: 6, sendGeneration: 5 },
       { phase: 'activate', generation: 6, sendGeneration: 6 },
@@ -61,17 +62,28 @@ describe('KeyRing', () => {
     expect(ring.pairKey(7, 'a', 'b').spi & 0xff).toBe(7);
   });
 
-  it('rejects out-of-order phases and bad inputs with messages naming the field', () => {
+  it('rejects out-of-order phases and bad inputs with InvalidOptionsError naming the argument', () => {
     const ring = new KeyRing({ secret: secret(3), generation: 1 });
-    expect(() => ring.install(1, secret(9))).toThrow(/install generation: must be newer than 1, got 1/);
-    expect(() => ring.install(2, new Uint8Array(16))).toThrow(/install secret: must be a Uint8Array of at least 32 bytes/);
-    expect(() => ring.activate(2)).toThrow(/activate generation: 2 is not installed/);
-    expect(() => ring.retire(1)).toThrow(/retire generation: must be older than the send generation 1, got 1/);
+    expectInvalidOption(() => ring.install(1, secret(9)), 'generation', /^KeyRing\.install: option "generation" must be newer than installed generation 1 \(got 1\)$/);
+    expectInvalidOption(() => ring.install(2, new Uint8Array(16)), 'secret', /KeyRing\.install: option "secret" must be a Uint8Array of at least 32 bytes/);
+    expectInvalidOption(() => ring.install(-2, secret(9)), 'generation', /KeyRing\.install: option "generation"/);
+    expectInvalidOption(() => ring.activate(2), 'generation', /KeyRing\.activate: option "generation" is not installed \(got 2\)/);
+    expectInvalidOption(() => ring.activate('2' as never), 'generation', /KeyRing\.activate: option "generation" .*\(got "2"\)/);
+    expectInvalidOption(() => ring.retire(1), 'generation', /KeyRing\.retire: option "generation" must be older than the send generation 1 \(got 1\)/);
+    expectInvalidOption(() => ring.retire(9), 'generation', /KeyRing\.retire: option "generation" is not installed \(got 9\)/);
     ring.install(2, secret(9));
-    expect(() => ring.install(257, secret(9))).toThrow(/shares its SPI byte with live generation 1/);
-    expect(() => ring.pairKey(1, '', 'b')).toThrow(/pairKey from/);
-    expect(() => new KeyRing({ secret: secret(1), generation: -1 })).toThrow(InvalidOptionsError);
-    expect(() => new KeyRing({ secret: secret(1), suite: 'rot13' as never })).toThrow(/KeyRing\.suite/);
-    expect(() => new KeyRing({ secret: new Uint8Array(8) })).toThrow(/KeyRing\.secret/);
+    expectInvalidOption(() => ring.install(257, secret(9)), 'generation', /shares its SPI byte with live generation 1/);
+    expectInvalidOption(() => ring.activate(1), 'generation', /must be newer than the send generation 1/);
+    expectInvalidOption(() => ring.pairKey(1, '', 'b'), 'from', /KeyRing\.pairKey: option "from"/);
+    expectInvalidOption(() => ring.pairKey(1, 'a', 'x'.repeat(256)), 'to');
+    expectInvalidOption(() => ring.on(42 as never), 'listener');
+    // Nothing changed state on the way.
+    expect(ring.receiveGenerations).toEqual([1, 2]);
+    expect(ring.sendGeneration).toBe(1);
+    expectInvalidOption(() => new KeyRing({ secret: secret(1), generation: -1 }), 'generation', /^KeyRing: option "generation"/);
+    expectInvalidOption(() => new KeyRing({ secret: secret(1), suite: 'rot13' as never }), 'suite', /^KeyRing: option "suite"/);
+    expectInvalidOption(() => new KeyRing({ secret: new Uint8Array(8) }), 'secret', /^KeyRing: option "secret" .*\(got a Uint8Array of 8 bytes\)$/);
+    expectInvalidOption(() => new KeyRing(undefined as never), 'secret');
+    expectInvalidOption(() => new KeyRing('secret' as never), '(options)');
   });
 });

@@ -23,6 +23,6 @@ describe('README example', () => {
       .filter((l) => l.includes('console.log'))
       .map((l) => /\/\/ (\S+)\s*$/.exec(l)?.[1]);
     expect(printed).toEqual(promised);
-    expect(printed).toEqual(['hello', 'ReplayError', 'world']);
+    expect(printed).toEqual(['hello', 'ERR_REPLAY', 'world']);
   });
 });

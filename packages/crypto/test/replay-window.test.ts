@@ -15,7 +15,8 @@ describe('ReplayWindow (RFC 4303 §3.4.3)', () => {
     expect(new ReplayWindow().size).toBe(2048);
     expect(new ReplayWindow(64).size).toBe(64);
     for (const bad of [0, 31, 48, 65568, 1.5]) expect(() => new ReplayWindow(bad)).toThrow(InvalidOptionsError);
-    expect(() => new ReplayWindow(48)).toThrow(/replayWindow: .*got 48/);
+    expect(() => new ReplayWindow(48)).toThrow(/^ReplayWindow: option "size" must be a multiple of 32 between 32 and 65536 packets \(got 48\)$/);
+    expect(() => new ReplayWindow('64' as never)).toThrow(InvalidOptionsError);
   });
 
   it('accepts in-order, rejects duplicates, accepts reordering inside the window once', () => {

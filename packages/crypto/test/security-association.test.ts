@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import {
   AuthenticationError,
   CryptoError,
-  InvalidOptionsError,
   MalformedPacketError,
   PACKET_OVERHEAD,
   ReplayError,
@@ -13,6 +12,7 @@ import {
   UnknownSpiError,
   type SuiteName,
 } from '../src';
+import { expectInvalidOption } from './support/expect-invalid';
 
 const TWO_32 = 2 ** 32;
 const TYPED = [AuthenticationError, ReplayError, UnknownSpiError, MalformedPacketError];
@@ -139,7 +139,13 @@ describe.each(SUITE_NAMES)('SecurityAssociation %s', (suite) => {
 
   it('rejects short input as malformed', () => {
     const { rx } = pair(suite);
-    for (const len of [0, 1, 16, PACKET_OVERHEAD - 1]) expect(errorOf(() => rx.open(new Uint8Array(len)))).toBeInstanceOf(MalformedPacketError);
+    for (const len of [0, 1, 16, PACKET_OVERHEAD - 1]) {
+      const err = errorOf(() => rx.open(new Uint8Array(len)));
+      expect(err).toBeInstanceOf(MalformedPacketError);
+      expect((err as MalformedPacketError).layer).toBe('esp');
+      expect((err as MalformedPacketError).code).toBe('ERR_MALFORMED_PACKET');
+      expect((err as Error).message).toBe(`esp: packet of ${len} bytes is shorter than the 32-byte minimum`);
+    }
   });
 
   it('carries the 64-bit sequence across 2^32 with only 32 bits on the wire', () => {
@@ -183,17 +189,17 @@ describe.each(SUITE_NAMES)('SecurityAssociation %s', (suite) => {
 describe('SecurityAssociation options', () => {
   const good = { spi: 1000, key: new Uint8Array(32), salt: new Uint8Array(4) };
   it.each([
-    [{ ...good, spi: 255 }, /SecurityAssociation\.spi/],
-    [{ ...good, spi: 2 ** 32 }, /SecurityAssociation\.spi/],
-    [{ ...good, key: new Uint8Array(16) }, /SecurityAssociation\.key: must be a Uint8Array of 32 bytes/],
-    [{ ...good, salt: new Uint8Array(8) }, /SecurityAssociation\.salt/],
-    [{ ...good, suite: 'aes-128-cbc' }, /SecurityAssociation\.suite/],
-    [{ ...good, replayWindow: 100 }, /SecurityAssociation\.replayWindow: must be a multiple of 32/],
-    [{ ...good, maxSequence: 0 }, /SecurityAssociation\.maxSequence/],
-  ])('rejects %p', (opts, message) => {
-    const err = errorOf(() => new SecurityAssociation(opts as never));
-    expect(err).toBeInstanceOf(InvalidOptionsError);
-    expect((err as Error).message).toMatch(message);
+    [{ ...good, spi: 255 }, 'spi', /^SecurityAssociation: option "spi" .*\(got 255\)$/],
+    [{ ...good, spi: 2 ** 32 }, 'spi', /SecurityAssociation: option "spi"/],
+    [{ ...good, key: new Uint8Array(16) }, 'key', /SecurityAssociation: option "key" must be a Uint8Array of 32 bytes \(got a Uint8Array of 16 bytes\)/],
+    [{ ...good, salt: new Uint8Array(8) }, 'salt', /SecurityAssociation: option "salt"/],
+    [{ ...good, suite: 'aes-128-cbc' }, 'suite', /SecurityAssociation: option "suite" .*\(got "aes-128-cbc"\)/],
+    [{ ...good, replayWindow: 100 }, 'replayWindow', /SecurityAssociation: option "replayWindow" must be a multiple of 32/],
+    [{ ...good, maxSequence: 0 }, 'maxSequence', /SecurityAssociation: option "maxSequence"/],
+    [{ ...good, nextSequence: 0 }, 'nextSequence', /SecurityAssociation: option "nextSequence"/],
+    [undefined, 'spi', /SecurityAssociation: option "spi"/],
+  ])('rejects %p', (opts, field, message) => {
+    expectInvalidOption(() => new SecurityAssociation(opts as never), field, message);
   });
 
   it('defaults to aes-256-gcm with a 2048-packet window', () => {

@@ -1,14 +1,11 @@
 /**
  * @packageDocumentation
  * @weft/ipam — IPv4/IPv6 CIDR math and serial, deterministic, replicable
- * address allocation with Docker-compatible defaults.
+ * address allocation with Docker-compatible defaults. IP text parsing is
+ * `@weft/interface`'s; the names an ipam user needs are re-exported here.
  */
-export const VERSION = '0.1.0';
-
 export * from './errors';
-export { tryParseIpv4, parseIpv4, formatIpv4 } from './address/ipv4';
-export { tryParseIpv6, parseIpv6, formatIpv6 } from './address/ipv6';
-export { parseIp, tryParseIp, formatIp, isValidIp, isValidIpv4, isValidIpv6, familyBits, type IpAddress, type IpFamily } from './address/ip';
+export { InvalidAddressError, InvalidOptionsError, parseIp, formatIp, isValidIp, type IpAddress, type IpFamily } from '@weft/interface';
 export {
   parseCidr,
   isValidCidr,

@@ -1,24 +1,44 @@
+import { parseOptions, type Clock } from '@weft/interface';
+import { z } from 'zod';
 import { InvalidCommandError, UnknownPoolError } from './errors';
 import { apply as applyCommand, parseCommand, validateCommand, type ApplyOutcome } from './state/apply';
 import { requestPoolSchema, type Command, type CommandResult } from './state/commands';
-import { DEFAULT_SPACE, allocate, execute, release, releasePool, requestPool } from './state/execute';
+import { allocate, execute, release, releasePool, requestPool } from './state/execute';
 import { V4_OPS, V6_OPS, type FamilyOps } from './state/family';
-import { createState, type IpamOptions } from './state/options';
+import { newState, type IpamOptions } from './state/options';
 import { offsetOf, quarantinedCount } from './state/pool';
 import type { IpamState, Pool, PoolState } from './state/types';
 import { encodeSnapshot } from './snapshot/encode';
 import { decodeSnapshot } from './snapshot/decode';
 
-/** Collaborators of an {@link Ipam}; never part of the replicated state. */
+/**
+ * Collaborators of an {@link Ipam}; never part of the replicated state. Other
+ * keys are ignored, so a shared components object may be passed as is.
+ */
 export interface IpamDeps {
   /**
-   * Milliseconds for time-based quarantine; stamped as `now` on the commands of
-   * `requestPool`, `releasePool`, `allocate`, `release`, and of `execute` when
-   * the command carries none (`apply` takes commands as given). Default:
-   * `Date.now` when `quarantine.ms` is set, otherwise no time at all. Inject a
-   * fake clock in tests.
+   * Time for time-based quarantine: `clock.now()` (ms) is stamped as `now` on
+   * the commands of `requestPool`, `releasePool`, `allocate`, `release`, and of
+   * `execute` when the command carries none (`apply` takes commands as given).
+   * The value is kept in the state and in snapshots and compared with the
+   * stamps of later commands, so every proposer must share one origin: use
+   * wall-clock time (`{ now: Date.now }`), not the process-local `systemClock`.
+   * Default: `Date.now` when `quarantine.ms` is set, otherwise no time at all.
+   * Inject a `ManualClock` in tests.
    */
-  clock?: () => number;
+  clock?: Clock;
+}
+
+const isClock = (v: unknown): v is Clock => typeof v === 'object' && v !== null && typeof (v as { now?: unknown }).now === 'function';
+
+const depsSchema = z.object(
+  { clock: z.custom<Clock>(isClock, { message: 'must be a Clock: an object whose now() returns milliseconds' }).optional() },
+  { message: 'must be an object { clock? }' },
+);
+
+/** Validates {@link IpamDeps}. @throws {InvalidOptionsError} naming the field. */
+function parseDeps(deps: unknown, what: string): IpamDeps {
+  return parseOptions(depsSchema, deps, what);
 }
 
 /** Arguments of {@link Ipam.requestPool}; see `RequestPoolCommand`. */
@@ -61,26 +81,31 @@ export interface PoolInfo {
  */
 export class Ipam {
   #state: IpamState;
-  #clock: (() => number) | undefined;
+  #clock: Clock | undefined;
 
   /**
-   * @param options default pools and quarantine (validated with zod).
-   * @throws {InvalidOptionsError} naming the first bad field.
+   * @param options - default pools and quarantine; see {@link IpamOptions}.
+   * @param deps - the clock; see {@link IpamDeps}.
+   * @throws {InvalidOptionsError} (from `@weft/interface`) whose `field` names the first bad option.
    */
-  constructor(options?: IpamOptions, deps: IpamDeps = {}) {
-    this.#state = createState(options);
-    this.#clock = clockFor(this.#state, deps);
+  constructor(options?: IpamOptions, deps?: IpamDeps) {
+    const d = parseDeps(deps, 'Ipam');
+    this.#state = newState(options, 'Ipam');
+    this.#clock = clockFor(this.#state, d);
   }
 
   /**
    * Rebuilds an allocator from {@link snapshot} text.
+   * @param deps - the clock; see {@link IpamDeps}.
    * @throws {InvalidSnapshotError} when the text is malformed.
+   * @throws {InvalidOptionsError} (from `@weft/interface`) for bad `deps`.
    */
-  static restore(snapshot: string, deps: IpamDeps = {}): Ipam {
+  static restore(snapshot: string, deps?: IpamDeps): Ipam {
+    const d = parseDeps(deps, 'Ipam.restore');
     const state = decodeSnapshot(snapshot);
-    const ipam = new Ipam({}, deps);
+    const ipam = new Ipam(undefined, d);
     ipam.#state = state;
-    ipam.#clock = clockFor(state, deps);
+    ipam.#clock = clockFor(state, d);
     return ipam;
   }
 
@@ -90,7 +115,7 @@ export class Ipam {
   }
 
   #now(): number | undefined {
-    return this.#clock === undefined ? undefined : Math.max(0, Math.floor(this.#clock()));
+    return this.#clock === undefined ? undefined : Math.max(0, Math.floor(this.#clock.now()));
   }
 
   /**
@@ -218,13 +243,17 @@ function* listAllocated<T>(pool: PoolState<T>, ops: FamilyOps<T>): Generator<str
   }
 }
 
-/** The injected clock, else `Date.now` when time-based quarantine is on, else none. */
-function clockFor(state: IpamState, deps: IpamDeps): (() => number) | undefined {
-  return deps.clock ?? (state.options.quarantine.ms > 0 ? () => Date.now() : undefined);
+const wallClock: Clock = { now: () => Date.now() };
+
+/** The injected clock, else wall-clock time when time-based quarantine is on, else none. */
+function clockFor(state: IpamState, deps: IpamDeps): Clock | undefined {
+  return deps.clock ?? (state.options.quarantine.ms > 0 ? wallClock : undefined);
 }
 
 function checkString(field: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidCommandError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.length === 0) {
+    const got = typeof value === 'string' ? '""' : value === null ? 'null' : typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : String(value);
+    throw new InvalidCommandError(field, `must be a non-empty string, got ${got}`);
+  }
 }
-
 

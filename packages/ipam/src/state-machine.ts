@@ -1,6 +1,7 @@
-import { InvalidSnapshotError } from './errors';
-import { apply, type ApplyOutcome } from './state/apply';
-import { createState, type IpamOptions } from './state/options';
+import type { StateMachine } from '@weft/interface';
+import { InvalidCommandError, InvalidSnapshotError } from './errors';
+import { apply, toApplyError, type ApplyOutcome } from './state/apply';
+import { newState, type IpamOptions } from './state/options';
 import type { IpamState } from './state/types';
 import { encodeSnapshot } from './snapshot/encode';
 import { decodeSnapshot } from './snapshot/decode';
@@ -9,21 +10,24 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The allocator as a replicated state machine over bytes, shaped like
- * `@weft/raft`'s `StateMachine` (this package does not import raft): commands
- * are UTF-8 JSON of a `Command`, results are {@link ApplyOutcome}s, snapshots
- * are the UTF-8 bytes of `encodeSnapshot`. `apply` never throws for a bad
- * command: undecodable bytes give `{ ok: false, error: { name: 'InvalidCommandError' } }`.
+ * The allocator as a replicated state machine over bytes: `@weft/interface`'s
+ * `StateMachine`, which `@weft/raft`'s `RaftNode` applies. Commands are UTF-8
+ * JSON of a `Command`, results are {@link ApplyOutcome}s, snapshots are the
+ * UTF-8 bytes of `encodeSnapshot`. `apply` never throws for a bad command:
+ * undecodable bytes give `{ ok: false, error: { name: 'InvalidCommandError', code: 'ERR_INVALID_COMMAND', ... } }`.
  *
  * Commands must carry their own `now` (stamped by the proposer) when time-based
  * quarantine is on: replicas never read a clock.
  */
-export class IpamStateMachine {
+export class IpamStateMachine implements StateMachine<ApplyOutcome> {
   #state: IpamState;
 
-  /** @throws {InvalidOptionsError} naming the first bad field. */
+  /**
+   * @param options - default pools and quarantine; see {@link IpamOptions}. Every replica must be given the same.
+   * @throws {InvalidOptionsError} (from `@weft/interface`) whose `field` names the first bad option.
+   */
   constructor(options?: IpamOptions) {
-    this.#state = createState(options);
+    this.#state = newState(options, 'IpamStateMachine');
   }
 
   /** The live state (owned by this object). */
@@ -33,15 +37,15 @@ export class IpamStateMachine {
 
   /**
    * Applies one committed command.
-   * @param command UTF-8 JSON bytes; not retained.
-   * @param _index the log index (unused: the state counts its own commands).
+   * @param command - UTF-8 JSON bytes; not retained.
+   * @param _index - the log index (unused: the state counts its own commands).
    */
   apply(command: Uint8Array, _index?: number): ApplyOutcome {
     let parsed: unknown;
     try {
       parsed = JSON.parse(decoder.decode(command));
     } catch (err) {
-      return { ok: false, error: { name: 'InvalidCommandError', message: `ipam: invalid command (root): not UTF-8 JSON: ${(err as Error).message}` } };
+      return { ok: false, error: toApplyError(new InvalidCommandError('', `not UTF-8 JSON: ${(err as Error).message}`, { cause: err })) };
     }
     return apply(this.#state, parsed);
   }

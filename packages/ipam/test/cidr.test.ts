@@ -66,6 +66,19 @@ describe('CIDR parsing', () => {
   });
 });
 
+describe('CIDR input that is not text', () => {
+  it.each([[42], [null], [undefined], [{}]])('rejects %p with InvalidCidrError, not a TypeError', (value) => {
+    expect(() => parseCidr(value as never)).toThrow(InvalidCidrError);
+    expect(() => parseCidr(value as never)).toThrow('expected CIDR text');
+    expect(isValidCidr(value as never)).toBe(false);
+  });
+
+  it('treats missing or null options as non-strict', () => {
+    expect(parseCidr('10.0.0.5/24', null as never).prefix).toBe(24);
+    expect(isValidCidr('10.0.0.5/24', null as never)).toBe(true);
+  });
+});
+
 describe('CIDR math', () => {
   it('network, broadcast, first and last usable for IPv4', () => {
     expect(ip('10.0.0.0/24', firstAddress)).toBe('10.0.0.0');

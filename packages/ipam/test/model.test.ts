@@ -11,10 +11,10 @@ import {
   formatIp,
   isValidCidr,
   parseCidr,
-  tryParseIp,
   type Command,
   type CommandResult,
 } from '../src/index';
+import { tryParseIp } from '@weft/interface';
 
 type Outcome = { ok: true; value: string } | { ok: false; name: string };
 
@@ -237,7 +237,7 @@ describe('allocator vs naive model (fast-check)', () => {
         const options = { defaultPools: DEFAULT_POOLS, quarantine: q };
         let now = 0;
         const model = new Model(q);
-        const a = new Ipam(options, { clock: () => now });
+        const a = new Ipam(options, { clock: { now: () => now } });
         const b = new IpamStateMachine(options);
         let c: Ipam | undefined;
         const live = new Map<string, string[]>();

@@ -1,3 +1,4 @@
+import { ManualClock } from '@weft/interface';
 import { AddressInUseError, Ipam, NotAllocatedError, PoolExhaustedError } from '../src/index';
 
 function caught(fn: () => unknown): Error {
@@ -25,25 +26,25 @@ describe('quarantine', () => {
   });
 
   it('by time from an injected clock: commands carry `now`, replicas never read a clock', () => {
-    let now = 1_000;
-    const ipam = new Ipam({ quarantine: { ms: 30_000 } }, { clock: () => now });
+    const clock = new ManualClock(1_000);
+    const ipam = new Ipam({ quarantine: { ms: 30_000 } }, { clock });
     const { poolId } = ipam.requestPool({ subnet: '10.5.0.0/30' });
     ipam.allocate(poolId);
     ipam.release(poolId, '10.5.0.2');
-    now += 29_999;
+    clock.advance(29_999);
     expect(caught(() => ipam.allocate(poolId))).toBeInstanceOf(PoolExhaustedError);
     const quarantined = caught(() => ipam.allocate(poolId, '10.5.0.2'));
     expect(quarantined).toBeInstanceOf(AddressInUseError);
     expect((quarantined as AddressInUseError).reason).toBe('quarantined');
     expect(caught(() => ipam.release(poolId, '10.5.0.2'))).toBeInstanceOf(NotAllocatedError);
-    now += 1;
+    clock.advance(1);
     expect(ipam.allocate(poolId)).toBe('10.5.0.2');
     expect(ipam.state.clock).toBe(31_000);
   });
 
   it('a clock that goes backwards does not move command time backwards', () => {
     let now = 50_000;
-    const ipam = new Ipam({ quarantine: { ms: 10 } }, { clock: () => now });
+    const ipam = new Ipam({ quarantine: { ms: 10 } }, { clock: { now: () => now } });
     const { poolId } = ipam.requestPool({ subnet: '10.5.0.0/30' });
     ipam.allocate(poolId);
     now = 10;
@@ -57,7 +58,7 @@ describe('quarantine', () => {
 
   it('both bounds must pass; oldest released first', () => {
     let now = 0;
-    const ipam = new Ipam({ quarantine: { operations: 1, ms: 100 } }, { clock: () => now });
+    const ipam = new Ipam({ quarantine: { operations: 1, ms: 100 } }, { clock: { now: () => now } });
     const { poolId } = ipam.requestPool({ subnet: '10.5.0.0/29' }); // .2-.6 free
     const got = [1, 2, 3, 4, 5].map(() => ipam.allocate(poolId));
     ipam.release(poolId, got[3] as string); // .5 first
@@ -72,13 +73,13 @@ describe('quarantine', () => {
 
   it('quarantine survives snapshot/restore', () => {
     let now = 0;
-    const ipam = new Ipam({ quarantine: { ms: 100 } }, { clock: () => now });
+    const ipam = new Ipam({ quarantine: { ms: 100 } }, { clock: { now: () => now } });
     const { poolId } = ipam.requestPool({ subnet: '10.5.0.0/30' });
     ipam.allocate(poolId);
     ipam.release(poolId, '10.5.0.2');
     const snap = ipam.snapshot();
     expect(snap).toContain('"quarantine":[["10.5.0.2",3,0]]');
-    const copy = Ipam.restore(snap, { clock: () => now });
+    const copy = Ipam.restore(snap, { clock: { now: () => now } });
     now = 99;
     expect(caught(() => copy.allocate(poolId))).toBeInstanceOf(PoolExhaustedError);
     now = 100;

@@ -121,8 +121,18 @@ describe('snapshots', () => {
       mutate((x) => (x.cursor = '10.0.0.3')),
       mutate((x) => (x.quarantine = [['10.0.0.2', 1, 0], ['10.0.0.2', 1, 0]])),
       mutate((x) => (x.gateway = '10.0.1.1')),
+      mutate((x) => (x.gateway = 'nope')), // InvalidAddressError from @weft/interface, wrapped
+      mutate((x) => (x.cursor = 'fd00::1')),
+      mutate((x) => (x.aux = { a: '10.0.0.01' })),
     ];
-    for (const text of bad) expect(() => Ipam.restore(text)).toThrow(InvalidSnapshotError);
+    for (const text of bad) {
+      const err = caught(() => Ipam.restore(text));
+      expect(err).toBeInstanceOf(InvalidSnapshotError);
+      expect((err as InvalidSnapshotError).code).toBe('ERR_INVALID_SNAPSHOT');
+    }
+    expect(caught(() => Ipam.restore(mutate((x) => (x.gateway = 'nope')))).message).toBe(
+      'ipam: invalid snapshot: invalid IP address "nope": not an IPv4 address (pool default/10.0.0.0/30)',
+    );
     const two = JSON.parse(snap) as { pools: Record<string, unknown>[] };
     two.pools.push({ ...(two.pools[0] as object), subnet: '10.0.0.0/29', gateway: '10.0.0.1', cursor: '10.0.0.1', used: 'rAAA' });
     expect(() => Ipam.restore(JSON.stringify(two))).toThrow('overlapping pools in address space "default"');

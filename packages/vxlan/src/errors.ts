@@ -1,52 +1,36 @@
-/** Base class of every error @weft/vxlan throws. */
-export class VxlanError extends Error {
-  override name = 'VxlanError';
-}
+import { WeftError, type WeftErrorOptions } from '@weft/interface';
 
 /**
- * Input bytes that are short or malformed for the layer being decoded.
- * `layer` names the codec (`vxlan`, `ethernet`, `arp`, `ipv4`, `icmpv4`, `udp`, `pcap`).
+ * Base class of every error @weft/vxlan defines. The shared situations use
+ * the shared classes of `@weft/interface` instead (re-exported here):
+ * `InvalidOptionsError` (bad constructor/factory options), `MalformedPacketError`
+ * (a decoder refused input bytes), `InvalidAddressError` (malformed IP or MAC
+ * text) and `UnderlayClosedError` (a send after `close()`).
  */
-export class MalformedPacketError extends VxlanError {
-  override name = 'MalformedPacketError';
-  constructor(
-    readonly layer: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${layer}: ${message}`, options);
-  }
+export class VxlanError extends WeftError {
+  override name = 'VxlanError';
+  /** Stable code: `ERR_VXLAN` for this class, a more specific `ERR_…` for each subclass. */
+  override readonly code: string = 'ERR_VXLAN';
 }
 
 /**
- * A value handed to an encoder (or a helper such as `parseMac`) that cannot be
- * put on the wire: out of range, malformed text, or a caller buffer too small.
+ * A value handed to an encoder (or a wire-level `write*` helper) that cannot be
+ * put on the wire: out of range, malformed address text, or a caller buffer too small.
  * `layer` names the codec, `field` the offending field; the message gives the value.
  */
 export class InvalidFieldError extends VxlanError {
   override name = 'InvalidFieldError';
+  override readonly code = 'ERR_INVALID_FIELD';
   constructor(
+    /** The codec that refused the value (`vxlan`, `ethernet`, `arp`, `ipv4`, `icmpv4`, `udp`, `mac`, `pcap`). */
     readonly layer: string,
+    /** The offending field (`vni`, `srcPort`, `buf`, ...). */
     readonly field: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
     super(`${layer}: ${field} ${message}`, options);
   }
 }
 
-/**
- * Options handed to a public constructor or factory of @weft/vxlan failed
- * validation. `field` is the dotted path of the first offending option
- * (e.g. `mtu`, `flood.0.port`); the message names it and the value.
- */
-export class InvalidOptionsError extends VxlanError {
-  override name = 'InvalidOptionsError';
-  constructor(
-    readonly field: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { InvalidOptionsError, MalformedPacketError, InvalidAddressError, UnderlayClosedError } from '@weft/interface';

@@ -1,6 +1,9 @@
+import { parseOptions } from '@weft/interface';
 import nacl from 'tweetnacl';
-import { InvalidOptionsError, KeyAgreementError } from '../errors';
+import { z } from 'zod';
+import { KeyAgreementError } from '../errors';
 import { hkdfSha256 } from '../keys/hkdf';
+import { anyBytesSchema, bytesSchema, invalidArgument } from '../options';
 
 /** The public half of an `Identity`, safe to publish. */
 export interface PublicIdentity {
@@ -19,13 +22,15 @@ const encoder = new TextEncoder();
 const X25519_FROM_SEED_SALT = encoder.encode('weft/crypto/v1 identity');
 const SHARED_SECRET_SALT = encoder.encode('weft/crypto/v1 shared-secret');
 
-function requireBytes(value: unknown, length: number, field: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== length) {
-    const got = value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
-    throw new InvalidOptionsError(`${field}: must be a Uint8Array of ${length} bytes, got ${got}`);
-  }
-  return value;
-}
+const key32 = bytesSchema(32);
+const seedSchema = z.object({ seed: key32 });
+const keysSchema = z.object({ signingSeed: key32, agreementSecretKey: key32 });
+const generateSchema = z.object({
+  random: z.custom<(length: number) => Uint8Array>((v) => typeof v === 'function', { message: 'must be a function (length) => Uint8Array' }),
+});
+const messageSchema = z.object({ message: anyBytesSchema });
+const peerKeySchema = z.object({ peerAgreementKey: key32 });
+const sharedSecretSchema = z.object({ peerAgreementKey: key32, context: z.string() });
 
 /**
  * A node's long-term identity: an Ed25519 signing key pair and an X25519
@@ -49,18 +54,24 @@ export class Identity {
   /**
    * A new identity from `random` (default tweetnacl's CSPRNG, which uses
    * `crypto.getRandomValues`); inject a seeded source only in tests.
+   * @throws InvalidOptionsError (`field` `random`) when `random` is not a function or does not return 32 bytes.
    */
   static generate(random: (length: number) => Uint8Array = nacl.randomBytes): Identity {
-    return Identity.fromSeed(random(32));
+    parseOptions(generateSchema, { random }, 'Identity.generate');
+    const seed = random(32);
+    if (!(seed instanceof Uint8Array) || seed.length !== 32) {
+      throw invalidArgument('Identity.generate', 'random', 'must return a Uint8Array of 32 bytes for random(32)', seed);
+    }
+    return Identity.fromSeed(seed);
   }
 
   /**
    * Deterministic identity from one 32-byte seed: Ed25519 from the seed, the
    * X25519 secret from HKDF-SHA256(seed). Keep the seed secret.
-   * @throws InvalidOptionsError when `seed` is not 32 bytes.
+   * @throws InvalidOptionsError (`field` `seed`) when `seed` is not 32 bytes.
    */
   static fromSeed(seed: Uint8Array): Identity {
-    requireBytes(seed, 32, 'Identity.fromSeed seed');
+    parseOptions(seedSchema, { seed }, 'Identity.fromSeed');
     const x = hkdfSha256(seed, X25519_FROM_SEED_SALT, encoder.encode('x25519'), 32);
     return new Identity(seed, x);
   }
@@ -68,16 +79,19 @@ export class Identity {
   /**
    * Identity from explicit keys: an Ed25519 seed (32 bytes) and an X25519
    * secret key (32 bytes). Both copied by tweetnacl.
-   * @throws InvalidOptionsError on wrong lengths.
+   * @throws InvalidOptionsError whose `field` names the key of the wrong length.
    */
   static fromKeys(keys: { signingSeed: Uint8Array; agreementSecretKey: Uint8Array }): Identity {
-    requireBytes(keys.signingSeed, 32, 'Identity.fromKeys signingSeed');
-    requireBytes(keys.agreementSecretKey, 32, 'Identity.fromKeys agreementSecretKey');
-    return new Identity(keys.signingSeed, keys.agreementSecretKey);
+    const k = parseOptions(keysSchema, keys, 'Identity.fromKeys');
+    return new Identity(k.signingSeed, k.agreementSecretKey);
   }
 
-  /** Ed25519 detached signature (64 bytes, new buffer) of `message`. */
+  /**
+   * Ed25519 detached signature (64 bytes, new buffer) of `message`.
+   * @throws InvalidOptionsError (`field` `message`) when `message` is not a Uint8Array.
+   */
   sign(message: Uint8Array): Uint8Array {
+    parseOptions(messageSchema, { message }, 'Identity.sign');
     return nacl.sign.detached(message, this.signSecret);
   }
 
@@ -91,9 +105,13 @@ export class Identity {
     return nacl.sign.detached.verify(message, signature, signingKey);
   }
 
-  /** Raw X25519 output with `peerAgreementKey` (32 bytes). */
+  /**
+   * Raw X25519 output with `peerAgreementKey` (32 bytes).
+   * @throws KeyAgreementError for a low-order peer key.
+   * @throws InvalidOptionsError (`field` `peerAgreementKey`) when the key is not 32 bytes.
+   */
   agree(peerAgreementKey: Uint8Array): Uint8Array {
-    requireBytes(peerAgreementKey, 32, 'Identity.agree peerAgreementKey');
+    parseOptions(peerKeySchema, { peerAgreementKey }, 'Identity.agree');
     const raw = nacl.scalarMult(this.boxSecret, peerAgreementKey);
     if (raw.every((b) => b === 0)) throw new KeyAgreementError('X25519 produced an all-zero secret: the peer key is a low-order point');
     return raw;
@@ -104,9 +122,10 @@ export class Identity {
    * output, salted with a label, with info = `context` ‖ the two agreement
    * public keys in byte order (so it binds both parties and the purpose).
    * @throws KeyAgreementError for a low-order peer key.
-   * @throws InvalidOptionsError when the key is not 32 bytes.
+   * @throws InvalidOptionsError (`field` `peerAgreementKey` or `context`) when the key is not 32 bytes or the context not a string.
    */
   sharedSecret(peerAgreementKey: Uint8Array, context: string): Uint8Array {
+    parseOptions(sharedSecretSchema, { peerAgreementKey, context }, 'Identity.sharedSecret');
     const raw = this.agree(peerAgreementKey);
     const mine = this.publicIdentity.agreementKey;
     const [a, b] = Buffer.compare(mine, peerAgreementKey) <= 0 ? [mine, peerAgreementKey] : [peerAgreementKey, mine];

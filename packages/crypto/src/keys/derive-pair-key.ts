@@ -1,4 +1,7 @@
-import { KEY_LENGTH, SALT_LENGTH, type SuiteName } from '../suite';
+import { parseOptions } from '@weft/interface';
+import { z } from 'zod';
+import { generationSchema, nodeIdSchema, secretSchema, suiteNameSchema } from '../options';
+import { KEY_LENGTH, SALT_LENGTH, type SuiteName } from '../suite/aead-cipher';
 import { hkdfSha256 } from './hkdf';
 
 /** Keying material of one direction of one node pair under one generation. */
@@ -23,6 +26,8 @@ export interface PairKey {
 export const PAIR_KEY_HKDF_SALT = new TextEncoder().encode('weft/crypto/v1 pair-key');
 
 const encoder = new TextEncoder();
+
+const argsSchema = z.object({ secret: secretSchema, suite: suiteNameSchema, generation: generationSchema, from: nodeIdSchema, to: nodeIdSchema });
 
 /**
  * HKDF info for (suite, generation, from, to):
@@ -54,8 +59,11 @@ function pairKeyInfo(suite: SuiteName, generation: number, from: string, to: str
  * Derives the key, salt and SPI for traffic `from` → `to` under `secret`
  * (the cluster secret of `generation`): HKDF-SHA256 → 40 bytes = key(32) ‖
  * salt(4) ‖ spi-bits(4). Deterministic: every node derives the same values.
+ * @throws InvalidOptionsError whose `field` names the bad argument (`secret` under 32 bytes, an unknown `suite`,
+ * a `generation` outside 0 … 2^32 − 1, a node id not 1–255 characters).
  */
 export function derivePairKey(secret: Uint8Array, suite: SuiteName, generation: number, from: string, to: string): PairKey {
+  parseOptions(argsSchema, { secret, suite, generation, from, to }, 'derivePairKey');
   const okm = hkdfSha256(secret, PAIR_KEY_HKDF_SALT, pairKeyInfo(suite, generation, from, to), KEY_LENGTH + SALT_LENGTH + 4);
   const key = okm.slice(0, KEY_LENGTH);
   const salt = okm.slice(KEY_LENGTH, KEY_LENGTH + SALT_LENGTH);

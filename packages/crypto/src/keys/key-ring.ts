@@ -1,7 +1,7 @@
+import { parseOptions } from '@weft/interface';
 import { z } from 'zod';
-import { InvalidOptionsError } from '../errors';
+import { generationSchema, invalidArgument, nodeIdSchema, secretSchema, suiteSchema } from '../options';
 import type { SuiteName } from '../suite';
-import { nodeIdSchema, suiteSchema, validateOptions } from '../validate-options';
 import { derivePairKey, type PairKey } from './derive-pair-key';
 
 /** The three phases of a key rotation, in order. */
@@ -26,15 +26,14 @@ export interface KeyRingOptions {
   suite?: SuiteName;
 }
 
-const secretSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length >= 32, {
-  message: 'must be a Uint8Array of at least 32 bytes',
-});
-const generationSchema = z.number().int().min(0).max(0xffffffff);
 const optionsSchema = z.object({
   secret: secretSchema,
   generation: generationSchema.default(0),
   suite: suiteSchema,
 });
+const installSchema = z.object({ generation: generationSchema, secret: secretSchema });
+const generationArgSchema = z.object({ generation: generationSchema });
+const pairKeySchema = z.object({ generation: generationSchema, from: nodeIdSchema, to: nodeIdSchema });
 
 /**
  * A node's view of the cluster secrets, one per generation, and the per-pair
@@ -56,9 +55,9 @@ export class KeyRing {
   private sendGen: number;
   private readonly listeners = new Set<(event: RotationEvent) => void>();
 
-  /** @throws InvalidOptionsError naming the bad field. */
+  /** @throws InvalidOptionsError whose `field` names the bad option. */
   constructor(options: KeyRingOptions) {
-    const o = validateOptions(optionsSchema, options, 'KeyRing');
+    const o = parseOptions(optionsSchema, options, 'KeyRing');
     this.suite = o.suite;
     this.sendGen = o.generation;
     this.secrets.set(o.generation, Uint8Array.from(o.secret));
@@ -78,67 +77,67 @@ export class KeyRing {
    * Phase 1: accept `generation` for receiving. `generation` must be newer
    * than every installed one, and differ from them in its low 8 bits (they
    * are part of the SPI). `secret` (≥ 32 bytes) is copied.
-   * @throws InvalidOptionsError otherwise.
+   * @throws InvalidOptionsError otherwise, with `field` `generation` or `secret`.
    */
   install(generation: number, secret: Uint8Array): void {
-    const g = validateOptions(generationSchema, generation, 'KeyRing.install generation');
-    validateOptions(secretSchema, secret, 'KeyRing.install secret');
+    const a = parseOptions(installSchema, { generation, secret }, 'KeyRing.install');
+    const g = a.generation;
     const newest = Math.max(...this.secrets.keys());
-    if (g <= newest) throw new InvalidOptionsError(`KeyRing.install generation: must be newer than ${newest}, got ${g}`);
+    if (g <= newest) throw invalidArgument('KeyRing.install', 'generation', `must be newer than installed generation ${newest}`, g);
     for (const live of this.secrets.keys()) {
       if ((live & 0xff) === (g & 0xff)) {
-        throw new InvalidOptionsError(`KeyRing.install generation: ${g} shares its SPI byte with live generation ${live}; retire ${live} first`);
+        throw invalidArgument('KeyRing.install', 'generation', `shares its SPI byte with live generation ${live}; retire ${live} first`, g);
       }
     }
-    this.secrets.set(g, Uint8Array.from(secret));
+    this.secrets.set(g, Uint8Array.from(a.secret));
     this.emit('install', g);
   }
 
   /**
    * Phase 2: send with `generation` from now on (must be installed and newer
    * than the current send generation).
-   * @throws InvalidOptionsError otherwise.
+   * @throws InvalidOptionsError otherwise, with `field` `generation`.
    */
   activate(generation: number): void {
-    if (!this.secrets.has(generation)) throw new InvalidOptionsError(`KeyRing.activate generation: ${generation} is not installed`);
-    if (generation <= this.sendGen) {
-      throw new InvalidOptionsError(`KeyRing.activate generation: must be newer than the send generation ${this.sendGen}, got ${generation}`);
-    }
-    this.sendGen = generation;
-    this.emit('activate', generation);
+    const g = parseOptions(generationArgSchema, { generation }, 'KeyRing.activate').generation;
+    if (!this.secrets.has(g)) throw invalidArgument('KeyRing.activate', 'generation', 'is not installed', g);
+    if (g <= this.sendGen) throw invalidArgument('KeyRing.activate', 'generation', `must be newer than the send generation ${this.sendGen}`, g);
+    this.sendGen = g;
+    this.emit('activate', g);
   }
 
   /**
    * Phase 3: forget `generation` (must be installed and older than the send generation).
-   * @throws InvalidOptionsError otherwise.
+   * @throws InvalidOptionsError otherwise, with `field` `generation`.
    */
   retire(generation: number): void {
-    if (!this.secrets.has(generation)) throw new InvalidOptionsError(`KeyRing.retire generation: ${generation} is not installed`);
-    if (generation >= this.sendGen) {
-      throw new InvalidOptionsError(`KeyRing.retire generation: must be older than the send generation ${this.sendGen}, got ${generation}`);
-    }
-    this.secrets.get(generation)!.fill(0);
-    this.secrets.delete(generation);
-    this.emit('retire', generation);
+    const g = parseOptions(generationArgSchema, { generation }, 'KeyRing.retire').generation;
+    if (!this.secrets.has(g)) throw invalidArgument('KeyRing.retire', 'generation', 'is not installed', g);
+    if (g >= this.sendGen) throw invalidArgument('KeyRing.retire', 'generation', `must be older than the send generation ${this.sendGen}`, g);
+    this.secrets.get(g)!.fill(0);
+    this.secrets.delete(g);
+    this.emit('retire', g);
   }
 
   /**
    * Keying material for traffic `from` → `to` under `generation`.
-   * @throws InvalidOptionsError for an unknown generation or a node id not 1–255 characters.
+   * @throws InvalidOptionsError for a generation that is not installed (`field` `generation`) or a node id
+   * not 1–255 characters (`field` `from` or `to`).
    */
   pairKey(generation: number, from: string, to: string): PairKey {
+    parseOptions(pairKeySchema, { generation, from, to }, 'KeyRing.pairKey');
     const secret = this.secrets.get(generation);
-    if (!secret) throw new InvalidOptionsError(`KeyRing.pairKey generation: ${generation} is not installed`);
-    validateOptions(nodeIdSchema, from, 'KeyRing.pairKey from');
-    validateOptions(nodeIdSchema, to, 'KeyRing.pairKey to');
+    if (!secret) throw invalidArgument('KeyRing.pairKey', 'generation', 'is not installed', generation);
     return derivePairKey(secret, this.suite, generation, from, to);
   }
 
   /**
    * Calls `listener` after every phase (synchronously, in registration
    * order). Returns a function that removes it.
+   * @throws InvalidOptionsError (`field` `listener`) when `listener` is not a function.
    */
   on(listener: (event: RotationEvent) => void): () => void {
+    if (typeof listener !== 'function') throw invalidArgument('KeyRing.on', 'listener', 'must be a function', listener);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

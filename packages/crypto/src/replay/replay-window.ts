@@ -1,5 +1,5 @@
+import { parseOptions } from '@weft/interface';
 import { z } from 'zod';
-import { InvalidOptionsError } from '../errors';
 
 /** Result of `ReplayWindow.check`: the sequence number may be accepted. */
 export const REPLAY_OK = 0;
@@ -21,7 +21,7 @@ const TWO_32 = 2 ** 32;
 
 const isWindowSize = (v: number): boolean => Number.isInteger(v) && v >= MIN_REPLAY_WINDOW && v <= MAX_REPLAY_WINDOW && v % 32 === 0;
 
-/** Zod schema of a window size option (default 2048). */
+/** @internal Zod schema of a window size option (default 2048). */
 export const replayWindowSchema = z
   .number()
   .int()
@@ -29,6 +29,8 @@ export const replayWindowSchema = z
     message: `must be a multiple of 32 between ${MIN_REPLAY_WINDOW} and ${MAX_REPLAY_WINDOW} packets`,
   })
   .default(DEFAULT_REPLAY_WINDOW);
+
+const constructorSchema = z.object({ size: replayWindowSchema });
 
 /**
  * ESP anti-replay window over 64-bit (extended) sequence numbers, RFC 4303
@@ -46,15 +48,13 @@ export class ReplayWindow {
   private readonly bits: Uint32Array;
   private highest = 0;
 
-  /** @throws InvalidOptionsError when `size` is not a multiple of 32 in [32, 65536]. */
+  /**
+   * @param size - window size in packets (default 2048).
+   * @throws InvalidOptionsError (`field` `size`) when `size` is not a multiple of 32 in [32, 65536].
+   */
   constructor(size: number = DEFAULT_REPLAY_WINDOW) {
-    if (!isWindowSize(size)) {
-      throw new InvalidOptionsError(
-        `replayWindow: must be a multiple of 32 between ${MIN_REPLAY_WINDOW} and ${MAX_REPLAY_WINDOW} packets, got ${size}`,
-      );
-    }
-    this.size = size;
-    this.bits = new Uint32Array(size / 32);
+    this.size = parseOptions(constructorSchema, { size }, 'ReplayWindow').size;
+    this.bits = new Uint32Array(this.size / 32);
   }
 
   /** Highest sequence number accepted so far (0 before the first). */

@@ -1,8 +1,9 @@
+import { MalformedPacketError, parseOptions } from '@weft/interface';
 import { z } from 'zod';
-import { AuthenticationError, MalformedPacketError, ReplayError, SequenceExhaustedError, UnknownSpiError } from '../errors';
+import { AuthenticationError, ReplayError, SequenceExhaustedError, UnknownSpiError } from '../errors';
+import { bytesSchema, maxSequenceSchema, suiteSchema } from '../options';
 import { REPLAY_DUPLICATE, REPLAY_OK, ReplayWindow, replayWindowSchema } from '../replay/replay-window';
 import { createAeadCipher, IV_LENGTH, KEY_LENGTH, SALT_LENGTH, type AeadCipher, type SuiteName } from '../suite';
-import { maxSequenceSchema, suiteSchema, validateOptions } from '../validate-options';
 import { AAD_LENGTH, PACKET_OVERHEAD, openPacket, readSequenceLow, readSpi, sealPacket } from './packet';
 
 const TWO_32 = 2 ** 32;
@@ -31,14 +32,11 @@ export interface SecurityAssociationOptions {
   highestReceived?: number;
 }
 
-const bytes = (len: number) =>
-  z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === len, { message: `must be a Uint8Array of ${len} bytes` });
-
 const optionsSchema = z.object({
   spi: z.number().int().min(256).max(0xffffffff),
   suite: suiteSchema,
-  key: bytes(KEY_LENGTH),
-  salt: bytes(SALT_LENGTH),
+  key: bytesSchema(KEY_LENGTH),
+  salt: bytesSchema(SALT_LENGTH),
   replayWindow: replayWindowSchema,
   maxSequence: maxSequenceSchema,
   nextSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1),
@@ -66,9 +64,9 @@ export class SecurityAssociation {
   private readonly iv = new Uint8Array(IV_LENGTH);
   private readonly aad = new Uint8Array(AAD_LENGTH);
 
-  /** @throws InvalidOptionsError naming the bad field. */
+  /** @throws InvalidOptionsError whose `field` names the bad option. */
   constructor(options: SecurityAssociationOptions) {
-    const o = validateOptions(optionsSchema, options, 'SecurityAssociation');
+    const o = parseOptions(optionsSchema, options, 'SecurityAssociation');
     this.spi = o.spi;
     this.suite = o.suite;
     this.maxSequence = o.maxSequence;
@@ -131,14 +129,14 @@ export class SecurityAssociation {
    * verification, and only then the window moves (RFC 4303 §3.4.3). Returns a
    * new plaintext buffer owned by the caller; `packet` is read during the call
    * only. Throws only the typed errors below, whatever the bytes.
-   * @throws MalformedPacketError shorter than 32 bytes.
+   * @throws MalformedPacketError (layer `esp`) shorter than 32 bytes.
    * @throws UnknownSpiError the SPI is not this SA's.
    * @throws ReplayError duplicate, or older than the window.
    * @throws AuthenticationError the tag does not verify.
    */
   open(packet: Uint8Array): Uint8Array {
     if (!(packet instanceof Uint8Array) || packet.length < OVERHEAD) {
-      throw new MalformedPacketError(`packet of ${packet?.length ?? 0} bytes is shorter than the ${PACKET_OVERHEAD}-byte minimum`);
+      throw new MalformedPacketError('esp', `packet of ${packet?.length ?? 0} bytes is shorter than the ${PACKET_OVERHEAD}-byte minimum`);
     }
     const spi = readSpi(packet);
     if (spi !== this.spi) throw new UnknownSpiError(spi);

@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 import { SALT_LENGTH, TAG_LENGTH, type AeadCipher } from './aead-cipher';
-import { InvalidOptionsError } from '../errors';
+import { invalidArgument } from '../options';
 
 /** Length of the associated data this suite folds into its nonce, bytes. */
 const XSALSA_AAD_LENGTH = 12;
@@ -29,7 +29,7 @@ export class XSalsa20Poly1305 implements AeadCipher {
 
   private setNonce(aad: Uint8Array): Uint8Array {
     if (aad.length !== XSALSA_AAD_LENGTH) {
-      throw new InvalidOptionsError(`xsalsa20-poly1305: associated data must be ${XSALSA_AAD_LENGTH} bytes, got ${aad.length}`);
+      throw invalidArgument('xsalsa20-poly1305', 'aad', `must be ${XSALSA_AAD_LENGTH} bytes`, aad);
     }
     const nonce = this.nonce;
     nonce.set(aad, SALT_LENGTH);

@@ -1,81 +1,28 @@
-import { z } from 'zod';
-import { AuthenticationError, CryptoError, InvalidOptionsError, MalformedPacketError, ReplayError, SequenceExhaustedError } from '../errors';
+import { formatSocketAddress, MalformedPacketError, parseOptions, UnderlayClosedError, type SocketAddress, type Underlay } from '@weft/interface';
+import { AuthenticationError, ReplayError, SequenceExhaustedError } from '../errors';
 import type { KeyRing, RotationEvent } from '../keys/key-ring';
-import { replayWindowSchema } from '../replay/replay-window';
-import { SecurityAssociation } from '../sa/security-association';
+import { invalidArgument } from '../options';
 import { PACKET_OVERHEAD, readSpi } from '../sa/packet';
-import { maxSequenceSchema, nodeIdSchema, validateOptions } from '../validate-options';
-import type { Underlay, UnderlayAddress } from './underlay';
+import { SecurityAssociation } from '../sa/security-association';
+import {
+  addPeerSchema,
+  encryptedUnderlayOptionsSchema,
+  type EncryptedUnderlayCounters,
+  type EncryptedUnderlayOptions,
+} from './encrypted-underlay-options';
+import { PeerTable } from './peer-table';
 
-/** Options of an `EncryptedUnderlay`. */
-export interface EncryptedUnderlayOptions {
-  /** The underlay that carries the sealed packets; closed by `close()`. */
-  underlay: Underlay;
-  /** Keys; the underlay follows its rotation events. Not closed by `close()`. */
-  keyRing: KeyRing;
-  /** This node's id (1–255 characters), the `from` of what it sends. */
-  localId: string;
-  /** Anti-replay window of every inbound SA, packets; default 2048. */
-  replayWindow?: number;
-  /** Last sequence number of every outbound SA (default 2^53 − 1); lower it to force rotations sooner. */
-  maxSequence?: number;
-  /** Called (synchronously) when an outbound SA ran out of sequence numbers; rotate keys then. */
-  onRekeyNeeded?: (peerId: string) => void;
-}
-
-/** Counters of an `EncryptedUnderlay`; every dropped packet is counted under exactly one reason. */
-export interface EncryptedUnderlayCounters {
-  /** Packets sealed and handed to the inner underlay. */
-  txPackets: number;
-  /** Sends to an address with no registered peer (dropped: no plaintext leaves). */
-  txNoPeer: number;
-  /** Sends dropped because the outbound SA's sequence numbers are exhausted. */
-  txSequenceExhausted: number;
-  /** Packets opened and delivered to the receive handler. */
-  rxPackets: number;
-  /**
-   * Packets from an address with no registered peer: neither a peer's address, nor a
-   * peer's host with one of that peer's live SPIs (a per-flow source port of the peer).
-   */
-  rxUnknownPeer: number;
-  /** Packets shorter than the 32-byte minimum (includes short cleartext). */
-  rxMalformed: number;
-  /** Packets whose SPI no live inbound SA of that peer has (includes cleartext, e.g. a bare VXLAN header, and retired keys). */
-  rxUnknownSpi: number;
-  /** Packets whose tag did not verify. */
-  rxAuthFailed: number;
-  /** Duplicates and packets older than the anti-replay window. */
-  rxReplayed: number;
+interface InboundSa {
+  readonly sa: SecurityAssociation;
+  readonly generation: number;
 }
 
 interface Peer {
   readonly id: string;
-  readonly address: UnderlayAddress;
+  readonly address: SocketAddress;
   outbound: SecurityAssociation;
-  readonly inbound: Map<number, { sa: SecurityAssociation; generation: number }>;
-}
-
-const optionsSchema = z.object({
-  underlay: z.custom<Underlay>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as Underlay).send === 'function' && typeof (v as Underlay).onReceive === 'function',
-    { message: 'must be an Underlay (send, onReceive, close, local)' },
-  ),
-  keyRing: z.custom<KeyRing>((v) => typeof v === 'object' && v !== null && typeof (v as KeyRing).pairKey === 'function', {
-    message: 'must be a KeyRing',
-  }),
-  localId: nodeIdSchema,
-  replayWindow: replayWindowSchema,
-  maxSequence: maxSequenceSchema,
-  onRekeyNeeded: z.custom<(peerId: string) => void>((v) => typeof v === 'function').optional(),
-});
-
-const addressSchema = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
-
-const addressKey = (a: UnderlayAddress): string => `${a.host}|${a.port}`;
-
-/** Thrown by `send` after `close()`. */
-export class UnderlayClosedError extends CryptoError {
-  override name = 'UnderlayClosedError';
+  /** By SPI. */
+  readonly inbound: Map<number, InboundSa>;
 }
 
 /**
@@ -84,13 +31,17 @@ export class UnderlayClosedError extends CryptoError {
  * never reaches the inner underlay; anything that does not open (cleartext,
  * forgeries, replays, retired keys) is dropped and counted, never delivered.
  *
- * Peers are registered with `addPeer(id, address)`; keys follow the
- * `KeyRing`'s three rotation phases (install → new inbound SAs; activate →
- * new outbound SAs; retire → old inbound SAs dropped).
+ * Peers are registered with `addPeer(id, address)`; addresses compare with
+ * the host in canonical form (`2001:db8::1` is `2001:DB8:0::1`). A peer that
+ * sends from per-flow source ports (RFC 7348 §5; `UdpUnderlay`'s
+ * `sourcePorts`) is recognised on any port of its host by the SPI of its
+ * packets, as ESP finds the SA by SPI rather than by source. Keys follow
+ * the `KeyRing`'s three rotation phases (install → new inbound SAs; activate
+ * → new outbound SAs; retire → old inbound SAs dropped).
  */
 export class EncryptedUnderlay implements Underlay {
   /** The inner underlay's local address (peers send sealed packets here). */
-  readonly local: UnderlayAddress;
+  readonly local: SocketAddress;
   /** The inner underlay's per-flow source port choice, when it has one (sealing does not change the flow). */
   readonly sourcePortFor?: (flowHash: number) => number;
   private readonly inner: Underlay;
@@ -99,12 +50,9 @@ export class EncryptedUnderlay implements Underlay {
   private readonly replayWindow: number;
   private readonly maxSequence: number;
   private readonly onRekeyNeeded: ((peerId: string) => void) | undefined;
-  private readonly peersById = new Map<string, Peer>();
-  private readonly peersByAddress = new Map<string, Peer>();
-  /** Peers by host alone, for packets that leave a peer from a per-flow source port rather than its bound one. */
-  private readonly peersByHost = new Map<string, Set<Peer>>();
+  private readonly table = new PeerTable<Peer>();
   private readonly unsubscribe: () => void;
-  private handler: (packet: Uint8Array, from: UnderlayAddress) => void = () => {};
+  private handler: (packet: Uint8Array, from: SocketAddress) => void = () => {};
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly count: EncryptedUnderlayCounters = {
@@ -119,9 +67,9 @@ export class EncryptedUnderlay implements Underlay {
     rxReplayed: 0,
   };
 
-  /** @throws InvalidOptionsError naming the bad field. */
+  /** @throws InvalidOptionsError whose `field` names the bad option. */
   constructor(options: EncryptedUnderlayOptions) {
-    const o = validateOptions(optionsSchema, options, 'EncryptedUnderlay');
+    const o = parseOptions(encryptedUnderlayOptionsSchema, options, 'EncryptedUnderlay');
     this.inner = o.underlay;
     this.ring = o.keyRing;
     this.localId = o.localId;
@@ -142,51 +90,69 @@ export class EncryptedUnderlay implements Underlay {
 
   /** Registered peer ids. */
   get peers(): string[] {
-    return [...this.peersById.keys()];
+    return this.table.ids();
   }
 
   /**
-   * Registers peer `id` reachable at `address`, with SAs for every live
-   * generation. Replaces an earlier registration of the same id.
-   * @throws InvalidOptionsError for a bad id/address or an address already used by another peer.
+   * Registers peer `id` reachable at `address` (an IP literal and a port),
+   * with SAs for every live generation. Replaces an earlier registration of
+   * the same id.
+   * @throws InvalidOptionsError (`field` `id`, `address`, `address.host` or `address.port`) for a bad id or
+   * address, or an address already used by another peer.
    */
-  addPeer(id: string, address: UnderlayAddress): void {
-    validateOptions(nodeIdSchema, id, 'EncryptedUnderlay.addPeer id');
-    validateOptions(addressSchema, address, 'EncryptedUnderlay.addPeer address');
-    const key = addressKey(address);
-    const other = this.peersByAddress.get(key);
-    if (other && other.id !== id) throw new InvalidOptionsError(`EncryptedUnderlay.addPeer address: ${address.host}:${address.port} already belongs to peer ${other.id}`);
-    this.removePeer(id);
+  addPeer(id: string, address: SocketAddress): void {
+    parseOptions(addPeerSchema, { id, address }, 'EncryptedUnderlay.addPeer');
+    const other = this.table.at(address);
+    if (other && other.id !== id) {
+      throw invalidArgument('EncryptedUnderlay.addPeer', 'address', `already belongs to peer ${JSON.stringify(other.id)}`, formatSocketAddress(address));
+    }
+    this.table.delete(id);
     const peer: Peer = { id, address: { host: address.host, port: address.port }, outbound: this.outboundSa(id), inbound: new Map() };
     for (const g of this.ring.receiveGenerations) this.addInbound(peer, g);
-    this.peersById.set(id, peer);
-    this.peersByAddress.set(key, peer);
-    const onHost = this.peersByHost.get(peer.address.host) ?? new Set<Peer>();
-    onHost.add(peer);
-    this.peersByHost.set(peer.address.host, onHost);
+    this.table.add(peer);
   }
 
   /** Forgets peer `id` and its SAs (no-op if unknown). */
   removePeer(id: string): void {
-    const peer = this.peersById.get(id);
-    if (!peer) return;
-    this.peersById.delete(id);
-    this.peersByAddress.delete(addressKey(peer.address));
-    const onHost = this.peersByHost.get(peer.address.host);
-    onHost?.delete(peer);
-    if (onHost?.size === 0) this.peersByHost.delete(peer.address.host);
+    this.table.delete(id);
   }
 
   /**
-   * Seals `packet` for the peer at `to` and sends it. `packet` is only read
-   * (the sealed copy goes to the inner underlay). A send to an unregistered
+   * Whether `packet`, received from `from`, belongs to this underlay: `from`
+   * is a registered peer (or another port of a registered peer's host: per-flow
+   * source ports), the packet is long enough to be sealed, and its SPI is one
+   * of that peer's live inbound SAs. Reads the first four bytes only: no
+   * decryption, no allocation. False after `close()`. The receive path uses
+   * the same rule: what this accepts is what it tries to open (forgeries and
+   * replays still fail there).
+   *
+   * For demultiplexing one socket among several encrypted underlays (one per
+   * network, each with its own `KeyRing`): hand a packet to the underlay that
+   * accepts it; drop (and count) what none accepts. A true answer is not
+   * proof: SPIs carry 24 derived bits, so SAs of two key rings collide with
+   * probability 2^-24 per pair. Hand the packet to every underlay that
+   * accepts it (its bytes are only read): at most one opens it, the others
+   * drop and count it (under `rxAuthFailed` or `rxReplayed`).
+   */
+  accepts(packet: Uint8Array, from: SocketAddress): boolean {
+    if (this.closed || packet.length < PACKET_OVERHEAD) return false;
+    const spi = readSpi(packet);
+    const peer = this.table.at(from);
+    if (peer !== undefined) return peer.inbound.has(spi);
+    return this.fromOtherPort(from.host, spi) !== undefined;
+  }
+
+  /**
+   * Seals `packet` for the peer at `to` (any spelling of its host) and sends
+   * it to `to` unchanged. `packet` is only read (the sealed copy goes to the
+   * inner underlay). A send to an unregistered
    * address, or past the SA's sequence limit, is dropped and counted.
    * `flowHash` is handed to the inner underlay unchanged.
    * @throws UnderlayClosedError after `close()`.
    */
-  send(packet: Uint8Array, to: UnderlayAddress, flowHash?: number): void {
-    if (this.closed) throw new UnderlayClosedError('EncryptedUnderlay: send after close()');
-    const peer = this.peersByAddress.get(addressKey(to));
+  send(packet: Uint8Array, to: SocketAddress, flowHash?: number): void {
+    if (this.closed) throw new UnderlayClosedError(`encrypted ${formatSocketAddress(this.local)}`);
+    const peer = this.table.at(to);
     if (!peer) {
       this.count.txNoPeer += 1;
       return;
@@ -201,15 +167,16 @@ export class EncryptedUnderlay implements Underlay {
       return;
     }
     this.count.txPackets += 1;
-    this.inner.send(sealed, peer.address, flowHash);
+    this.inner.send(sealed, to, flowHash);
   }
 
   /**
-   * Installs the single receive handler; it gets plaintext it owns and the
-   * registered address of the peer whose key opened it (which is where replies
-   * go, even when the packet left that peer from a per-flow source port).
+   * Installs the single receive handler (replacing any previous one); it gets
+   * plaintext it owns and the sender's address as the inner underlay reported it.
+   * @throws InvalidOptionsError (`field` `handler`) when `handler` is not a function.
    */
-  onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void {
+  onReceive(handler: (packet: Uint8Array, from: SocketAddress) => void): void {
+    if (typeof handler !== 'function') throw invalidArgument('EncryptedUnderlay.onReceive', 'handler', 'must be a function', handler);
     this.handler = handler;
   }
 
@@ -219,33 +186,34 @@ export class EncryptedUnderlay implements Underlay {
       this.closed = true;
       this.unsubscribe();
       this.handler = () => {};
-      this.peersById.clear();
-      this.peersByAddress.clear();
-      this.peersByHost.clear();
+      this.table.clear();
       this.closing = this.inner.close();
     }
     return this.closing;
   }
 
-  private receive(packet: Uint8Array, from: UnderlayAddress): void {
+  private receive(packet: Uint8Array, from: SocketAddress): void {
     if (this.closed) return;
-    // A peer's bound address, or its host with a source port of its own choosing (RFC 7348 §5
-    // per-flow ports, UdpUnderlay `sourcePorts`): then the SPI says which peer on that host.
-    const peer = this.peersByAddress.get(addressKey(from)) ?? (packet.length >= PACKET_OVERHEAD ? this.peerOnHost(from.host, readSpi(packet)) : undefined);
-    if (!peer) {
-      this.count.rxUnknownPeer += 1;
-      return;
-    }
     // Short packets and unknown SPIs (cleartext, retired keys) are counted here
     // without building an error; the SA's own checks of both cannot fail after these.
-    if (packet.length < PACKET_OVERHEAD) {
-      this.count.rxMalformed += 1;
-      return;
-    }
-    const entry = peer.inbound.get(readSpi(packet));
-    if (!entry) {
-      this.count.rxUnknownSpi += 1;
-      return;
+    const peer = this.table.at(from);
+    let entry: InboundSa | undefined;
+    if (peer !== undefined) {
+      if (packet.length < PACKET_OVERHEAD) {
+        this.count.rxMalformed += 1;
+        return;
+      }
+      entry = peer.inbound.get(readSpi(packet));
+      if (entry === undefined) {
+        this.count.rxUnknownSpi += 1;
+        return;
+      }
+    } else {
+      if (packet.length >= PACKET_OVERHEAD) entry = this.fromOtherPort(from.host, readSpi(packet));
+      if (entry === undefined) {
+        this.count.rxUnknownPeer += 1;
+        return;
+      }
     }
     let plaintext: Uint8Array;
     try {
@@ -258,14 +226,19 @@ export class EncryptedUnderlay implements Underlay {
       return;
     }
     this.count.rxPackets += 1;
-    this.handler(plaintext, peer.address);
+    this.handler(plaintext, from);
   }
 
-  /** The peer on `host` that has a live inbound SA with `spi`, if any. */
-  private peerOnHost(host: string, spi: number): Peer | undefined {
-    const onHost = this.peersByHost.get(host);
-    if (onHost === undefined) return undefined;
-    for (const p of onHost) if (p.inbound.has(spi)) return p;
+  /**
+   * The inbound SA with `spi` of a peer registered at another port of `host`:
+   * a peer whose underlay sends from per-flow source ports. Allocates nothing.
+   */
+  private fromOtherPort(host: string, spi: number): InboundSa | undefined {
+    const peers = this.table.atHost(host);
+    for (let i = 0; i < peers.length; i++) {
+      const entry = peers[i]!.inbound.get(spi);
+      if (entry !== undefined) return entry;
+    }
     return undefined;
   }
 
@@ -281,7 +254,7 @@ export class EncryptedUnderlay implements Underlay {
   }
 
   private onRotation(event: RotationEvent): void {
-    for (const peer of this.peersById.values()) {
+    for (const peer of this.table.values()) {
       if (event.phase === 'install') this.addInbound(peer, event.generation);
       else if (event.phase === 'activate') peer.outbound = this.outboundSa(peer.id);
       else {

@@ -1,15 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
-import type { Underlay, UnderlayAddress } from '../../src';
+import type { SocketAddress, Underlay } from '@weft/interface';
 
 /** A minimal node:dgram underlay on 127.0.0.1 for tests (the real one lives in @weft/vxlan). */
 export class TestUdpUnderlay implements Underlay {
-  private handler: (packet: Uint8Array, from: UnderlayAddress) => void = () => {};
+  private handler: (packet: Uint8Array, from: SocketAddress) => void = () => {};
   private closed = false;
   errors = 0;
 
   private constructor(
     private readonly socket: Socket,
-    readonly local: UnderlayAddress,
+    readonly local: SocketAddress,
   ) {
     socket.on('message', (msg, rinfo) => this.handler(msg, { host: rinfo.address, port: rinfo.port }));
     socket.on('error', () => {
@@ -26,14 +26,14 @@ export class TestUdpUnderlay implements Underlay {
     return new TestUdpUnderlay(socket, { host: '127.0.0.1', port: socket.address().port });
   }
 
-  send(packet: Uint8Array, to: UnderlayAddress): void {
+  send(packet: Uint8Array, to: SocketAddress): void {
     if (this.closed) throw new Error('TestUdpUnderlay: send after close');
     this.socket.send(packet, to.port, to.host, (err) => {
       if (err) this.errors += 1;
     });
   }
 
-  onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void {
+  onReceive(handler: (packet: Uint8Array, from: SocketAddress) => void): void {
     this.handler = handler;
   }
 

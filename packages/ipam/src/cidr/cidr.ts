@@ -1,4 +1,4 @@
-import { familyBits, formatIp, tryParseIp, type IpAddress, type IpFamily } from '../address/ip';
+import { familyBits, formatIp, tryParseIp, type IpAddress, type IpFamily } from '@weft/interface';
 import { InvalidCidrError } from '../errors';
 
 /**
@@ -22,6 +22,7 @@ export interface ParseCidrOptions {
 const PREFIX = /^(0|[1-9][0-9]{0,2})$/;
 
 function attempt(text: string, strict: boolean): Cidr | string {
+  if (typeof text !== 'string') return `expected CIDR text, got ${typeof text}`;
   const slash = text.indexOf('/');
   if (slash < 0) return 'missing "/prefix"';
   const ip = tryParseIp(text.slice(0, slash));
@@ -41,15 +42,15 @@ function attempt(text: string, strict: boolean): Cidr | string {
  * Parses `address/prefix` (IPv4 or IPv6).
  * @throws {InvalidCidrError} naming the text and what was wrong (address, prefix, host bits when `strict`).
  */
-export function parseCidr(text: string, options: ParseCidrOptions = {}): Cidr {
-  const r = attempt(text, options.strict ?? false);
-  if (typeof r === 'string') throw new InvalidCidrError(text, r);
+export function parseCidr(text: string, options?: ParseCidrOptions): Cidr {
+  const r = attempt(text, options?.strict === true);
+  if (typeof r === 'string') throw new InvalidCidrError(String(text), r);
   return r;
 }
 
 /** True when `text` parses as a CIDR (with host bits allowed unless `strict`); never throws. */
-export function isValidCidr(text: string, options: ParseCidrOptions = {}): boolean {
-  return typeof attempt(text, options.strict ?? false) !== 'string';
+export function isValidCidr(text: string, options?: ParseCidrOptions): boolean {
+  return typeof attempt(text, options?.strict === true) !== 'string';
 }
 
 /** Formats `address/prefix`; IPv6 in RFC 5952 canonical form. */

@@ -1,9 +1,12 @@
+import { InvalidOptionsError } from '@weft/interface';
 import { z } from 'zod';
 import { parseCidr } from '../cidr/cidr';
-import { IpamError, InvalidSnapshotError } from '../errors';
+import { InvalidSnapshotError } from '../errors';
+import { isRefusal } from '../state/apply';
 import { emptyPool, indexReserved } from '../state/create-pool';
 import { V4_OPS, V6_OPS, type FamilyOps } from '../state/family';
-import { firstIssue, resolveOptions } from '../state/options';
+import { resolveOptionsFor } from '../state/options';
+import { firstIssue } from '../state/schema-issues';
 import { offsetOf } from '../state/pool';
 import { spaceIntervals } from '../state/pick-subnet';
 import type { IpamState, Pool, PoolState } from '../state/types';
@@ -102,7 +105,7 @@ export function decodeSnapshot(text: string): IpamState {
     throw new InvalidSnapshotError(`${field}: ${message}`, { cause: r.error });
   }
   try {
-    const state: IpamState = { format: 1, options: resolveOptions(r.data.options), seq: r.data.seq, clock: r.data.clock, pools: {} };
+    const state: IpamState = { format: 1, options: resolveOptionsFor(r.data.options, 'snapshot options'), seq: r.data.seq, clock: r.data.clock, pools: {} };
     for (const j of r.data.pools) {
       const pool: Pool = emptyPool(j.space, parseCidr(j.subnet, { strict: true }));
       if (pool.subnet !== j.subnet) throw new InvalidSnapshotError(`subnet ${j.subnet} is not canonical`);
@@ -115,7 +118,7 @@ export function decodeSnapshot(text: string): IpamState {
     return state;
   } catch (err) {
     if (err instanceof InvalidSnapshotError) throw err;
-    if (err instanceof IpamError) throw new InvalidSnapshotError(err.message, { cause: err });
+    if (isRefusal(err) || err instanceof InvalidOptionsError) throw new InvalidSnapshotError(err.message, { cause: err });
     throw err;
   }
 }

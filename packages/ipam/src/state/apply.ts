@@ -1,15 +1,32 @@
+import { InvalidAddressError } from '@weft/interface';
 import type { z } from 'zod';
 import { IpamError, InvalidCommandError } from '../errors';
 import { commandSchema, type Command, type CommandResult } from './commands';
 import { execute } from './execute';
-import { firstIssue } from './options';
+import { firstIssue } from './schema-issues';
 import type { IpamState } from './types';
 
 /** An error as plain data, for a state machine's result. */
 export interface ApplyError {
   /** The typed error's fixed name, e.g. `PoolExhaustedError`. */
   name: string;
+  /** The typed error's stable code, e.g. `ERR_POOL_EXHAUSTED`. */
+  code: string;
+  /** The error's one-line message. */
   message: string;
+}
+
+/**
+ * The error an operation refuses a command with: any {@link IpamError}, or the
+ * shared `InvalidAddressError` for address text. Anything else is a bug.
+ */
+export function isRefusal(err: unknown): err is IpamError | InvalidAddressError {
+  return err instanceof IpamError || err instanceof InvalidAddressError;
+}
+
+/** A refusal as plain data. */
+export function toApplyError(err: IpamError | InvalidAddressError): ApplyError {
+  return { name: err.name, code: err.code, message: err.message };
 }
 
 /** What {@link apply} returns: never throws for bad commands. */
@@ -42,14 +59,14 @@ export function parseCommand(command: unknown): Command {
  * for an invalid command or a refused operation (exhaustion, overlap, double
  * release, ...), in which case no address or pool was allocated or released.
  * Deterministic: the same command sequence from the same state gives the same
- * outcomes and a byte-identical snapshot on every replica. Errors that are not
- * an {@link IpamError} are bugs and are rethrown.
+ * outcomes and a byte-identical snapshot on every replica. Errors other than
+ * an {@link IpamError} or `InvalidAddressError` are bugs and are rethrown.
  */
 export function apply(state: IpamState, command: unknown): ApplyOutcome {
   try {
     return { ok: true, result: execute(state, parseCommand(command)) };
   } catch (err) {
-    if (err instanceof IpamError) return { ok: false, error: { name: err.name, message: err.message } };
+    if (isRefusal(err)) return { ok: false, error: toApplyError(err) };
     throw err;
   }
 }

@@ -1,5 +1,4 @@
-import { formatIpv4, tryParseIpv4 } from '../address/ipv4';
-import { formatIpv6, tryParseIpv6 } from '../address/ipv6';
+import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '@weft/interface';
 import { bigintRuns, numberRuns, type RunOps } from '../alloc/runs';
 import type { PoolState } from './types';
 

@@ -1,16 +1,27 @@
+import { familyBits, parseOptions } from '@weft/interface';
 import { z } from 'zod';
-import { familyBits } from '../address/ip';
 import { formatCidr, isValidCidr, parseCidr } from '../cidr/cidr';
-import { InvalidOptionsError } from '../errors';
 import type { IpamState, ResolvedOptions } from './types';
 
 /** Docker swarm's default address pool: 10.0.0.0/8 carved into /24 networks. */
 export const DOCKER_DEFAULT_POOLS: readonly { base: string; size: number }[] = Object.freeze([{ base: '10.0.0.0/8', size: 24 }]);
 
+const count = z
+  .number({ message: 'must be a number' })
+  .int({ message: 'must be a whole number' })
+  .min(0, { message: 'must not be negative' })
+  .max(Number.MAX_SAFE_INTEGER, { message: 'must be a safe integer' });
+
 const defaultPoolSchema = z
   .object({
-    base: z.string().refine((t) => isValidCidr(t, { strict: true }), { message: 'must be a CIDR without host bits, like 10.0.0.0/8' }),
-    size: z.number().int().min(0).max(128),
+    base: z
+      .string({ message: 'must be CIDR text' })
+      .refine((t) => isValidCidr(t, { strict: true }), { message: 'must be a CIDR without host bits, like 10.0.0.0/8' }),
+    size: z
+      .number({ message: 'must be a prefix length' })
+      .int({ message: 'must be a whole number' })
+      .min(0, { message: 'must not be negative' })
+      .max(128, { message: 'must be at most 128' }),
   })
   .strict()
   .refine(
@@ -19,22 +30,27 @@ const defaultPoolSchema = z
       const c = parseCidr(p.base, { strict: true });
       return p.size >= c.prefix && p.size <= familyBits(c.family);
     },
-    { message: 'size must be at least the base prefix length and at most 32 (IPv4) or 128 (IPv6)', path: ['size'] },
+    { message: 'must be at least the base prefix length and at most 32 (IPv4) or 128 (IPv6)', path: ['size'] },
   );
 
 /** Zod schema of {@link IpamOptions}. */
 export const ipamOptionsSchema = z
-  .object({
-    defaultPools: z.array(defaultPoolSchema).max(1024).optional(),
-    quarantine: z
-      .object({
-        operations: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-        ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-      })
-      .strict()
-      .optional(),
-  })
+  .object(
+    {
+      defaultPools: z
+        .array(defaultPoolSchema, { message: 'must be an array of { base, size }' })
+        .max(1024, { message: 'must hold at most 1024 pools' })
+        .optional(),
+      quarantine: z
+        .object({ operations: count.optional(), ms: count.optional() }, { message: 'must be an object { operations?, ms? }' })
+        .strict()
+        .optional(),
+    },
+    { message: 'must be an options object' },
+  )
   .strict();
+
+const optionsSchema = ipamOptionsSchema;
 
 /**
  * Options of a new allocator state.
@@ -48,33 +64,38 @@ export const ipamOptionsSchema = z
  */
 export type IpamOptions = z.input<typeof ipamOptionsSchema>;
 
-/** First zod issue as [dotted path, message]. */
-export function firstIssue(err: z.ZodError): [string, string] {
-  const issue = err.issues[0];
-  return [issue ? issue.path.map(String).join('.') : '', issue ? issue.message : err.message];
-}
-
 /**
- * Validates options and returns them with defaults filled in and CIDRs canonical.
+ * {@link resolveOptions} with the caller named in the error (`Ipam`,
+ * `IpamStateMachine`, ...). Internal.
  * @throws {InvalidOptionsError} naming the first bad field.
  */
-export function resolveOptions(options: unknown = {}): ResolvedOptions {
-  const r = ipamOptionsSchema.safeParse(options ?? {});
-  if (!r.success) {
-    const [field, message] = firstIssue(r.error);
-    throw new InvalidOptionsError(field, message, { cause: r.error });
-  }
-  const pools = r.data.defaultPools ?? DOCKER_DEFAULT_POOLS;
+export function resolveOptionsFor(options: unknown, what: string): ResolvedOptions {
+  const parsed = parseOptions(optionsSchema, options, what);
+  const pools = parsed.defaultPools ?? DOCKER_DEFAULT_POOLS;
   return {
     defaultPools: pools.map((p) => ({ base: formatCidr(parseCidr(p.base, { strict: true })), size: p.size })),
-    quarantine: { operations: r.data.quarantine?.operations ?? 0, ms: r.data.quarantine?.ms ?? 0 },
+    quarantine: { operations: parsed.quarantine?.operations ?? 0, ms: parsed.quarantine?.ms ?? 0 },
   };
 }
 
 /**
+ * Validates options and returns them with defaults filled in and CIDRs canonical.
+ * @param options - {@link IpamOptions}; `undefined` means all defaults.
+ * @throws {InvalidOptionsError} (from `@weft/interface`) whose `field` names the first bad option.
+ */
+export function resolveOptions(options?: IpamOptions): ResolvedOptions {
+  return resolveOptionsFor(options, 'resolveOptions');
+}
+
+/** {@link createState} with the caller named in the error. Internal. */
+export function newState(options: unknown, what: string): IpamState {
+  return { format: 1, options: resolveOptionsFor(options, what), seq: 0, clock: 0, pools: {} };
+}
+
+/**
  * A fresh, empty allocator state.
- * @throws {InvalidOptionsError} naming the first bad field.
+ * @throws {InvalidOptionsError} (from `@weft/interface`) whose `field` names the first bad option.
  */
 export function createState(options?: IpamOptions): IpamState {
-  return { format: 1, options: resolveOptions(options), seq: 0, clock: 0, pools: {} };
+  return newState(options, 'createState');
 }

@@ -1,4 +1,4 @@
-import { familyBits, type IpFamily } from '../address/ip';
+import { familyBits, type IpFamily } from '@weft/interface';
 import { firstAddress, lastAddress, parseCidr, type Cidr } from '../cidr/cidr';
 import { PoolExhaustedError } from '../errors';
 import type { IpamState } from './types';

@@ -1,6 +1,6 @@
-import { AddressInUseError, AddressOutOfRangeError, InvalidAddressError, NotAllocatedError, PoolExhaustedError } from '../errors';
+import { InvalidAddressError, tryParseIpv4 } from '@weft/interface';
+import { AddressInUseError, AddressOutOfRangeError, NotAllocatedError, PoolExhaustedError } from '../errors';
 import type { FamilyOps } from './family';
-import { tryParseIpv4 } from '../address/ipv4';
 import type { PoolState, QuarantineSettings } from './types';
 
 /**
@@ -18,7 +18,7 @@ export function offsetOf<T>(pool: PoolState<T>, ops: FamilyOps<T>, text: string)
   }
   const value = ops.parse(text);
   if (value === undefined) {
-    throw new InvalidAddressError(text, `not an IPv${ops.family} address (pool ${pool.id})`);
+    throw new InvalidAddressError('IP', text, `not an IPv${ops.family} address (pool ${pool.id})`);
   }
   const off = ops.sub(value, pool.base);
   if (off < ops.runs.zero || off > pool.last) {

@@ -1,4 +1,3 @@
-import type { IpFamily } from '../address/ip';
 import type { Runs } from '../alloc/runs';
 
 /** One entry of the default pool list: `base` is carved into blocks of prefix length `size`. */
@@ -88,4 +87,3 @@ export interface IpamState {
   pools: Record<string, Pool>;
 }
 
-export type { IpFamily };

@@ -1,8 +1,8 @@
 /**
  * Options of {@link RawNode}, validated once at construction with zod.
  */
+import { parseOptions, type Random } from '@weft/interface';
 import { z } from 'zod';
-import { RaftConfigError } from './errors';
 import type { NodeId, RaftStorage } from './types';
 
 /** Options of a {@link RawNode}. All tick counts are in ticks (the driver decides how long a tick is). */
@@ -29,8 +29,8 @@ export interface RawNodeConfig {
   maxInflightBytes?: number;
   /** Index the state machine has already applied (after a restart from a snapshot). Default 0. */
   applied?: number;
-  /** Random source in [0, 1); inject a seeded one for replayable runs. */
-  random: () => number;
+  /** Random source in [0, 1); inject a seeded one (`seededRandom` from `@weft/interface`) for replayable runs. */
+  random: Random;
   /** Maximum bytes of committed entries in one Ready (at least one entry). Default unlimited. */
   maxCommittedSizePerReady?: number;
 }
@@ -40,7 +40,7 @@ const nonNegInt = z.number().int().min(0);
 
 const schema = z
   .object({
-    id: z.string().min(1),
+    id: z.string().min(1, 'must be a non-empty string'),
     storage: z.custom<RaftStorage>(
       (v) =>
         typeof v === 'object' &&
@@ -50,7 +50,7 @@ const schema = z
         ),
       { message: 'must implement RaftStorage (initialState, entries, term, firstIndex, lastIndex, snapshot)' },
     ),
-    peers: z.array(z.string().min(1)).optional(),
+    peers: z.array(z.string().min(1, 'must be a non-empty string')).optional(),
     electionTick: positiveInt.default(10),
     heartbeatTick: positiveInt.default(1),
     preVote: z.boolean().default(true),
@@ -59,7 +59,7 @@ const schema = z
     maxInflightMsgs: positiveInt.default(256),
     maxInflightBytes: nonNegInt.default(0),
     applied: nonNegInt.default(0),
-    random: z.custom<() => number>((v) => typeof v === 'function', { message: 'must be a function returning a number in [0, 1)' }),
+    random: z.custom<Random>((v) => typeof v === 'function', { message: 'must be a function returning a number in [0, 1)' }),
     maxCommittedSizePerReady: nonNegInt.optional(),
   })
   .refine((c) => c.heartbeatTick < c.electionTick, {
@@ -69,14 +69,10 @@ const schema = z
 
 export type ResolvedConfig = z.output<typeof schema>;
 
-/** Validates `config`; throws {@link RaftConfigError} naming the first bad field and its value. */
+/**
+ * Validates `config`.
+ * @throws InvalidOptionsError (from `@weft/interface`) naming the first bad field and its value.
+ */
 export function resolveConfig(config: RawNodeConfig): ResolvedConfig {
-  const r = schema.safeParse(config);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = issue?.path.join('.') ?? '';
-  let got: unknown = config;
-  for (const k of issue?.path ?? []) got = (got as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey];
-  const shown = typeof got === 'function' ? 'function' : typeof got === 'object' && got !== null ? 'object' : JSON.stringify(got);
-  throw new RaftConfigError(`raft config ${path}: ${issue?.message ?? 'invalid'} (got ${shown})`, { cause: r.error });
+  return parseOptions(schema, config, 'RawNode');
 }

@@ -9,7 +9,6 @@ export { encodeConfChange, decodeConfChange } from './conf-change-codec';
 export type { ProgressState } from './progress';
 export {
   RaftCoreError,
-  RaftConfigError,
   ProposalDroppedError,
   ConfChangeRejectedError,
   RaftUsageError,

@@ -11,10 +11,11 @@
  * its members are not private (the class is internal to the core: only
  * RawNode is exported).
  */
+import { InvalidOptionsError } from '@weft/interface';
 import { decodeConfChange, encodeConfChange } from './conf-change-codec';
 import { ConfChanger, configFromConfState, type ChangeResult } from './conf-changer';
 import type { ResolvedConfig } from './config';
-import { ConfChangeDecodeError, InvalidConfChangeError, RaftConfigError, RaftInvariantError } from './errors';
+import { ConfChangeDecodeError, InvalidConfChangeError, RaftInvariantError } from './errors';
 import { stepCandidate, stepFollower } from './follower';
 import { sendTimeoutNow, stepLeader } from './leader';
 import { Progress } from './progress';
@@ -90,8 +91,9 @@ export class Raft {
     if (hardState.term !== 0 || hardState.vote !== null || hardState.commit !== 0) this.loadState(hardState);
     if (cfg.applied > 0) {
       if (cfg.applied < this.log.applied || cfg.applied > this.log.committed) {
-        throw new RaftConfigError(
-          `raft config applied: must be within [${this.log.applied}, ${this.log.committed}] (snapshot index .. commit) (got ${cfg.applied})`,
+        throw new InvalidOptionsError(
+          'applied',
+          `RawNode: option "applied" must be within [${this.log.applied}, ${this.log.committed}] (snapshot index .. commit) (got ${cfg.applied})`,
         );
       }
       this.log.appliedTo(cfg.applied);

@@ -40,8 +40,8 @@ export class RawNode {
   private readonly maxCommittedSize: number | undefined;
 
   /**
-   * @param config validated with zod
-   * @throws RaftConfigError naming the invalid field
+   * @param config - validated with zod
+   * @throws InvalidOptionsError (from `@weft/interface`) naming the invalid field
    */
   constructor(config: RawNodeConfig) {
     const cfg = resolveConfig(config);

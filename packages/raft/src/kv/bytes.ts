@@ -93,7 +93,9 @@ export class ByteReader {
   bytes(): Uint8Array {
     const n = this.uint();
     if (n > this.buf.length - this.pos) this.fail(`length ${n} exceeds the ${this.buf.length - this.pos} bytes left`);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // A real copy into a plain Uint8Array: on a Buffer, `slice` would be a view that keeps the whole frame alive.
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
@@ -107,11 +109,6 @@ export class ByteReader {
       throw new KvCommandError('invalid UTF-8 in a string', at);
     }
   }
-}
-
-/** UTF-8 bytes of a string value (a convenience for callers storing text). */
-export function utf8(value: string): Uint8Array {
-  return encoder.encode(value);
 }
 
 /** Bytewise comparison: negative, 0 or positive. */

@@ -1,6 +1,6 @@
+import type { Compare, CompareResult, KeySelector, StoreRequest, TxnOp } from '@weft/interface';
 import { ByteReader, ByteWriter } from './bytes';
 import { InvalidKvRequestError } from './errors';
-import type { Compare, CompareResult, KeySelector, KvOp, KvRequest } from './types';
 
 /**
  * Binary encoding of KV requests (the Raft command bytes). Binary rather than
@@ -68,7 +68,7 @@ function writeSelector(w: ByteWriter, s: KeySelector, field: string): void {
   } else throw new InvalidKvRequestError(field, 'must have key, prefix or start');
 }
 
-function writeOp(w: ByteWriter, op: KvOp, field: string): void {
+function writeOp(w: ByteWriter, op: TxnOp, field: string): void {
   switch (op.op) {
     case 'range':
       w.byte(OP_TAGS.range);
@@ -108,7 +108,7 @@ function writeCompare(w: ByteWriter, c: Compare, field: string): void {
  * @returns a new buffer owned by the caller.
  * @throws InvalidKvRequestError naming the first bad field.
  */
-export function encodeKvRequest(request: KvRequest): Uint8Array {
+export function encodeKvRequest(request: StoreRequest): Uint8Array {
   const w = new ByteWriter();
   w.byte(VERSION);
   if (request.op === 'txn') {
@@ -149,7 +149,7 @@ function readFlag(r: ByteReader): boolean {
   return f === 1;
 }
 
-function readOp(r: ByteReader, tag: number): KvOp {
+function readOp(r: ByteReader, tag: number): TxnOp {
   switch (tag) {
     case OP_TAGS.range: {
       const keys = readSelector(r);
@@ -190,12 +190,12 @@ function readList<T>(r: ByteReader, read: () => T): T[] {
  * are copies: `bytes` stays the caller's.
  * @throws KvCommandError on a truncated, unknown or trailing-garbage input.
  */
-export function decodeKvRequest(bytes: Uint8Array): KvRequest {
+export function decodeKvRequest(bytes: Uint8Array): StoreRequest {
   const r = new ByteReader(bytes);
   const version = r.byte();
   if (version !== VERSION) r.fail(`unsupported command version ${version}`);
   const tag = r.byte();
-  let request: KvRequest;
+  let request: StoreRequest;
   if (tag === OP_TAGS.txn) {
     const compare = readList(r, () => readCompare(r));
     const success = readList(r, () => readOp(r, r.byte()));

@@ -1,6 +1,15 @@
-/** Base class of every error the KV layer (`KvStore`, `RaftKv`, the command codec) throws. */
-export class KvError extends Error {
+import { RaftError } from '../errors';
+
+/**
+ * Base class of every error the KV layer (`KvStore`, `RaftKv`, the command
+ * codec) throws; thrown itself when a replica returns a result that does not
+ * match the request (a bug). A watch from a compacted revision rejects with
+ * `@weft/interface`'s `WatchCompactedError`, bad options with its
+ * `InvalidOptionsError`.
+ */
+export class KvError extends RaftError {
   override name = 'KvError';
+  override readonly code: string = 'ERR_RAFT_KV';
 }
 
 /**
@@ -10,8 +19,10 @@ export class KvError extends Error {
  */
 export class KvCommandError extends KvError {
   override name = 'KvCommandError';
+  override readonly code = 'ERR_RAFT_KV_COMMAND';
   constructor(
     message: string,
+    /** Byte offset where decoding stopped. */
     readonly offset: number,
   ) {
     super(`kv: ${message} (at byte ${offset})`);
@@ -24,25 +35,12 @@ export class KvCommandError extends KvError {
  */
 export class InvalidKvRequestError extends KvError {
   override name = 'InvalidKvRequestError';
+  override readonly code = 'ERR_RAFT_KV_INVALID_REQUEST';
   constructor(
+    /** Path of the offending field (`request.key`, `success[0].value`, ...). */
     readonly field: string,
     message: string,
   ) {
     super(`kv: ${field} ${message}`);
-  }
-}
-
-/**
- * A watch asked for events from a revision the store no longer holds in its
- * bounded history (or lost after a snapshot restore). Watch again from
- * `compactRevision + 1` after re-reading the current state.
- */
-export class WatchCompactedError extends KvError {
-  override name = 'WatchCompactedError';
-  constructor(
-    readonly requestedRevision: number,
-    readonly compactRevision: number,
-  ) {
-    super(`kv: watch from revision ${requestedRevision} is compacted (events up to revision ${compactRevision} are gone)`);
   }
 }

@@ -1,29 +1,55 @@
-import type { StateMachine } from '../state-machine';
+import {
+  parseOptions,
+  type Compare,
+  type DeleteResult,
+  type KeySelector,
+  type KeyValue,
+  type PutResult,
+  type RangeRequest,
+  type RangeResult,
+  type StateMachine,
+  type StoreRequest,
+  type StoreWatch,
+  type TxnOp,
+  type TxnOpResult,
+  type WatchEvent,
+  type WatchListener,
+  type WatchOptions,
+} from '@weft/interface';
+import { z } from 'zod';
 import { ByteReader, ByteWriter, compareBytes } from './bytes';
 import { decodeKvRequest } from './command-codec';
 import { KvCommandError } from './errors';
 import { SortedKeys } from './sorted-keys';
-import type {
-  Compare,
-  KeySelector,
-  KeyValue,
-  KvDeleteResult,
-  KvOp,
-  KvOpResult,
-  KvPutResult,
-  KvRangeRequest,
-  KvRangeResult,
-  KvRequest,
-  KvResult,
-  WatchEvent,
-} from './types';
-import { WatchHub, type Watch, type WatchOptions } from './watch-hub';
+import type { KvResult } from './types';
+import { WatchHub } from './watch-hub';
 
 /** Options of {@link KvStore}. */
 export interface KvStoreOptions {
   /** How many change events the store keeps for `watch({ fromRevision })` (default 10,000). Not replicated state. */
   readonly historyLimit?: number;
 }
+
+const storeOptionsSchema = z.object({ historyLimit: z.number().int().min(1).default(10_000) });
+const watchOptionsSchema = z.object({
+  fromRevision: z.number().int().min(1).optional(),
+  onError: z.custom<(error: unknown) => void>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+});
+const isSelector = (v: unknown): boolean => {
+  if (typeof v === 'string') return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if ('key' in o) return typeof o.key === 'string' && o.key.length > 0;
+  if ('prefix' in o) return typeof o.prefix === 'string';
+  return typeof o.start === 'string' && (o.end === undefined || typeof o.end === 'string');
+};
+const selectorSchema = z.custom<string | KeySelector>(isSelector, {
+  message: 'must be a prefix (string) or a selector ({ key }, { prefix } or { start, end? })',
+});
+const watchArgsSchema = z.object({
+  keys: selectorSchema,
+  listener: z.custom<WatchListener>((v) => typeof v === 'function', { message: 'must be a function' }),
+});
 
 const SNAPSHOT_MAGIC = 0x574b5601; // "WKV" + format 1
 const EMPTY = new Uint8Array(0);
@@ -43,13 +69,9 @@ export class KvStore implements StateMachine<KvResult> {
   private readonly hub: WatchHub;
   private rev = 0;
 
-  /** @throws RangeError when `historyLimit` is not a positive safe integer. */
-  constructor(options: KvStoreOptions = {}) {
-    const limit = options.historyLimit ?? 10_000;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new RangeError(`KvStore: historyLimit must be a positive integer, got ${String(options.historyLimit)}`);
-    }
-    this.hub = new WatchHub(limit);
+  /** @throws InvalidOptionsError (from `@weft/interface`) when `historyLimit` is not a positive safe integer. */
+  constructor(options?: KvStoreOptions) {
+    this.hub = new WatchHub(parseOptions(storeOptionsSchema, options, 'KvStore').historyLimit);
   }
 
   /** The current store revision (0 for an empty store that never had a write). */
@@ -70,10 +92,10 @@ export class KvStore implements StateMachine<KvResult> {
   /**
    * Decodes and executes one committed command. Never throws for bad bytes:
    * returns an `error` result and leaves the store unchanged.
-   * @param command bytes from `encodeKvRequest`; not retained.
+   * @param command - bytes from `encodeKvRequest`; not retained.
    */
   apply(command: Uint8Array, _index?: number): KvResult {
-    let request: KvRequest;
+    let request: StoreRequest;
     try {
       request = decodeKvRequest(command);
     } catch (err) {
@@ -85,12 +107,12 @@ export class KvStore implements StateMachine<KvResult> {
   }
 
   /** Executes a decoded request (what `apply` does after decoding). Exposed for local, non-replicated use. Values are copied. */
-  execute(request: KvRequest): KvResult {
+  execute(request: StoreRequest): KvResult {
     return this.executeRequest(request, false);
   }
 
   /** `owned`: the request's put values belong to the store (no copy needed). */
-  private executeRequest(request: KvRequest, owned: boolean): KvResult {
+  private executeRequest(request: StoreRequest, owned: boolean): KvResult {
     const events: WatchEvent[] = [];
     const next = this.rev + 1;
     let result: KvResult;
@@ -110,13 +132,13 @@ export class KvStore implements StateMachine<KvResult> {
   }
 
   /** Sets the final revision on a result computed mid-request. */
-  private stamp<T extends KvOpResult>(r: T): T {
+  private stamp<T extends TxnOpResult>(r: T): T {
     return r.revision === this.rev ? r : { ...r, revision: this.rev };
   }
 
   /** A linearizable-read helper: the range as of now, without going through the log. */
-  range(request: KvRangeRequest | KeySelector): KvRangeResult {
-    const req: KvRangeRequest = 'op' in request ? request : { op: 'range', keys: request };
+  range(request: RangeRequest | KeySelector): RangeResult {
+    const req: RangeRequest = 'op' in request ? request : { op: 'range', keys: request };
     return this.readRange(req);
   }
 
@@ -126,20 +148,23 @@ export class KvStore implements StateMachine<KvResult> {
   }
 
   /**
-   * Watches keys under `prefix` (or a selector): `listener` gets the events of
-   * each write revision as one ordered batch, synchronously while the write is
-   * applied. A listener must not throw: a throw cancels the watch and goes to
-   * `options.onError`. History from `options.fromRevision` is replayed before
-   * this returns.
-   * @throws WatchCompactedError when `fromRevision ≤ compactRevision`.
-   * @throws RangeError for a `fromRevision` below 1.
+   * Watches every key under `keys` (a string is a prefix; or a selector):
+   * `listener` gets the events of each write revision as one ordered batch,
+   * synchronously while the write is applied. A listener must not throw: a
+   * throw cancels the watch and goes to `options.onError`. History from
+   * `options.fromRevision` is replayed before this returns. Local to this
+   * replica: watches are not replicated state.
+   * @throws WatchCompactedError (from `@weft/interface`) when `fromRevision ≤ compactRevision`.
+   * @throws InvalidOptionsError (from `@weft/interface`) for a `fromRevision` below 1, a bad selector or listener.
    */
-  watch(prefix: string | KeySelector, options: WatchOptions, listener: (events: readonly WatchEvent[]) => void): Watch {
-    const selector: KeySelector = typeof prefix === 'string' ? { prefix } : prefix;
-    return this.hub.add(selector, this.rev, listener, options);
+  watch(keys: string | KeySelector, listener: WatchListener, options?: WatchOptions): StoreWatch {
+    parseOptions(watchArgsSchema, { keys, listener }, 'KvStore.watch');
+    const opts = parseOptions(watchOptionsSchema, options, 'KvStore.watch');
+    const selector: KeySelector = typeof keys === 'string' ? { prefix: keys } : keys;
+    return this.hub.add(selector, this.rev, listener, opts);
   }
 
-  private run(op: KvOp, rev: number, events: WatchEvent[], owned: boolean): KvOpResult {
+  private run(op: TxnOp, rev: number, events: WatchEvent[], owned: boolean): TxnOpResult {
     switch (op.op) {
       case 'range':
         return this.readRange(op);
@@ -155,7 +180,7 @@ export class KvStore implements StateMachine<KvResult> {
         this.data.set(op.key, kv);
         if (!prev) this.keys.insert(op.key);
         events.push(prev ? { type: 'put', kv, prevKv: prev, revision: rev } : { type: 'put', kv, revision: rev });
-        const r: KvPutResult = { op: 'put', revision: rev };
+        const r: PutResult = { op: 'put', revision: rev };
         return op.prevKv && prev ? { ...r, prevKv: prev } : r;
       }
       case 'delete': {
@@ -168,13 +193,13 @@ export class KvStore implements StateMachine<KvResult> {
           const tomb: KeyValue = { key, value: EMPTY, createRevision: 0, modRevision: rev, version: 0 };
           events.push({ type: 'delete', kv: tomb, prevKv: prev, revision: rev });
         }
-        const r: KvDeleteResult = { op: 'delete', revision: gone.length > 0 ? rev : this.rev, deleted: gone.length };
+        const r: DeleteResult = { op: 'delete', revision: gone.length > 0 ? rev : this.rev, deleted: gone.length };
         return op.prevKv ? { ...r, prevKvs: gone } : r;
       }
     }
   }
 
-  private readRange(op: KvRangeRequest): KvRangeResult {
+  private readRange(op: RangeRequest): RangeResult {
     const keys = this.keys.select(op.keys);
     const limit = op.limit && op.limit > 0 ? op.limit : keys.length;
     const kvs = keys.slice(0, limit).map((k) => this.data.get(k) as KeyValue);

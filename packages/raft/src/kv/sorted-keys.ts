@@ -1,4 +1,4 @@
-import type { KeySelector } from './types';
+import type { KeySelector } from '@weft/interface';
 
 /** The store's keys in UTF-16 code unit order, with binary search (O(log n) lookup, O(n) insert). */
 export class SortedKeys {

@@ -1,36 +1,10 @@
-import { WatchCompactedError } from './errors';
+import { WatchCompactedError, type KeySelector, type StoreWatch, type WatchEvent, type WatchListener, type WatchOptions } from '@weft/interface';
 import { selects } from './sorted-keys';
-import type { KeySelector, WatchEvent } from './types';
-
-/** Options of `KvStore.watch`. */
-export interface WatchOptions {
-  /**
-   * Deliver events from this revision on (replayed from the store's bounded
-   * history before `watch` returns). Default: only changes after the current
-   * revision.
-   */
-  readonly fromRevision?: number;
-  /**
-   * Called once if the watch ends abnormally: the listener threw (the error is
-   * passed), or a snapshot restore replaced the state (a WatchCompactedError).
-   * The watch is cancelled before the call.
-   */
-  readonly onError?: (error: unknown) => void;
-}
-
-/** A registered watch. */
-export interface Watch {
-  readonly id: number;
-  /** Stops delivery; idempotent. */
-  cancel(): void;
-  /** Whether it is still delivering. */
-  readonly active: boolean;
-}
 
 interface Watcher {
   readonly id: number;
   readonly selector: KeySelector;
-  readonly listener: (events: readonly WatchEvent[]) => void;
+  readonly listener: WatchListener;
   readonly onError: ((error: unknown) => void) | undefined;
   active: boolean;
 }
@@ -92,20 +66,11 @@ export class WatchHub {
   }
 
   /**
-   * Registers a watch, replaying history from `options.fromRevision`.
+   * Registers a watch, replaying history from `options.fromRevision` (validated by the caller).
    * @throws WatchCompactedError when `fromRevision ≤ compactRevision`.
-   * @throws RangeError when `fromRevision` is not a positive safe integer.
    */
-  add(
-    selector: KeySelector,
-    currentRevision: number,
-    listener: (events: readonly WatchEvent[]) => void,
-    options: WatchOptions,
-  ): Watch {
+  add(selector: KeySelector, currentRevision: number, listener: WatchListener, options: WatchOptions): StoreWatch {
     const from = options.fromRevision ?? currentRevision + 1;
-    if (!Number.isSafeInteger(from) || from < 1) {
-      throw new RangeError(`kv: watch fromRevision must be a positive integer, got ${String(options.fromRevision)}`);
-    }
     if (from <= this.compactRevision) throw new WatchCompactedError(from, this.compactRevision);
     const w: Watcher = { id: this.nextId++, selector, listener, onError: options.onError, active: true };
     this.watchers.set(w.id, w);
@@ -123,7 +88,6 @@ export class WatchHub {
     if (batch.length > 0) this.deliver(w, batch);
     const hub = this;
     return {
-      id: w.id,
       cancel(): void {
         w.active = false;
         hub.watchers.delete(w.id);

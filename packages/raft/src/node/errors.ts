@@ -1,8 +1,11 @@
+import { formatSocketAddress, type SocketAddress, type WeftErrorOptions } from '@weft/interface';
 import type { NodeId } from '../core/types';
+import { RaftError } from '../errors';
 
-/** Base class of the errors `RaftNode` rejects with. */
-export class RaftNodeError extends Error {
+/** Base class of the errors `RaftNode` rejects with. Invalid options throw `InvalidOptionsError` instead. */
+export class RaftNodeError extends RaftError {
   override name = 'RaftNodeError';
+  override readonly code: string = 'ERR_RAFT_NODE';
 }
 
 /**
@@ -11,15 +14,18 @@ export class RaftNodeError extends Error {
  */
 export class NotLeaderError extends RaftNodeError {
   override name = 'NotLeaderError';
+  override readonly code = 'ERR_RAFT_NOT_LEADER';
   constructor(
     /** The leader this node knows of, or null during an election. */
     readonly leaderId: NodeId | null,
-    /** The transport's address for the leader ("host:port" for TCP), when known. */
-    readonly leaderAddress: string | undefined,
-    options?: { cause?: unknown },
+    /** The transport's address for the leader (its TCP listen address), when known. */
+    readonly leaderAddress: SocketAddress | undefined,
+    options?: WeftErrorOptions,
   ) {
     super(
-      leaderId === null ? 'not the leader, and no leader is known' : `not the leader; leader is ${leaderId}${leaderAddress ? ` at ${leaderAddress}` : ''}`,
+      leaderId === null
+        ? 'not the leader, and no leader is known'
+        : `not the leader; leader is ${leaderId}${leaderAddress ? ` at ${formatSocketAddress(leaderAddress)}` : ''}`,
       options,
     );
   }
@@ -28,6 +34,7 @@ export class NotLeaderError extends RaftNodeError {
 /** The node was closed before the request finished; its outcome is unknown for proposals already appended. */
 export class NodeClosedError extends RaftNodeError {
   override name = 'NodeClosedError';
+  override readonly code = 'ERR_RAFT_NODE_CLOSED';
 }
 
 /**
@@ -36,7 +43,9 @@ export class NodeClosedError extends RaftNodeError {
  */
 export class ProposalLostError extends RaftNodeError {
   override name = 'ProposalLostError';
+  override readonly code = 'ERR_RAFT_PROPOSAL_LOST';
   constructor(
+    /** The log index the proposal was appended at. */
     readonly index: number,
     message: string,
   ) {
@@ -51,21 +60,17 @@ export class ProposalLostError extends RaftNodeError {
  */
 export class RequestTimeoutError extends RaftNodeError {
   override name = 'RequestTimeoutError';
+  override readonly code = 'ERR_RAFT_REQUEST_TIMEOUT';
 }
 
 /** The node stopped after a fatal error (a storage write failed, or a state machine threw). */
 export class NodeFailedError extends RaftNodeError {
   override name = 'NodeFailedError';
+  override readonly code = 'ERR_RAFT_NODE_FAILED';
 }
 
-/** Invalid `RaftNode` options; `field` is the option's path and the message shows the value. */
-export class RaftOptionsError extends RaftNodeError {
-  override name = 'RaftOptionsError';
-  constructor(
-    message: string,
-    readonly field: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+/** A proposal the node refuses before appending it (an empty command: empty entries are the leader's no-ops). */
+export class InvalidProposalError extends RaftNodeError {
+  override name = 'InvalidProposalError';
+  override readonly code = 'ERR_RAFT_INVALID_PROPOSAL';
 }

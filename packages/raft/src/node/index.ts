@@ -1,3 +1,3 @@
 export { RaftNode, type RaftNodeStatus, type RaftNodeEvents } from './raft-node';
-export { raftNodeOptionsSchema, type RaftNodeOptions, type NodeTimers } from './options';
-export { RaftNodeError, NotLeaderError, NodeClosedError, ProposalLostError, RequestTimeoutError, NodeFailedError, RaftOptionsError } from './errors';
+export type { RaftNodeOptions, NodeTimers } from './options';
+export { RaftNodeError, NotLeaderError, NodeClosedError, ProposalLostError, RequestTimeoutError, NodeFailedError, InvalidProposalError } from './errors';

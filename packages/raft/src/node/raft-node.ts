@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
+import type { StateMachine } from '@weft/interface';
 import { RawNode } from '../core/raw-node';
 import { decodeConfChange } from '../core/conf-change-codec';
-import { ConfChangeRejectedError, ProposalDroppedError, RaftUsageError } from '../core/errors';
+import { ConfChangeRejectedError, ProposalDroppedError, RaftInvariantError, RaftUsageError } from '../core/errors';
 import type { MemoryStorage } from '../core/memory-storage';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Role } from '../core/types';
-import type { StateMachine } from '../state-machine';
 import type { RaftStores } from '../storage/stores';
 import type { Transport } from '../transport/transport';
-import { NodeClosedError, NodeFailedError, NotLeaderError, RequestTimeoutError } from './errors';
+import { InvalidProposalError, NodeClosedError, NodeFailedError, NotLeaderError, RequestTimeoutError } from './errors';
 import { loadState } from './load-state';
 import { resolveNodeOptions, type RaftNodeOptions, type ResolvedNodeOptions } from './options';
 import type { PendingProposal } from './pending';
@@ -113,7 +113,7 @@ export class RaftNode<R = unknown> {
    * not tick or receive until {@link start}. Ownership of the transport and the
    * stores passes to the node once this resolves: {@link close} closes them
    * (if `create` rejects, they stay the caller's to close).
-   * @throws RaftOptionsError naming the bad field; errors of the stores while loading.
+   * @throws InvalidOptionsError (from `@weft/interface`) naming the bad field; errors of the stores while loading.
    */
   static async create<R>(options: RaftNodeOptions<R>): Promise<RaftNode<R>> {
     const opts = resolveNodeOptions(options);
@@ -184,10 +184,11 @@ export class RaftNode<R = unknown> {
    * (an empty entry is the leader's no-op) and is owned by the log afterwards.
    * Rejects with NotLeaderError (not appended: safe to retry at the leader),
    * ProposalLostError (overwritten by another leader: safe to retry),
-   * RequestTimeoutError (outcome unknown), NodeClosedError, NodeFailedError.
+   * RequestTimeoutError (outcome unknown), NodeClosedError, NodeFailedError,
+   * and InvalidProposalError for an empty command (nothing appended).
    */
   propose(command: Uint8Array): Promise<R> {
-    if (command.length === 0) return Promise.reject(new RangeError('RaftNode.propose: command must not be empty (0 bytes)'));
+    if (command.length === 0) return Promise.reject(new InvalidProposalError('RaftNode.propose: command must not be empty (0 bytes)'));
     return this.enqueue('normal', command, undefined) as Promise<R>;
   }
 
@@ -402,7 +403,7 @@ export class RaftNode<R = unknown> {
     while (!this.closed) {
       const appended = this.flushQueue();
       if (!this.raw.hasReady()) {
-        if (appended.length > 0) throw new Error(`node ${this.id}: ${appended.length} proposals appended but no Ready`);
+        if (appended.length > 0) throw new RaftInvariantError(`node ${this.id}: ${appended.length} proposals appended but no Ready`);
         return;
       }
       const rd = this.raw.ready();

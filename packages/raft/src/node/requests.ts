@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { RaftInvariantError } from '../core/errors';
 import type { ConfState, Entry, NodeId, Ready, ReadState } from '../core/types';
 import { ProposalLostError, RequestTimeoutError } from './errors';
 import type { PendingProposal, PendingRead } from './pending';
@@ -58,13 +59,13 @@ export class Requests {
    * Records where the batch just proposed landed: the core appends a batch at
    * the end of its log, so the last `appended.length` entries of the next
    * Ready are the batch, in order.
-   * @throws Error when the Ready holds fewer entries (a broken core invariant)
+   * @throws RaftInvariantError when the Ready holds fewer entries (a broken core invariant)
    */
   track(rd: Ready, appended: readonly PendingProposal[]): void {
     const n = appended.length;
     if (n === 0) return;
     const ents = rd.entries;
-    if (ents.length < n) throw new Error(`node ${this.nodeId}: ${n} proposals appended but the Ready holds ${ents.length} entries`);
+    if (ents.length < n) throw new RaftInvariantError(`node ${this.nodeId}: ${n} proposals appended but the Ready holds ${ents.length} entries`);
     for (let i = 0; i < n; i++) {
       const e = ents[ents.length - n + i]!;
       const req = appended[i]!;

@@ -1,4 +1,7 @@
+import { RaftError } from '../errors';
+
 /** A store was misused (gap in the log, use after close) or holds data it cannot decode. */
-export class StorageError extends Error {
+export class StorageError extends RaftError {
   override name = 'StorageError';
+  override readonly code: string = 'ERR_RAFT_STORAGE';
 }

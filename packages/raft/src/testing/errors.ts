@@ -1,6 +1,9 @@
-/** Base class of the errors thrown by @weft/raft's testing tools (checker, simulation helpers). */
-export class RaftTestingError extends Error {
+import { RaftError } from '../errors';
+
+/** Base class of the errors thrown by `@weft/raft/testing` (checker, PRNG); thrown itself for a misused `Prng` (`int`, `pick`). */
+export class RaftTestingError extends RaftError {
   override name = 'RaftTestingError';
+  override readonly code: string = 'ERR_RAFT_TESTING';
 }
 
 /**
@@ -10,7 +13,9 @@ export class RaftTestingError extends Error {
  */
 export class InvalidHistoryError extends RaftTestingError {
   override name = 'InvalidHistoryError';
+  override readonly code = 'ERR_RAFT_INVALID_HISTORY';
   constructor(
+    /** Position of the operation in the history array. */
     readonly index: number,
     message: string,
   ) {

@@ -1,3 +1,6 @@
+import { InvalidOptionsError, type Random } from '@weft/interface';
+import { RaftTestingError } from './errors';
+
 /**
  * A small seeded pseudo-random generator for replayable tests and simulations.
  *
@@ -5,17 +8,24 @@
  * whose every value goes through a 32-bit integer finalizer (the SplitMix
  * construction at 32 bits). It is fast, has no bad seeds, and the same seed
  * gives the same stream on every platform. Not for cryptography.
+ *
+ * Where only a `() => number` is needed, `seededRandom(seed)` from
+ * `@weft/interface` is the shared one; `Prng` adds the integer, choice,
+ * shuffle and fork helpers the simulations use (its stream is its own, so
+ * recorded seeds stay reproducible).
  */
 export class Prng {
   private state: number;
 
   /**
-   * @param seed any finite number; only its low 32 bits (after truncation
+   * @param seed - any finite number; only its low 32 bits (after truncation
    * toward zero) select the stream.
-   * @throws RangeError when `seed` is not finite.
+   * @throws InvalidOptionsError (from `@weft/interface`, field `seed`) when `seed` is not a finite number.
    */
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Prng: seed must be a finite number, got ${seed}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+      throw new InvalidOptionsError('seed', `Prng: option "seed" must be a finite number (got ${String(seed)})`);
+    }
     this.state = Math.trunc(seed) >>> 0;
   }
 
@@ -35,11 +45,11 @@ export class Prng {
 
   /**
    * An integer in [min, max] (both inclusive).
-   * @throws RangeError when the bounds are not safe integers or `max < min`.
+   * @throws RaftTestingError when the bounds are not safe integers or `max < min`.
    */
   int(min: number, max: number): number {
     if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max < min) {
-      throw new RangeError(`Prng.int: invalid range [${min}, ${max}]`);
+      throw new RaftTestingError(`Prng.int: invalid range [${min}, ${max}]`);
     }
     return min + Math.floor(this.next() * (max - min + 1));
   }
@@ -51,10 +61,10 @@ export class Prng {
 
   /**
    * A uniformly chosen element.
-   * @throws RangeError when `items` is empty.
+   * @throws RaftTestingError when `items` is empty.
    */
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('Prng.pick: empty list');
+    if (items.length === 0) throw new RaftTestingError('Prng.pick: empty list');
     return items[Math.floor(this.next() * items.length)] as T;
   }
 
@@ -74,17 +84,8 @@ export class Prng {
     return new Prng(this.nextUint32());
   }
 
-  /** A `() => number` in [0, 1) bound to this generator. */
-  asFunction(): () => number {
+  /** A `() => number` in [0, 1) bound to this generator (a `Random` for `RawNode`, `RaftNode`, `MemoryTransportNetwork`). */
+  asFunction(): Random {
     return () => this.next();
   }
-}
-
-/**
- * A `() => number` in [0, 1) drawing from a {@link Prng} seeded with `seed`:
- * the shape `RawNode`, `RaftNode` and `MemoryNetwork` take as `random`.
- */
-export function seededRandom(seed: number): () => number {
-  const prng = new Prng(seed);
-  return () => prng.next();
 }

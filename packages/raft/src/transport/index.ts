@@ -1,5 +1,12 @@
 export type { Transport, MessageHandler } from './transport';
-export { TransportError, MalformedMessageError, TransportClosedError } from './errors';
-export { MemoryNetwork, MemoryTransport, type NetworkFaults, type NetworkStats, type NetworkScheduler } from './memory-network';
+export { TransportError, TransportClosedError, MessageEncodeError } from './errors';
+export {
+  MemoryTransportNetwork,
+  MemoryTransport,
+  type MemoryTransportNetworkOptions,
+  type MemoryTransportFaults,
+  type MemoryTransportNetworkStats,
+  type MemoryTransportScheduler,
+} from './memory-transport-network';
 export { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-transport';
 export * from './codec';

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { parseAddress } from './tcp-options';
+import { sameSocketAddress, type SocketAddress } from '@weft/interface';
 
 /** Counters shared by a transport's peers. */
 export interface TcpStats {
@@ -42,7 +42,7 @@ export class TcpPeer {
 
   constructor(
     readonly id: string,
-    public address: string,
+    public address: SocketAddress,
     private readonly config: PeerConfig,
     private readonly stats: TcpStats,
     private readonly onFailure: (id: string) => void,
@@ -65,8 +65,8 @@ export class TcpPeer {
   }
 
   /** Points the peer at a new address; the current connection is dropped and redialled. */
-  setAddress(address: string): void {
-    if (address === this.address) return;
+  setAddress(address: SocketAddress): void {
+    if (sameSocketAddress(address, this.address)) return;
     this.address = address;
     this.socket?.destroy();
   }
@@ -83,7 +83,7 @@ export class TcpPeer {
 
   private dial(): void {
     if (this.closed) return;
-    const { host, port } = parseAddress(this.address);
+    const { host, port } = this.address;
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
     socket.setTimeout(this.config.connectTimeoutMs, () => {

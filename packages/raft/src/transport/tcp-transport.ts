@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { MalformedPacketError, parseOptions, type SocketAddress } from '@weft/interface';
 import type { Message, NodeId } from '../core/types';
 import { decodeMessage, messageEncodingLength, writeMessage } from './codec/message-codec';
 import { FrameDecoder, FRAME_HEADER_BYTES, writeFrameHeader } from './codec/frame';
-import { MalformedMessageError } from './errors';
-import { addressSchema, tcpTransportOptionsSchema, type ResolvedTcpTransportOptions, type TcpTransportOptions } from './tcp-options';
+import { peerOptionsSchema, tcpTransportOptionsSchema, type ResolvedTcpTransportOptions, type TcpTransportOptions } from './tcp-options';
 import { TcpPeer, type TcpStats } from './tcp-peer';
 import type { MessageHandler, Transport } from './transport';
 
@@ -30,18 +30,18 @@ export class TcpTransport implements Transport {
   private constructor(
     private readonly options: ResolvedTcpTransportOptions,
     private readonly server: Server,
-    /** The address this transport listens on, "host:port" (the real port when 0 was asked). */
-    readonly address: string,
+    /** The address this transport listens on (the real port when 0 was asked). */
+    readonly address: SocketAddress,
   ) {
     for (const [id, addr] of Object.entries(options.peers)) this.setPeer(id, addr);
   }
 
   /**
    * Validates `options`, starts listening and resolves once the server is bound.
-   * @throws ZodError naming the bad field; the listen error (e.g. EADDRINUSE).
+   * @throws InvalidOptionsError (from `@weft/interface`, as a rejection) naming the bad field; the listen error (e.g. EADDRINUSE).
    */
   static async listen(options: TcpTransportOptions): Promise<TcpTransport> {
-    const opts = tcpTransportOptionsSchema.parse(options);
+    const opts = parseOptions(tcpTransportOptionsSchema, options, 'TcpTransport.listen');
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -52,8 +52,7 @@ export class TcpTransport implements Transport {
     });
     const bound = server.address();
     const port = typeof bound === 'object' && bound !== null ? bound.port : opts.port;
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    const t = new TcpTransport(opts, server, `${host}:${port}`);
+    const t = new TcpTransport(opts, server, { host: opts.host, port });
     server.on('connection', (socket) => t.accept(socket));
     return t;
   }
@@ -63,12 +62,15 @@ export class TcpTransport implements Transport {
     return this.options.id;
   }
 
-  /** Adds a peer or changes its address ("host:port"). Throws ZodError on a bad address. */
-  setPeer(id: NodeId, address: string): void {
-    addressSchema.parse(address);
-    const existing = this.peers.get(id);
-    if (existing) existing.setAddress(address);
-    else this.peers.set(id, new TcpPeer(id, address, this.options, this.counters, (p) => this.unreachable?.(p)));
+  /**
+   * Adds a peer or changes its address (`{ host, port }` or "host:port").
+   * @throws InvalidOptionsError (from `@weft/interface`; field `id` or `address`) for an empty id or a bad address.
+   */
+  setPeer(id: NodeId, address: SocketAddress | string): void {
+    const peer = parseOptions(peerOptionsSchema, { id, address }, 'TcpTransport.setPeer');
+    const existing = this.peers.get(peer.id);
+    if (existing) existing.setAddress(peer.address);
+    else this.peers.set(peer.id, new TcpPeer(peer.id, peer.address, this.options, this.counters, (p) => this.unreachable?.(p)));
   }
 
   /** Forgets a peer and closes its connection. */
@@ -77,8 +79,8 @@ export class TcpTransport implements Transport {
     this.peers.delete(id);
   }
 
-  /** The peer's configured "host:port", or undefined for an unknown peer. */
-  addressOf(peer: NodeId): string | undefined {
+  /** The peer's configured address, or undefined for an unknown peer. */
+  addressOf(peer: NodeId): SocketAddress | undefined {
     return this.peers.get(peer)?.address;
   }
 
@@ -141,7 +143,7 @@ export class TcpTransport implements Transport {
     const decoder = new FrameDecoder(this.options.maxFrameBytes);
     const onFrame = (payload: Uint8Array): void => {
       const m = decodeMessage(payload);
-      if (m.to !== this.options.id) throw new MalformedMessageError('message', `addressed to ${JSON.stringify(m.to)}, this node is ${JSON.stringify(this.options.id)}`);
+      if (m.to !== this.options.id) throw new MalformedPacketError('raft-message', `addressed to ${JSON.stringify(m.to)}, this node is ${JSON.stringify(this.options.id)}`);
       this.counters.received++;
       this.handler?.(m);
     };
@@ -149,7 +151,7 @@ export class TcpTransport implements Transport {
       try {
         decoder.push(chunk, onFrame);
       } catch (err) {
-        if (!(err instanceof MalformedMessageError)) throw err;
+        if (!(err instanceof MalformedPacketError)) throw err;
         this.counters.malformed++;
         socket.destroy();
       }

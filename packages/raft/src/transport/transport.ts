@@ -1,3 +1,4 @@
+import type { SocketAddress } from '@weft/interface';
 import type { Message, NodeId } from '../core/types';
 
 /** Receives messages addressed to the local node, already decoded and validated. */
@@ -22,8 +23,8 @@ export interface Transport {
   onMessage(handler: MessageHandler): void;
   /** Optional: called with a peer id when sending to it failed (the driver reports it to the core). */
   onUnreachable?(handler: (peer: NodeId) => void): void;
-  /** Optional: the address a client should use for `peer` (a hint for NotLeaderError). */
-  addressOf?(peer: NodeId): string | undefined;
+  /** Optional: the address a client should use for `peer` (a hint for `NotLeaderError.leaderAddress`). */
+  addressOf?(peer: NodeId): SocketAddress | undefined;
   /** Stops sending and receiving and releases sockets and timers. Idempotent. */
   close(): Promise<void>;
 }

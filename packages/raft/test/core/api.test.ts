@@ -4,10 +4,10 @@ import {
   encodeConfChange,
   MemoryStorage,
   ProposalDroppedError,
-  RaftConfigError,
   RaftUsageError,
   RawNode,
 } from '../../src/core';
+import { InvalidOptionsError, isWeftError } from '@weft/interface';
 import type { ConfChange } from '../../src/core/types';
 import { drain, nodeWith, storageWith } from './fixtures';
 import { seeded } from './network';
@@ -16,21 +16,31 @@ const base = () => ({ id: 'a', storage: new MemoryStorage(), random: seeded(1) }
 
 describe('RawNode options (zod)', () => {
   it.each([
-    [{ id: '' }, /raft config id: .* \(got ""\)/],
-    [{ electionTick: 0 }, /raft config electionTick: .*\(got 0\)/],
-    [{ heartbeatTick: 10, electionTick: 10 }, /raft config electionTick: must be greater than heartbeatTick/],
-    [{ maxInflightMsgs: 1.5 }, /raft config maxInflightMsgs: .*\(got 1\.5\)/],
-    [{ random: 4 }, /raft config random: must be a function/],
-    [{ storage: {} }, /raft config storage: must implement RaftStorage/],
-    [{ peers: ['a', ''] }, /raft config peers\.1: /],
-  ])('rejects %j', (bad, msg) => {
+    [{ id: '' }, 'id', /^RawNode: option "id" .* \(got ""\)$/],
+    [{ electionTick: 0 }, 'electionTick', /^RawNode: option "electionTick" .*\(got 0\)$/],
+    [{ heartbeatTick: 10, electionTick: 10 }, 'electionTick', /^RawNode: option "electionTick" must be greater than heartbeatTick/],
+    [{ maxInflightMsgs: 1.5 }, 'maxInflightMsgs', /^RawNode: option "maxInflightMsgs" .*\(got 1\.5\)$/],
+    [{ random: 4 }, 'random', /^RawNode: option "random" must be a function/],
+    [{ storage: {} }, 'storage', /^RawNode: option "storage" must implement RaftStorage/],
+    [{ peers: ['a', ''] }, 'peers.1', /^RawNode: option "peers\.1" /],
+  ])('rejects %j with a one-line InvalidOptionsError naming the field', (bad, field, msg) => {
     const cfg = { ...base(), ...bad } as unknown as ConstructorParameters<typeof RawNode>[0];
-    expect(() => new RawNode(cfg)).toThrow(RaftConfigError);
-    expect(() => new RawNode(cfg)).toThrow(msg);
+    let err: unknown;
+    try {
+      new RawNode(cfg);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect(isWeftError(err, 'ERR_INVALID_OPTIONS')).toBe(true);
+    expect((err as InvalidOptionsError).field).toBe(field);
+    expect((err as Error).message).toMatch(msg);
+    expect((err as Error).message).not.toContain('\n');
   });
 
   it('rejects an applied index beyond the commit index', () => {
-    expect(() => new RawNode({ ...base(), applied: 5 })).toThrow(/raft config applied: .*\(got 5\)/);
+    expect(() => new RawNode({ ...base(), applied: 5 })).toThrow(/RawNode: option "applied" .*\(got 5\)/);
+    expect(() => new RawNode({ ...base(), applied: 5 })).toThrow(InvalidOptionsError);
   });
 
   it('bootstraps from peers only when storage is empty', () => {

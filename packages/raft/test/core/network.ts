@@ -6,7 +6,7 @@
  */
 import { decodeConfChange, MemoryStorage, RawNode, type RawNodeConfig } from '../../src/core';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../../src/core/types';
-import { seededRandom } from '../../src/testing/prng';
+import { seededRandom } from '@weft/interface';
 
 /** Deterministic random source for election timeouts. */
 export const seeded = seededRandom;

@@ -1,15 +1,6 @@
 import fc from 'fast-check';
-import {
-  cmp,
-  decodeKvRequest,
-  encodeKvRequest,
-  InvalidKvRequestError,
-  kv,
-  KvCommandError,
-  KvStore,
-  type KvOp,
-  type KvRequest,
-} from '../../src/kv';
+import { cmp, kv, type StoreRequest, type TxnOp } from '@weft/interface';
+import { decodeKvRequest, encodeKvRequest, InvalidKvRequestError, KvCommandError, KvStore } from '../../src/kv';
 
 describe('KV command codec', () => {
   it('pins the byte layout of a put (format stability)', () => {
@@ -22,7 +13,7 @@ describe('KV command codec', () => {
   });
 
   it('round-trips every request kind', () => {
-    const reqs: KvRequest[] = [
+    const reqs: StoreRequest[] = [
       kv.get('k'),
       kv.prefix('p/', { limit: 3 }),
       kv.range({ start: 'a', end: 'b' }),
@@ -49,12 +40,12 @@ describe('KV command codec', () => {
       fc.record({ start: bound, end: bound }),
       fc.record({ start: bound }),
     );
-    const op: fc.Arbitrary<KvOp> = fc.oneof(
+    const op: fc.Arbitrary<TxnOp> = fc.oneof(
       fc.record({ keys: sel, limit: fc.nat() }).map(({ keys, limit }) => kv.range(keys, { limit })),
       fc.record({ k: key, v: fc.uint8Array({ maxLength: 8 }), p: fc.boolean() }).map(({ k, v, p }) => kv.put(k, v, { prevKv: p })),
       fc.record({ keys: sel, p: fc.boolean() }).map(({ keys, p }) => kv.delete(keys, { prevKv: p })),
     );
-    const req: fc.Arbitrary<KvRequest> = fc.oneof(
+    const req: fc.Arbitrary<StoreRequest> = fc.oneof(
       op,
       fc.record({ s: fc.array(op, { maxLength: 3 }), f: fc.array(op, { maxLength: 3 }), k: key, n: fc.maxSafeNat() }).map(({ s, f, k, n }) =>
         kv.txn({ compare: [cmp.version(k, 'equal', n)], success: s, failure: f }),
@@ -98,6 +89,17 @@ describe('KV command codec', () => {
     expect(encodeKvRequest(kv.prefix(''))).toBeInstanceOf(Uint8Array); // an empty prefix selects every key
     expect(() => encodeKvRequest(kv.txn({ compare: [cmp.version('k', 'equal', 1.5)] }))).toThrow(/compare\[0\]\.value must be a non-negative safe integer, got 1.5/);
     expect(() => encodeKvRequest({ op: 'put', key: 'k', value: 'v' as unknown as Uint8Array })).toThrow(/request\.value must be a Uint8Array/);
-    expect(() => encodeKvRequest(kv.txn({ success: [{ op: 'txn' } as unknown as KvOp] }))).toThrow(/success\[0\]\.op must be range, put or delete/);
+    expect(() => encodeKvRequest(kv.txn({ success: [{ op: 'txn' } as unknown as TxnOp] }))).toThrow(/success\[0\]\.op must be range, put or delete/);
+  });
+});
+
+describe('decoded values are copies', () => {
+  it('a value decoded from a Buffer is a plain Uint8Array that does not share its memory', () => {
+    const encoded = Buffer.from(encodeKvRequest(kv.put('k', new Uint8Array([1, 2, 3]))));
+    const decoded = decodeKvRequest(encoded);
+    if (decoded.op !== 'put') throw new Error('expected a put');
+    expect(Object.getPrototypeOf(decoded.value)).toBe(Uint8Array.prototype);
+    encoded.fill(0);
+    expect(Array.from(decoded.value)).toEqual([1, 2, 3]);
   });
 });

@@ -1,20 +1,11 @@
 import fc from 'fast-check';
-import {
-  cmp,
-  encodeKvRequest,
-  kv,
-  KvCommandError,
-  KvStore,
-  utf8,
-  type KvRequest,
-  type KvResult,
-  type WatchEvent,
-} from '../../src/kv';
+import { cmp, InvalidOptionsError, kv, utf8, WatchCompactedError, type StoreRequest, type WatchEvent } from '@weft/interface';
+import { encodeKvRequest, KvCommandError, KvStore, type KvResult } from '../../src/kv';
 
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 /** Applies through the bytes path, as Raft does. */
-function apply(store: KvStore, req: KvRequest): KvResult {
+function apply(store: KvStore, req: StoreRequest): KvResult {
   return store.apply(encodeKvRequest(req), 0);
 }
 
@@ -127,7 +118,7 @@ describe('KvStore watch', () => {
   it('delivers ordered events per revision for a prefix, with prevKv, until cancelled', () => {
     const s = new KvStore();
     const got: WatchEvent[][] = [];
-    const w = s.watch('net/', {}, (evs) => got.push([...evs]));
+    const w = s.watch('net/', (evs) => got.push([...evs]));
     apply(s, kv.put('net/a', '1'));
     apply(s, kv.put('other', '1'));
     apply(s, kv.txn({ success: [kv.put('net/b', '1'), kv.put('net/a', '2'), kv.put('other', '2')] }));
@@ -149,7 +140,7 @@ describe('KvStore watch', () => {
     const s = new KvStore();
     for (let i = 1; i <= 5; i++) apply(s, kv.put(`k${i % 2}`, String(i)));
     const revs: number[] = [];
-    s.watch('k1', { fromRevision: 2 }, (evs) => revs.push(...evs.map((e) => e.revision)));
+    s.watch('k1', (evs) => revs.push(...evs.map((e) => e.revision)), { fromRevision: 2 });
     expect(revs).toEqual([3, 5]);
     apply(s, kv.put('k1', 'x'));
     expect(revs).toEqual([3, 5, 6]);
@@ -159,13 +150,14 @@ describe('KvStore watch', () => {
     const s = new KvStore({ historyLimit: 3 });
     for (let i = 1; i <= 10; i++) apply(s, kv.put('k', String(i)));
     expect(s.compactRevision).toBe(7);
-    expect(() => s.watch('', { fromRevision: 7 }, () => undefined)).toThrow(
+    expect(() => s.watch('', () => undefined, { fromRevision: 7 })).toThrow(
       expect.objectContaining({ name: 'WatchCompactedError', requestedRevision: 7, compactRevision: 7 }),
     );
     const revs: number[] = [];
-    s.watch('', { fromRevision: 8 }, (evs) => revs.push(...evs.map((e) => e.revision)));
+    s.watch('', (evs) => revs.push(...evs.map((e) => e.revision)), { fromRevision: 8 });
     expect(revs).toEqual([8, 9, 10]);
-    expect(() => s.watch('', { fromRevision: 0 }, () => undefined)).toThrow(RangeError);
+    expect(() => s.watch('', () => undefined, { fromRevision: 0 })).toThrow(InvalidOptionsError);
+    expect(() => s.watch('', () => undefined, { fromRevision: 0 })).toThrow(/^KvStore.watch: option "fromRevision" .*\(got 0\)$/);
   });
 
   it('never replays part of a revision: a revision partly trimmed from history counts as compacted', () => {
@@ -174,26 +166,26 @@ describe('KvStore watch', () => {
     apply(s, kv.txn({ success: [kv.put('a', '2'), kv.put('b', '2')] })); // rev 2: 2 events; rev 1 partly trimmed
     expect(s.compactRevision).toBe(1);
     const batches: number[][] = [];
-    s.watch('', { fromRevision: 2 }, (evs) => batches.push(evs.map((e) => e.revision)));
+    s.watch('', (evs) => batches.push(evs.map((e) => e.revision)), { fromRevision: 2 });
     expect(batches).toEqual([[2, 2]]);
     apply(s, kv.put('c', '3')); // rev 3: events of revs 2-3 fit in 3
     expect(s.compactRevision).toBe(1);
     apply(s, kv.put('d', '4')); // rev 4: one event of rev 2 must go, so all of rev 2 goes
     expect(s.compactRevision).toBe(2);
     const replay: number[][] = [];
-    s.watch('', { fromRevision: 3 }, (evs) => replay.push(evs.map((e) => e.revision)));
+    s.watch('', (evs) => replay.push(evs.map((e) => e.revision)), { fromRevision: 3 });
     expect(replay).toEqual([[3], [4]]);
-    expect(() => s.watch('', { fromRevision: 2 }, () => undefined)).toThrow(expect.objectContaining({ name: 'WatchCompactedError' }));
+    expect(() => s.watch('', () => undefined, { fromRevision: 2 })).toThrow(expect.objectContaining({ name: 'WatchCompactedError' }));
   });
 
   it('a throwing listener is cancelled and reported, without breaking apply or other watchers', () => {
     const s = new KvStore();
     const errors: unknown[] = [];
-    const bad = s.watch('', { onError: (e) => errors.push(e) }, () => {
+    const bad = s.watch('', () => {
       throw new Error('boom');
-    });
+    }, { onError: (e) => errors.push(e) });
     let seen = 0;
-    s.watch('', {}, (evs) => (seen += evs.length));
+    s.watch('', (evs) => (seen += evs.length));
     expect(apply(s, kv.put('a', '1')).op).toBe('put');
     apply(s, kv.put('a', '2'));
     expect(bad.active).toBe(false);
@@ -234,7 +226,7 @@ describe('KvStore snapshot and restore', () => {
     script(s);
     const snap = s.snapshot();
     const errors: unknown[] = [];
-    s.watch('', { onError: (e) => errors.push(e) }, () => undefined);
+    s.watch('', () => undefined, { onError: (e) => errors.push(e) });
     expect(() => s.restore(snap.subarray(0, snap.length - 1))).toThrow(KvCommandError);
     expect(() => s.restore(new Uint8Array([1, 2, 3]))).toThrow(/bad magic/);
     expect(s.revision).toBe(4);
@@ -263,7 +255,7 @@ describe('KvStore against a model (fast-check)', () => {
             restored = new KvStore();
             restored.restore(s.snapshot());
           }
-          let req: KvRequest;
+          let req: StoreRequest;
           if (op.t === 'put') {
             req = kv.put(op.k, op.v);
             rev++;
@@ -293,5 +285,24 @@ describe('KvStore against a model (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('KvStore options and watch arguments', () => {
+  it.each([
+    [{ historyLimit: 0 }, 'historyLimit'],
+    [{ historyLimit: 1.5 }, 'historyLimit'],
+    [{ historyLimit: 'many' }, 'historyLimit'],
+  ])('new KvStore(%j) throws InvalidOptionsError naming the field', (bad, field) => {
+    expect(() => new KvStore(bad as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', code: 'ERR_INVALID_OPTIONS', field }));
+  });
+
+  it('refuses a bad selector or listener, and a compacted start is the shared WatchCompactedError', () => {
+    const s = new KvStore({ historyLimit: 1 });
+    expect(() => s.watch({ key: '' }, () => undefined)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'keys' }));
+    expect(() => s.watch('', 'nope' as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'listener' }));
+    apply(s, kv.put('a', '1'));
+    apply(s, kv.put('a', '2'));
+    expect(() => s.watch('', () => undefined, { fromRevision: 1 })).toThrow(WatchCompactedError);
   });
 });

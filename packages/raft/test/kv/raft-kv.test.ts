@@ -2,11 +2,12 @@
  * RaftKv over real RaftNodes (memory transport and stores, 3 voters): writes
  * through the log, linearizable reads on any member, watches on a follower.
  */
-import { cmp, KvStore, RaftKv, type WatchEvent } from '../../src/kv';
+import { cmp, jsonOf, kv, StoreClosedError, textOf, type Store, type WatchEvent } from '@weft/interface';
+import { KvStore, RaftKv } from '../../src/kv';
 import { RaftNode } from '../../src/node';
 import { memoryStores } from '../../src/storage';
 import { Prng } from '../../src/testing';
-import { MemoryNetwork } from '../../src/transport';
+import { MemoryTransportNetwork } from '../../src/transport';
 
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +19,7 @@ interface Member {
 }
 
 async function startCluster(ids: string[]): Promise<Member[]> {
-  const network = new MemoryNetwork({ seed: 11 });
+  const network = new MemoryTransportNetwork({ seed: 11 });
   const members: Member[] = [];
   for (const [i, id] of ids.entries()) {
     const store = new KvStore();
@@ -94,7 +95,7 @@ describe('RaftKv over RaftNode', () => {
     const leader = await waitForLeader(members);
     const follower = members.find((m) => m !== leader) as Member;
     const seen: WatchEvent[] = [];
-    const w = follower.kv.watch('svc/', {}, (evs) => seen.push(...evs));
+    const w = await follower.kv.watch('svc/', (evs) => seen.push(...evs));
     const r1 = await leader.kv.put('svc/web', '1');
     const r2 = await leader.kv.put('svc/web', '2');
     await leader.kv.put('other', 'x');
@@ -111,6 +112,57 @@ describe('RaftKv over RaftNode', () => {
   it('propagates the node errors: a put on a follower rejects with NotLeaderError', async () => {
     const leader = await waitForLeader(members);
     const follower = members.find((m) => m !== leader) as Member;
-    await expect(follower.kv.put('k', 'v')).rejects.toMatchObject({ name: 'NotLeaderError' });
+    await expect(follower.kv.put('k', 'v')).rejects.toMatchObject({ name: 'NotLeaderError', code: 'ERR_RAFT_NOT_LEADER' });
+  });
+
+  it('reads and writes JSON and text without decoding by hand; txns built with kv/cmp', async () => {
+    const leader = await waitForLeader(members);
+    const follower = members.find((m) => m !== leader) as Member;
+    await leader.kv.putJson('cfg/net', { vni: 4097, subnet: '10.0.0.0/24' });
+    expect(await follower.kv.getJson<{ vni: number }>('cfg/net')).toEqual({ vni: 4097, subnet: '10.0.0.0/24' });
+    expect(await follower.kv.getText('cfg/net')).toBe('{"vni":4097,"subnet":"10.0.0.0/24"}');
+    expect(await follower.kv.getJson('cfg/missing')).toBeUndefined();
+    expect(await follower.kv.getText('cfg/missing')).toBeUndefined();
+    const t = await leader.kv.txn({
+      compare: [cmp.missing('cfg/owner')],
+      success: [kv.put('cfg/owner', 'a'), kv.get('cfg/net')],
+      failure: [kv.get('cfg/owner')],
+    });
+    expect(t.succeeded).toBe(true);
+    const read = t.results[1];
+    expect(read?.op === 'range' && jsonOf(read.kvs[0]!)).toEqual({ vni: 4097, subnet: '10.0.0.0/24' });
+    const again = await leader.kv.txn({ compare: [cmp.missing('cfg/owner')], failure: [kv.get('cfg/owner')] });
+    expect(again.succeeded).toBe(false);
+    expect(again.results[0]?.op === 'range' && textOf(again.results[0].kvs[0]!)).toBe('a');
+  });
+
+  it('is a Store: watch from a revision replays, and close() ends its watches and refuses requests', async () => {
+    const leader = await waitForLeader(members);
+    const follower = members.find((m) => m !== leader) as Member;
+    const first = await leader.kv.put('w/a', '1');
+    await leader.kv.put('w/a', '2');
+    await follower.kv.get('w/a'); // the follower has applied both
+    const client: Store = new RaftKv(follower.node, follower.kv.store);
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const w = await client.watch('w/', (evs) => seen.push(...evs.map((e) => textOf(e.kv))), { fromRevision: first.revision, onError: (e) => errors.push(e) });
+    expect(seen).toEqual(['1', '2']);
+    await client.close();
+    expect(w.active).toBe(false);
+    await leader.kv.put('w/a', '3');
+    await follower.kv.get('w/a');
+    expect(seen).toEqual(['1', '2']);
+    expect(errors).toEqual([]);
+    await expect(client.get('w/a')).rejects.toBeInstanceOf(StoreClosedError);
+    await expect(client.put('w/a', '4')).rejects.toBeInstanceOf(StoreClosedError);
+    await expect(client.watch('w/', () => undefined)).rejects.toBeInstanceOf(StoreClosedError);
+    await client.close(); // idempotent
+    expect(textOf((await follower.kv.get('w/a'))!)).toBe('3'); // the node itself is still running
+  });
+
+  it('refuses a node or store that is not one, naming the argument', () => {
+    const store = new KvStore();
+    expect(() => new RaftKv({} as never, store)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'node' }));
+    expect(() => new RaftKv(members[0]!.node, {} as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'store' }));
   });
 });

@@ -1,13 +1,13 @@
 /**
- * A 3-node (or N-node) RaftNode cluster over a MemoryNetwork with memory
+ * A 3-node (or N-node) RaftNode cluster over a MemoryTransportNetwork with memory
  * stores and KvStore state machines, for the driver tests. Short timeouts keep
  * the tests quick; nothing here asserts a duration.
  */
+import { seededRandom } from '@weft/interface';
 import { KvStore, RaftKv } from '../../src/kv';
 import { RaftNode } from '../../src/node';
 import { memoryStores, type RaftStores } from '../../src/storage';
-import { MemoryNetwork } from '../../src/transport';
-import { seededRandom } from '../../src/testing/prng';
+import { MemoryTransportNetwork } from '../../src/transport';
 
 export interface Member {
   id: string;
@@ -18,7 +18,7 @@ export interface Member {
 }
 
 export class MemoryCluster {
-  readonly network: MemoryNetwork;
+  readonly network: MemoryTransportNetwork;
   readonly members = new Map<string, Member>();
   private readonly persisted = new Map<string, RaftStores>();
   private seed: number;
@@ -29,7 +29,7 @@ export class MemoryCluster {
     readonly nodeOptions: { snapshotThreshold?: number; snapshotTrailingEntries?: number } = {},
     serialize = false,
   ) {
-    this.network = new MemoryNetwork({ seed, serialize });
+    this.network = new MemoryTransportNetwork({ seed, serialize });
     this.seed = seed;
   }
 

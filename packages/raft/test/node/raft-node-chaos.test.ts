@@ -1,5 +1,5 @@
 /**
- * The driver under faults, in real time: 5 RaftNodes over a MemoryNetwork that
+ * The driver under faults, in real time: 5 RaftNodes over a MemoryTransportNetwork that
  * drops, duplicates and delays (reorders) messages, with a nemesis that
  * partitions (including one-way cuts) and crashes/restarts nodes from their
  * persisted memory stores, while clients run put/get/cas on a few keys
@@ -9,10 +9,9 @@
  * Real timers make runs vary; the seeds fix the fault and nemesis choices.
  * (The deterministic simulation of the core lives in test/sim.)
  */
-import { cmp, kv as ops } from '../../src/kv';
+import { cmp, kv as ops, seededRandom } from '@weft/interface';
 import { NotLeaderError, ProposalLostError } from '../../src/node';
 import { checkLinearizability, kvModel, type KvModelInput, type KvModelOutput, type Operation } from '../../src/testing';
-import { seededRandom } from '../../src/testing/prng';
 import { MemoryCluster, sleep } from './memory-cluster';
 
 const KEYS = ['x', 'y', 'z'];
@@ -131,7 +130,7 @@ async function chaos(seed: number, durationMs: number): Promise<void> {
 /** More seeds with WEFT_RAFT_CHAOS_SEEDS=N (default 3), e.g. for a soak run. */
 const SEEDS = Array.from({ length: Number(process.env.WEFT_RAFT_CHAOS_SEEDS ?? '3') || 3 }, (_, i) => i + 1);
 
-describe('RaftNode under faults (5 nodes, MemoryNetwork)', () => {
+describe('RaftNode under faults (5 nodes, MemoryTransportNetwork)', () => {
   test.each(SEEDS)('seed %i: linearizable history and converged replicas', async (seed) => {
     await chaos(seed, 3000);
   }, 60_000);

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvStore, RaftKv } from '../../src/kv';
-import { NodeFailedError, ProposalLostError, RaftNode, RaftOptionsError, RequestTimeoutError } from '../../src/node';
-import { LevelStorage, memoryStores, type RaftStores } from '../../src/storage';
-import { MemoryNetwork } from '../../src/transport';
-import { seededRandom } from '../../src/testing/prng';
+import { InvalidOptionsError, seededRandom } from '@weft/interface';
+import { LevelStorage } from '../../src/level';
+import { NodeFailedError, ProposalLostError, RaftNode, RequestTimeoutError } from '../../src/node';
+import { memoryStores, type RaftStores } from '../../src/storage';
+import { MemoryTransportNetwork } from '../../src/transport';
 import { MemoryCluster } from './memory-cluster';
 
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -33,30 +34,31 @@ class ManualTimers {
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('RaftNode options', () => {
-  const base = () => ({ id: 'a', peers: ['a'], stateMachine: new KvStore(), transport: new MemoryNetwork().transport('a'), stores: memoryStores() });
+  const base = () => ({ id: 'a', peers: ['a'], stateMachine: new KvStore(), transport: new MemoryTransportNetwork().transport('a'), stores: memoryStores() });
 
   test.each([
-    [{ electionTimeoutMs: 100, heartbeatIntervalMs: 100 }, 'electionTimeoutMs', /electionTimeoutMs \(100\) must be greater than heartbeatIntervalMs \(100\)/],
+    [{ electionTimeoutMs: 100, heartbeatIntervalMs: 100 }, 'electionTimeoutMs', /option "electionTimeoutMs" must be greater than heartbeatIntervalMs \(100\) \(got 100\)/],
     [{ heartbeatIntervalMs: 0 }, 'heartbeatIntervalMs', /heartbeatIntervalMs/],
     [{ electionTimeoutMs: 1.5 }, 'electionTimeoutMs', /electionTimeoutMs/],
-    [{ tickMs: 500, heartbeatIntervalMs: 100 }, 'tickMs', /tickMs \(500\) must not exceed heartbeatIntervalMs \(100\)/],
-    [{ id: '' }, 'id', /option id/],
+    [{ tickMs: 500, heartbeatIntervalMs: 100 }, 'tickMs', /option "tickMs" must not exceed heartbeatIntervalMs \(100\) \(got 500\)/],
+    [{ id: '' }, 'id', /^RaftNode\.create: option "id" /],
     [{ stateMachine: {} }, 'stateMachine', /must implement StateMachine/],
     [{ stores: null }, 'stores', /must be RaftStores/],
     [{ requestTimeoutMs: -1 }, 'requestTimeoutMs', /requestTimeoutMs.*got -1/],
   ])('%j is refused naming %s', async (patch, field, re) => {
     const err = await RaftNode.create({ ...base(), ...(patch as object) } as Parameters<typeof RaftNode.create>[0]).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RaftOptionsError);
-    expect((err as RaftOptionsError).name).toBe('RaftOptionsError');
-    expect((err as RaftOptionsError).field).toBe(field);
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as InvalidOptionsError).name).toBe('InvalidOptionsError');
+    expect((err as InvalidOptionsError).field).toBe(field);
     expect((err as Error).message).toMatch(re);
+    expect((err as Error).message).not.toContain('\n');
   });
 });
 
 describe('RaftNode with injected timers', () => {
   test('a single node campaigns only after its election timeout in ticks, and close() clears its timer', async () => {
     const timers = new ManualTimers();
-    const net = new MemoryNetwork();
+    const net = new MemoryTransportNetwork();
     const node = await RaftNode.create({
       id: 'solo',
       peers: ['solo'],
@@ -127,7 +129,7 @@ describe('RaftNode failure modes', () => {
   });
 
   test('a failing store stops the node: pending requests reject with NodeFailedError and a failed event fires', async () => {
-    const net = new MemoryNetwork();
+    const net = new MemoryTransportNetwork();
     const stores = memoryStores();
     let failWrites = false;
     const original = stores.log.storeEntries.bind(stores.log);
@@ -153,7 +155,7 @@ describe('RaftNode failure modes', () => {
   });
 
   test('close() after a fatal error still closes the stores', async () => {
-    const net = new MemoryNetwork();
+    const net = new MemoryTransportNetwork();
     const stores: RaftStores & ReturnType<typeof memoryStores> = memoryStores();
     let storesClosed = 0;
     stores.close = async () => {
@@ -185,7 +187,7 @@ describe('RaftNode over LevelStorage', () => {
   test('a 3-node cluster restarts from its LevelDB directories with the same state', async () => {
     const dir = mkdtempSync(join(tmpdir(), `weft-raft-node-level-${process.pid}-`));
     const ids = ['a', 'b', 'c'];
-    const net = new MemoryNetwork({ seed: 9 });
+    const net = new MemoryTransportNetwork({ seed: 9 });
     const boot = async (snapshotThreshold: number) => {
       const nodes: { node: RaftNode; store: KvStore; kv: RaftKv }[] = [];
       for (const [i, id] of ids.entries()) {

@@ -1,5 +1,6 @@
+import { cmp, kv } from '@weft/interface';
 import type { NodeId } from '../../src/core/types';
-import { cmp, encodeKvRequest, kv, type KvResult, type KvStore } from '../../src/kv';
+import { encodeKvRequest, type KvResult, type KvStore } from '../../src/kv';
 import type { KvModelInput, KvModelOutput, Operation, Prng } from '../../src/testing';
 import type { NodeReply } from './sim-node';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LevelStorage } from '../../src/storage';
+import { StorageError } from '@weft/raft';
+import { LevelStorage } from '@weft/raft/level';
 import { entry, range, storesContract } from './stores-contract';
 
 const dirs: string[] = [];
@@ -47,9 +48,15 @@ describe('LevelStorage: durability across reopen', () => {
     await a.close();
   });
 
-  test('use after close throws StorageError', async () => {
+  test('use after close throws StorageError, the same class the main entry exports', async () => {
     const a = await LevelStorage.open(freshDir());
     await a.close();
-    await expect(a.getEntries(1, 2)).rejects.toMatchObject({ name: 'StorageError' });
+    await expect(a.getEntries(1, 2)).rejects.toBeInstanceOf(StorageError);
+    await expect(a.getEntries(1, 2)).rejects.toMatchObject({ name: 'StorageError', code: 'ERR_RAFT_STORAGE' });
+  });
+
+  test('bad options reject with InvalidOptionsError naming the field', async () => {
+    await expect(LevelStorage.open('')).rejects.toMatchObject({ name: 'InvalidOptionsError', field: 'path' });
+    await expect(LevelStorage.open(freshDir(), { sync: 'yes' } as never)).rejects.toMatchObject({ name: 'InvalidOptionsError', field: 'sync' });
   });
 });

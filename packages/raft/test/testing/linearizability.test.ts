@@ -6,7 +6,7 @@ import {
   type KvModelInput,
   type KvModelOutput,
   type Operation,
-} from '../../src/testing';
+} from '@weft/raft/testing';
 
 type Op = Operation<KvModelInput, KvModelOutput>;
 
@@ -145,6 +145,11 @@ describe('checkLinearizability with the KV model', () => {
       /operation #0: return time must be finite/,
     );
     expect(() => checkLinearizability(kvModel, [get(0, 'x', null, NaN, 5)])).toThrow(/call time must be finite/);
+    expect(() => checkLinearizability(kvModel, [get(0, 'x', null, 10, 5)])).toThrow(expect.objectContaining({ code: 'ERR_RAFT_INVALID_HISTORY' }));
+  });
+
+  it('rejects a bad budget with InvalidOptionsError', () => {
+    expect(() => checkLinearizability(kvModel, [], { budget: 0 })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'budget' }));
   });
 
   it('handles a long history with many overlapping operations quickly', () => {

@@ -1,4 +1,4 @@
-import { Prng } from '../../src/testing';
+import { Prng, RaftTestingError } from '@weft/raft/testing';
 
 describe('Prng', () => {
   it('gives the same stream for the same seed and different streams for different seeds', () => {
@@ -32,7 +32,9 @@ describe('Prng', () => {
   });
 
   it('rejects bad arguments', () => {
-    expect(() => new Prng(Number.NaN)).toThrow(RangeError);
+    expect(() => new Prng(Number.NaN)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'seed' }));
+    expect(() => new Prng('1' as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'seed' }));
+    expect(() => new Prng(1).int(3, 2)).toThrow(RaftTestingError);
     expect(() => new Prng(1).int(3, 2)).toThrow(/invalid range \[3, 2\]/);
     expect(() => new Prng(1).pick([])).toThrow(/empty list/);
   });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Entry, Message, MessageType } from '../../src/core/types';
-import { decodeMessage, encodeMessage, FrameDecoder, MalformedMessageError, messageEncodingLength, writeFrameHeader } from '../../src/transport';
+import { MalformedPacketError } from '@weft/interface';
+import { decodeMessage, encodeMessage, FrameDecoder, MessageEncodeError, messageEncodingLength, writeFrameHeader } from '../../src/transport';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
@@ -100,7 +101,7 @@ describe('message codec', () => {
     );
   });
 
-  test('every truncation of a valid message throws MalformedMessageError', () => {
+  test('every truncation of a valid message throws MalformedPacketError (layer raft-message)', () => {
     const { buf } = encodeMessage({
       type: 'MsgSnap',
       from: 'n1',
@@ -109,7 +110,8 @@ describe('message codec', () => {
       snapshot: { meta: { index: 7, term: 2, confState: { voters: ['n1', 'n2'], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: Uint8Array.of(1, 2, 3) },
     });
     for (let n = 0; n < buf.length; n++) {
-      expect(() => decodeMessage(buf.subarray(0, n))).toThrow(MalformedMessageError);
+      expect(() => decodeMessage(buf.subarray(0, n))).toThrow(MalformedPacketError);
+      expect(() => decodeMessage(buf.subarray(0, n))).toThrow(expect.objectContaining({ layer: 'raft-message', code: 'ERR_MALFORMED_PACKET' }));
     }
   });
 
@@ -144,13 +146,13 @@ describe('message codec', () => {
     expect(() => decodeMessage(hb)).toThrow(/does not fit/);
   });
 
-  test('random bytes never throw anything but MalformedMessageError', () => {
+  test('random bytes never throw anything but MalformedPacketError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
         try {
           decodeMessage(b);
         } catch (err) {
-          expect(err).toBeInstanceOf(MalformedMessageError);
+          expect(err).toBeInstanceOf(MalformedPacketError);
         }
       }),
       { numRuns: 2000 },
@@ -178,9 +180,17 @@ describe('FrameDecoder', () => {
     }
   });
 
-  test('a declared length above the limit throws MalformedMessageError', () => {
+  test('a declared length above the limit throws MalformedPacketError (layer raft-frame)', () => {
     const d = new FrameDecoder(16);
-    expect(() => d.push(frame(new Array(17).fill(0)), () => {})).toThrow(/exceeds the limit of 16/);
+    expect(() => d.push(frame(new Array(17).fill(0)), () => {})).toThrow(/^raft-frame: declared length 17 exceeds the limit of 16/);
+    expect(() => new FrameDecoder(16).push(frame(new Array(17).fill(0)), () => {})).toThrow(MalformedPacketError);
+    expect(() => new FrameDecoder(-1)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'maxFrameBytes' }));
+  });
+
+  test('encoding an unknown type or into a short buffer throws MessageEncodeError', () => {
+    const m: Message = { type: 'MsgHeartbeat', from: 'n1', to: 'n2', term: 1 };
+    expect(() => encodeMessage(m, new Uint8Array(messageEncodingLength(m) - 1))).toThrow(MessageEncodeError);
+    expect(() => encodeMessage({ ...m, type: 'MsgNope' as MessageType })).toThrow(expect.objectContaining({ name: 'MessageEncodeError', code: 'ERR_RAFT_MESSAGE_ENCODE' }));
   });
 });
 

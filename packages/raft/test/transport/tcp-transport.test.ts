@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Message } from '../../src/core/types';
+import { InvalidOptionsError } from '@weft/interface';
 import { encodeMessage, TcpTransport, writeFrameHeader } from '../../src/transport';
 
 const hb = (from: string, to: string, term: number): Message => ({ type: 'MsgHeartbeat', from, to, term, commit: 0 });
@@ -38,7 +39,21 @@ describe('TcpTransport on 127.0.0.1', () => {
     expect(atA[0]).toMatchObject({ type: 'MsgHeartbeat', from: 'b', to: 'a', term: 7 });
     expect(a.stats().sent).toBe(100);
     expect(b.stats().received).toBe(100);
-    expect(a.addressOf('b')).toBe(b.address);
+    expect(a.addressOf('b')).toEqual(b.address);
+    expect(b.address).toEqual({ host: '127.0.0.1', port: expect.any(Number) });
+    expect(b.address.port).toBeGreaterThan(0);
+  });
+
+  test('peers may be given as "host:port" text; addresses come back as { host, port }', async () => {
+    const b = await listen({ id: 'b' });
+    const a = await listen({ id: 'a', peers: { b: `127.0.0.1:${b.address.port}` } });
+    expect(a.addressOf('b')).toEqual({ host: '127.0.0.1', port: b.address.port });
+    let n = 0;
+    b.onMessage(() => n++);
+    a.send([hb('a', 'b', 1)]);
+    await until(() => n === 1, 'delivery to a text address');
+    a.setPeer('c', '[::1]:7001');
+    expect(a.addressOf('c')).toEqual({ host: '::1', port: 7001 });
   });
 
   test('a multi-megabyte snapshot message arrives intact', async () => {
@@ -69,7 +84,7 @@ describe('TcpTransport on 127.0.0.1', () => {
     const b = await listen({ id: 'b' });
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
-    const { port } = { port: Number(b.address.split(':')[1]) };
+    const { port } = b.address;
     const sock = connect({ host: '127.0.0.1', port });
     await new Promise<void>((r) => sock.once('connect', () => r()));
     const closed = new Promise<void>((r) => sock.once('close', () => r()));
@@ -95,7 +110,7 @@ describe('TcpTransport on 127.0.0.1', () => {
 
   test('an oversized declared length resets the connection', async () => {
     const b = await listen({ id: 'b', maxFrameBytes: 1024 });
-    const sock = connect({ host: '127.0.0.1', port: Number(b.address.split(':')[1]) });
+    const sock = connect({ host: '127.0.0.1', port: b.address.port });
     sock.on('error', () => {});
     await new Promise<void>((r) => sock.once('connect', () => r()));
     const closed = new Promise<void>((r) => sock.once('close', () => r()));
@@ -108,7 +123,7 @@ describe('TcpTransport on 127.0.0.1', () => {
 
   test('reconnects after the peer restarts on the same port', async () => {
     const b1 = await listen({ id: 'b' });
-    const port = Number(b1.address.split(':')[1]);
+    const { port } = b1.address;
     const a = await listen({ id: 'a', peers: { b: b1.address }, reconnectMinMs: 10, reconnectMaxMs: 50 });
     const unreachable: string[] = [];
     a.onUnreachable((p) => unreachable.push(p));
@@ -145,7 +160,7 @@ describe('TcpTransport on 127.0.0.1', () => {
     a.send([hb('a', 'b', 1)]);
     await until(() => at1 === 1, 'delivery to the first address');
     a.setPeer('b', b2.address);
-    expect(a.addressOf('b')).toBe(b2.address);
+    expect(a.addressOf('b')).toEqual(b2.address);
     await until(() => {
       a.send([hb('a', 'b', 2)]);
       return at2 > 0;
@@ -175,11 +190,26 @@ describe('TcpTransport on 127.0.0.1', () => {
     expect(c.stats().dropped).toBe(7);
   });
 
-  test('options are validated with messages naming the field', async () => {
-    await expect(TcpTransport.listen({ id: '' })).rejects.toThrow(/id/);
-    await expect(TcpTransport.listen({ id: 'a', peers: { b: 'no-port' } })).rejects.toThrow(/host:port/);
-    await expect(TcpTransport.listen({ id: 'a', reconnectMinMs: 100, reconnectMaxMs: 10 })).rejects.toThrow(/reconnectMaxMs/);
+  test.each([
+    [{ id: '' }, 'id'],
+    [{ id: 'a', host: 'example.com' }, 'host'],
+    [{ id: 'a', port: 70000 }, 'port'],
+    [{ id: 'a', peers: { b: 'no-port' } }, 'peers.b'],
+    [{ id: 'a', peers: { b: { host: '10.0.0.2', port: 0 } } }, 'peers.b'],
+    [{ id: 'a', peers: { b: { host: 'node-b', port: 7001 } } }, 'peers.b'],
+    [{ id: 'a', reconnectMinMs: 100, reconnectMaxMs: 10 }, 'reconnectMaxMs'],
+  ])('listen(%j) rejects with a one-line InvalidOptionsError naming %s', async (options, field) => {
+    const err = await TcpTransport.listen(options as Parameters<typeof TcpTransport.listen>[0]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as InvalidOptionsError).field).toBe(field);
+    expect((err as Error).message).toMatch(new RegExp(`^TcpTransport\\.listen: option "${field.replace('.', '\\.')}" `));
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  test('setPeer validates the id and the address', async () => {
     const a = await listen({ id: 'a' });
-    expect(() => a.setPeer('b', 'bad')).toThrow(/host:port/);
+    expect(() => a.setPeer('b', 'bad')).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'address' }));
+    expect(() => a.setPeer('', '127.0.0.1:1')).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'id' }));
+    expect(a.addressOf('b')).toBeUndefined();
   });
 });

@@ -2,8 +2,9 @@ import { MalformedPacketError, InvalidFieldError } from '../errors';
 import { need, target } from './bounds';
 import type { Codec, Decoded } from './codec';
 import { ARP_LENGTH, ETHERTYPE_IPV4 } from './constants';
-import { formatIpv4, readIpv4, writeIpv4 } from './ipv4-address';
-import { formatMac, writeMac } from './mac';
+import { formatIpv4, formatMac } from '@weft/interface';
+import { readIpv4, writeIpv4 } from './ipv4-address';
+import { writeMac } from './mac';
 
 /** ARP operation: 1 = request, 2 = reply (RFC 826). */
 export type ArpOp = 'request' | 'reply';

@@ -1,7 +1,8 @@
 import { need, target, checkUint } from './bounds';
 import type { Codec, Decoded } from './codec';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN, VLAN_TAG_LENGTH } from './constants';
-import { formatMac, writeMac } from './mac';
+import { formatMac } from '@weft/interface';
+import { writeMac } from './mac';
 
 /** An IEEE 802.1Q tag (TPID 0x8100). */
 export interface VlanTag {

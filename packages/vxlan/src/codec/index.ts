@@ -1,13 +1,13 @@
 /**
  * Wire codecs: VXLAN header (RFC 7348), Ethernet II (+802.1Q), ARP, IPv4,
  * ICMPv4, UDP, plus allocation-free helpers for the forwarding hot path.
+ * IP and MAC text (`parseIpv4`, `formatMac`, ...) comes from `@weft/interface`.
  */
 export type { Codec, Decoded } from './codec';
 export * from './constants';
 export { addChecksum, finishChecksum, internetChecksum, pseudoHeaderSum } from './checksum';
-export { parseMac, writeMac, formatMac, macKey, macKeyOf, formatMacKey, isMulticastMac, isBroadcastMac, BROADCAST_MAC } from './mac';
-export { parseIpv4, formatIpv4, readIpv4, writeIpv4 } from './ipv4-address';
-export { parseIpv6, formatIpv6 } from './ipv6-address';
+export { writeMac, macKey, macKeyOf, formatMacKey, isMulticastMac, isBroadcastMac } from './mac';
+export { readIpv4, writeIpv4 } from './ipv4-address';
 export { vxlanHeader, readVni, writeVxlanHeader, type VxlanHeader } from './vxlan-header';
 export { ethernet, type EthernetFrame, type VlanTag } from './ethernet';
 export { arp, type ArpPacket, type ArpOp } from './arp';

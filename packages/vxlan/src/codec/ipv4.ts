@@ -3,7 +3,8 @@ import { checkUint, need, target } from './bounds';
 import { internetChecksum } from './checksum';
 import type { Codec, Decoded } from './codec';
 import { IPV4_HEADER_LENGTH } from './constants';
-import { formatIpv4, readIpv4, writeIpv4 } from './ipv4-address';
+import { formatIpv4 } from '@weft/interface';
+import { readIpv4, writeIpv4 } from './ipv4-address';
 
 /** An IPv4 packet (RFC 791). The header checksum is not a field: it is computed and verified. */
 export interface Ipv4Packet {

@@ -1,9 +1,9 @@
+import { tryParseIpv4 } from '@weft/interface';
 import { InvalidFieldError, MalformedPacketError } from '../errors';
 import { checkUint, need, target } from './bounds';
 import { addChecksum, finishChecksum, pseudoHeaderSum } from './checksum';
 import type { Codec, Decoded } from './codec';
 import { IPPROTO_UDP, UDP_HEADER_LENGTH } from './constants';
-import { parseIpv4 } from './ipv4-address';
 
 /** A UDP datagram (RFC 768). Length and checksum are not fields: they are derived. */
 export interface UdpDatagram {
@@ -30,7 +30,9 @@ function addr(field: string, a: string | number): number {
     }
     return a;
   }
-  return parseIpv4(a);
+  const n = tryParseIpv4(String(a));
+  if (n < 0) throw new InvalidFieldError('udp', field, `must be a dotted quad like "192.0.2.1", got ${JSON.stringify(a)}`);
+  return n;
 }
 
 /** The UDP checksum of `length` bytes at `offset` (checksum field read as is). */

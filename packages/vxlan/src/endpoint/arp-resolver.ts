@@ -1,5 +1,6 @@
-import { formatIpv4, formatMac } from '../codec';
-import type { Clock } from '../underlay/clock';
+import { formatIpv4, formatMac, parseOptions, type Clock } from '@weft/interface';
+import { z } from 'zod';
+import { clockSchema } from '../option-schemas';
 
 /** One neighbour-cache entry. */
 export interface CachedNeighbour {
@@ -17,6 +18,19 @@ export interface ArpResolverSettings {
   neighbourTtlMs: number;
   maxPendingPerHost: number;
 }
+
+const settingsSchema = z.object({
+  clock: clockSchema,
+  arpTimeoutMs: z.number().positive(),
+  arpRetries: z.number().int().min(0),
+  neighbourTtlMs: z.number().positive(),
+  maxPendingPerHost: z.number().int().min(1),
+});
+
+const callbacksSchema = z.object({
+  sendRequest: z.custom<(ip: number) => void>((f) => typeof f === 'function', 'must be a function'),
+  onQueueFull: z.custom<() => void>((f) => typeof f === 'function', 'must be a function'),
+});
 
 interface CacheEntry {
   mac: Uint8Array;
@@ -39,16 +53,22 @@ export class ArpResolver {
   private readonly cache = new Map<number, CacheEntry>();
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private readonly s: ArpResolverSettings;
+  private readonly sendRequest: (ip: number) => void;
+  private readonly onQueueFull: () => void;
 
   /**
+   * @param settings - timing and bounds (ms, counts), as `EndpointOptions` names them.
    * @param sendRequest - transmits an ARP request for the address (unsigned 32-bit).
    * @param onQueueFull - called when a waiter is refused because the host's queue is full.
+   * @throws InvalidOptionsError naming the offending setting or callback.
    */
-  constructor(
-    private readonly s: ArpResolverSettings,
-    private readonly sendRequest: (ip: number) => void,
-    private readonly onQueueFull: () => void,
-  ) {}
+  constructor(settings: ArpResolverSettings, sendRequest: (ip: number) => void, onQueueFull: () => void) {
+    this.s = parseOptions(settingsSchema, settings, 'ArpResolver');
+    const c = parseOptions(callbacksSchema, { sendRequest, onQueueFull }, 'ArpResolver');
+    this.sendRequest = c.sendRequest;
+    this.onQueueFull = c.onQueueFull;
+  }
 
   /** The cached, unexpired MAC of `ip`, or undefined. Allocation-free. */
   lookup(ip: number): Uint8Array | undefined {

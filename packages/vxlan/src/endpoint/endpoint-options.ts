@@ -1,17 +1,14 @@
+import { isValidIpv4, isValidMac, systemClock, type Clock } from '@weft/interface';
 import { z } from 'zod';
-import { systemClock, type Clock } from '../underlay/clock';
-import { clockSchema } from '../options';
-
-const macRe = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const ipRe = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+import { clockSchema } from '../option-schemas';
 
 /** @internal zod schema of {@link EndpointOptions}. */
 export const endpointOptionsSchema = z.object({
   mac: z
     .string()
-    .regex(macRe, 'must look like "02:00:00:00:00:01"')
+    .refine(isValidMac, 'must look like "02:00:00:00:00:01"')
     .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (group bit clear)'),
-  ip: z.string().regex(ipRe, 'must be a dotted-quad IPv4 address'),
+  ip: z.string().refine(isValidIpv4, 'must be a dotted-quad IPv4 address'),
   clock: clockSchema.default(systemClock),
   arpTimeoutMs: z.number().positive().default(500),
   arpRetries: z.number().int().min(0).max(10).default(3),
@@ -87,6 +84,9 @@ export interface PingOptions {
   size?: number;
 }
 
+
+/** @internal zod schema of the `port` argument of {@link Endpoint.bind} (0 picks an ephemeral port). */
+export const bindOptionsSchema = z.object({ port: z.number().int().min(0).max(65535) });
 
 /** @internal zod schema of {@link PingOptions}. */
 export const pingOptionsSchema = z.object({

@@ -1,13 +1,9 @@
+import { BROADCAST_MAC, formatIpv4, formatMac, parseIpv4, parseMac, parseOptions } from '@weft/interface';
 import {
   arp,
   ethernet,
   icmpv4,
   ipv4,
-  formatIpv4,
-  formatMac,
-  parseIpv4,
-  parseMac,
-  BROADCAST_MAC,
   ETHERTYPE_ARP as ARP_TYPE,
   ETHERTYPE_IPV4 as IPV4_TYPE,
   ICMP_ECHO_REPLY,
@@ -15,9 +11,8 @@ import {
   IPPROTO_ICMP as ICMP_PROTO,
   IPPROTO_UDP as UDP_PROTO,
 } from '../codec';
-import { parseOptions } from '../options';
 import { ArpResolver, type CachedNeighbour } from './arp-resolver';
-import { endpointOptionsSchema, pingOptionsSchema, type EndpointCounters, type EndpointDropReason, type EndpointOptions, type PingOptions } from './endpoint-options';
+import { bindOptionsSchema, endpointOptionsSchema, pingOptionsSchema, type EndpointCounters, type EndpointDropReason, type EndpointOptions, type PingOptions } from './endpoint-options';
 import type { Port, PortLink } from '../vtep/port';
 import type { Segment } from '../vtep/segment';
 import { EndpointClosedError, EndpointError, HostUnreachableError, MessageTooLongError, PingTimeoutError, PortInUseError } from './errors';
@@ -145,12 +140,12 @@ export class Endpoint implements Port {
 
   /**
    * Opens a UDP socket on `port` (0 picks a free one from 49152 up).
-   * @throws PortInUseError, EndpointClosedError, EndpointError for a port out of range.
+   * @throws InvalidOptionsError (field `port`) for a port that is not an integer in 0..65535;
+   * PortInUseError when it is taken; EndpointClosedError after close.
    */
   bind(port = 0): EndpointUdpSocket {
+    let p = parseOptions(bindOptionsSchema, { port }, 'Endpoint.bind').port;
     if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EndpointError(`bind: port must be an integer in 0..65535 (got ${port})`);
-    let p = port;
     if (p === 0) {
       for (let i = 0; i < 16384 && this.sockets.has(this.nextEphemeral); i++) this.nextEphemeral = this.nextEphemeral >= 65535 ? 49152 : this.nextEphemeral + 1;
       p = this.nextEphemeral;
@@ -164,7 +159,7 @@ export class Endpoint implements Port {
 
   /**
    * Resolves the MAC of `ip` (cache, else ARP with retries).
-   * @throws InvalidFieldError for a malformed `ip`.
+   * @throws InvalidAddressError for a malformed `ip`.
    * Rejects with HostUnreachableError when ARP gets no answer, EndpointClosedError on close.
    */
   resolve(ip: string): Promise<string> {
@@ -181,7 +176,7 @@ export class Endpoint implements Port {
    * Sends an ICMP echo request to `ip` and resolves with the round-trip time
    * in ms (from the request leaving this endpoint to the reply arriving, by the clock).
    * Rejects with PingTimeoutError, HostUnreachableError (ARP failed) or EndpointClosedError.
-   * @throws InvalidFieldError for a malformed `ip`, InvalidOptionsError for bad options (synchronously, before any promise).
+   * @throws InvalidAddressError for a malformed `ip`, InvalidOptionsError for bad options (synchronously, before any promise).
    */
   ping(ip: string, options: PingOptions = {}): Promise<number> {
     const dst = parseIpv4(ip);

@@ -1,3 +1,8 @@
+import { parseOptions } from '@weft/interface';
+import { z } from 'zod';
+
+const slabSchema = z.object({ slabBytes: z.number().int().min(64).max(2 ** 30) });
+
 /**
  * Hands out fresh, never-reused byte ranges carved from large slabs, so a
  * frame costs a view instead of an allocation (Node's own Buffer pool is
@@ -8,9 +13,15 @@ export class FrameSlab {
   private slab: ArrayBuffer | undefined;
   private base = 0;
   private offset = 0;
+  private readonly slabBytes: number;
 
-  /** @param slabBytes - size of each slab in bytes (default 64 KiB); the first is allocated on first use. */
-  constructor(private readonly slabBytes = 64 * 1024) {}
+  /**
+   * @param slabBytes - size of each slab in bytes (default 64 KiB; 64 .. 2^30); the first is allocated on first use.
+   * @throws InvalidOptionsError (field `slabBytes`) when out of range.
+   */
+  constructor(slabBytes = 64 * 1024) {
+    this.slabBytes = parseOptions(slabSchema, { slabBytes }, 'FrameSlab').slabBytes;
+  }
 
   /** A new `bytes`-long range as a Buffer; larger than a quarter slab gets its own buffer. */
   alloc(bytes: number): Buffer {

@@ -38,7 +38,7 @@ export class EndpointUdpSocket extends EventEmitter {
    * Sends `data` (copied) to `ip`:`port`. Resolves the MAC with ARP first when
    * needed (datagrams wait, up to a bound, while it resolves). Delivery is not
    * confirmed: losses are counted on the endpoint, never thrown.
-   * @throws EndpointClosedError after close; InvalidFieldError for a malformed `ip`;
+   * @throws EndpointClosedError after close; InvalidAddressError for a malformed `ip`;
    * EndpointError for a port out of range; MessageTooLongError over 65507 bytes.
    */
   send(data: Uint8Array, ip: string, port: number): void {

@@ -3,4 +3,5 @@ export * from './pcap-format';
 export { MemoryPcapSink, FilePcapSink, type PcapSink } from './pcap-sink';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer';
 export { readPcap, type PcapFile, type PcapHeader, type PcapRecord } from './pcap-reader';
-export { buildUnderlayFrame, fakeMacForIpv4, type UnderlayFrameOptions } from './underlay-frame';
+export { buildUnderlayFrame, type UnderlayFrameOptions } from './underlay-frame';
+export { PcapClosedError } from './errors';

@@ -1,5 +1,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { VxlanError } from '../errors';
+import { parseOptions } from '@weft/interface';
+import { z } from 'zod';
+import { PcapClosedError } from './errors';
+
+const filePathSchema = z.object({ path: z.string().min(1, 'must be a non-empty file path') });
 
 /** Where a `PcapWriter` puts its bytes. Chunks are written in order; the sink may keep them (copy not required). */
 export interface PcapSink {
@@ -43,17 +47,22 @@ export class MemoryPcapSink implements PcapSink {
 export class FilePcapSink implements PcapSink {
   private fd: number | undefined;
 
+  /** The file being written. */
+  readonly path: string;
+
   /**
    * @param path the file to write (created or truncated).
+   * @throws InvalidOptionsError (field `path`) when `path` is not a non-empty string.
    * @throws the `fs` error (ENOENT, EACCES, ...) when the file cannot be opened.
    */
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+  constructor(path: string) {
+    this.path = parseOptions(filePathSchema, { path }, 'FilePcapSink').path;
+    this.fd = openSync(this.path, 'w');
   }
 
-  /** Appends `chunk` to the file. @throws VxlanError when the sink is closed; the `fs` error on a failed write. */
+  /** Appends `chunk` to the file. @throws PcapClosedError when the sink is closed; the `fs` error on a failed write. */
   write(chunk: Uint8Array): void {
-    if (this.fd === undefined) throw new VxlanError(`pcap: file sink ${this.path} is closed`);
+    if (this.fd === undefined) throw new PcapClosedError(`pcap file sink ${this.path}`);
     let done = 0;
     while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done);
   }

@@ -1,5 +1,7 @@
+import { parseOptions, type Clock } from '@weft/interface';
 import { z } from 'zod';
-import { InvalidFieldError, VxlanError } from '../errors';
+import { clockSchema } from '../option-schemas';
+import { PcapClosedError } from './errors';
 import { LINKTYPE_ETHERNET, PCAP_DEFAULT_SNAPLEN, PCAP_GLOBAL_HEADER_LENGTH, PCAP_MAGIC, PCAP_RECORD_HEADER_LENGTH } from './pcap-format';
 import { FilePcapSink, MemoryPcapSink, type PcapSink } from './pcap-sink';
 
@@ -12,23 +14,27 @@ export interface PcapWriterOptions {
   /** Link type in the global header (default 1, Ethernet). */
   linkType?: number;
   /**
-   * Wall clock in milliseconds since the Unix epoch, fractions allowed (µs are kept).
-   * Default: `performance.timeOrigin + performance.now()`. Inject a fake for replayable tests.
+   * Time source of record timestamps. Unlike most clocks in Weft, its readings
+   * are taken as wall-clock milliseconds since the Unix epoch (fractions allowed; µs are kept).
+   * Default: `performance.timeOrigin + performance.now()`. Inject a `ManualClock` for replayable tests.
    */
-  clock?: () => number;
+  clock?: Clock;
 }
 
-const optionsSchema = z.object({
+const settingsSchema = z.object({
+  snaplen: z.number().int().min(1).max(262144).optional(),
+  linkType: z.number().int().min(0).max(0xffffffff).optional(),
+  clock: clockSchema.optional(),
+});
+
+const optionsSchema = settingsSchema.extend({
   sink: z.custom<PcapSink>(
     (s) => typeof s === 'object' && s !== null && typeof (s as PcapSink).write === 'function' && typeof (s as PcapSink).close === 'function',
     { message: 'must be an object with write(chunk) and close()' },
   ),
-  snaplen: z.number().int().min(1).max(262144).optional(),
-  linkType: z.number().int().min(0).max(0xffffffff).optional(),
-  clock: z.custom<() => number>((c) => typeof c === 'function', { message: 'must be a function returning ms' }).optional(),
 });
 
-const defaultClock = (): number => performance.timeOrigin + performance.now();
+const wallClock: Clock = { now: () => performance.timeOrigin + performance.now() };
 
 /**
  * Writes a classic libpcap file (magic a1b2c3d4, version 2.4, microsecond
@@ -42,22 +48,17 @@ export class PcapWriter {
   /** Link type written in the global header. */
   readonly linkType: number;
   private readonly sink: PcapSink;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private closed = false;
   private count = 0;
 
-  /** @throws InvalidFieldError naming the option when `options` is invalid. */
+  /** @throws InvalidOptionsError naming the option when `options` is invalid. */
   constructor(options: PcapWriterOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'options';
-      throw new InvalidFieldError('pcap', field, issue?.message ?? 'invalid', { cause: parsed.error });
-    }
-    this.sink = options.sink;
-    this.snaplen = options.snaplen ?? PCAP_DEFAULT_SNAPLEN;
-    this.linkType = options.linkType ?? LINKTYPE_ETHERNET;
-    this.clock = options.clock ?? defaultClock;
+    const o = parseOptions(optionsSchema, options, 'PcapWriter');
+    this.sink = o.sink;
+    this.snaplen = o.snaplen ?? PCAP_DEFAULT_SNAPLEN;
+    this.linkType = o.linkType ?? LINKTYPE_ETHERNET;
+    this.clock = o.clock ?? wallClock;
     const header = new Uint8Array(PCAP_GLOBAL_HEADER_LENGTH);
     const view = new DataView(header.buffer);
     view.setUint32(0, PCAP_MAGIC, true);
@@ -70,19 +71,29 @@ export class PcapWriter {
     this.sink.write(header);
   }
 
-  /** A writer whose capture stays in memory; read it with `sink.bytes()`. */
+  /**
+   * A writer whose capture stays in memory; read it with `sink.bytes()`.
+   * @throws InvalidOptionsError naming the option when `options` is invalid.
+   */
   static toMemory(options: Omit<PcapWriterOptions, 'sink'> = {}): { writer: PcapWriter; sink: MemoryPcapSink } {
+    const o = parseOptions(settingsSchema, options, 'PcapWriter.toMemory');
     const sink = new MemoryPcapSink();
-    return { writer: new PcapWriter({ ...options, sink }), sink };
+    return { writer: new PcapWriter({ ...o, sink }), sink };
   }
 
-  /** A writer to the file at `path` (created or truncated). @throws the `fs` error when it cannot be opened; InvalidFieldError for a bad option (the file is closed again). */
+  /**
+   * A writer to the file at `path` (created or truncated). Options are checked
+   * before the file is touched.
+   * @throws InvalidOptionsError naming the option (`path`, `snaplen`, ...) when one is invalid.
+   * @throws the `fs` error when the file cannot be opened.
+   */
   static toFile(path: string, options: Omit<PcapWriterOptions, 'sink'> = {}): PcapWriter {
+    const o = parseOptions(settingsSchema, options, 'PcapWriter.toFile');
     const sink = new FilePcapSink(path);
     try {
-      return new PcapWriter({ ...options, sink });
+      return new PcapWriter({ ...o, sink });
     } catch (err) {
-      sink.close(); // invalid options: do not leak the descriptor just opened
+      sink.close(); // the header write failed: do not leak the descriptor just opened
       throw err;
     }
   }
@@ -95,10 +106,10 @@ export class PcapWriter {
   /**
    * Appends one frame (copied; the caller keeps ownership of `frame`).
    * @param timestampMs capture time in ms since the epoch; default: the injected clock.
-   * @throws VxlanError when the writer is closed.
+   * @throws PcapClosedError when the writer is closed.
    */
-  write(frame: Uint8Array, timestampMs: number = this.clock()): void {
-    if (this.closed) throw new VxlanError('pcap: write after close');
+  write(frame: Uint8Array, timestampMs: number = this.clock.now()): void {
+    if (this.closed) throw new PcapClosedError('pcap writer');
     const captured = Math.min(frame.length, this.snaplen);
     const record = new Uint8Array(PCAP_RECORD_HEADER_LENGTH + captured);
     const view = new DataView(record.buffer);

@@ -1,11 +1,10 @@
+import { formatIpv4, macForIpv4, tryParseIpv4, tryParseIpv6, writeIpv6 } from '@weft/interface';
 import { InvalidFieldError } from '../errors';
 import { addChecksum, finishChecksum } from '../codec/checksum';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_UDP, VXLAN_PORT } from '../codec/constants';
 import { ethernet } from '../codec/ethernet';
 import { ipv4 } from '../codec/ipv4';
-import { formatIpv4, parseIpv4 } from '../codec/ipv4-address';
-import { parseIpv6 } from '../codec/ipv6-address';
-import { formatMac } from '../codec/mac';
+import { readIpv4 } from '../codec/ipv4-address';
 import { udp } from '../codec/udp';
 
 /** Length of the fixed IPv6 header, in bytes. */
@@ -27,9 +26,9 @@ export interface UnderlayFrameOptions {
   dstPort?: number;
   /** The UDP payload: VXLAN header + inner Ethernet frame. Copied. */
   payload: Uint8Array;
-  /** Outer source MAC; default `02:00:` + the last 4 bytes of `srcIp` (locally administered). */
+  /** Outer source MAC; default `02:42:` + the last 4 bytes of `srcIp` (`macForIpv4` of `@weft/interface`; locally administered). */
   srcMac?: string;
-  /** Outer destination MAC; default `02:00:` + the last 4 bytes of `dstIp`. */
+  /** Outer destination MAC; default `02:42:` + the last 4 bytes of `dstIp`. */
   dstMac?: string;
   /** Outer IPv4 TTL or IPv6 hop limit; default 64. */
   ttl?: number;
@@ -44,22 +43,20 @@ function addressBytes(field: string, ip: string): Uint8Array {
   if (typeof ip !== 'string') throw new InvalidFieldError('pcap', field, `must be an IP address string, got ${String(ip)}`);
   if (ip.includes(':')) {
     const zone = ip.indexOf('%');
-    return parseIpv6(zone >= 0 ? ip.slice(0, zone) : ip);
+    const value = tryParseIpv6(zone >= 0 ? ip.slice(0, zone) : ip);
+    if (value === undefined) throw new InvalidFieldError('pcap', field, `must be an IPv6 address like "2001:db8::1", got ${JSON.stringify(ip)}`);
+    const out = new Uint8Array(16);
+    writeIpv6(value, out, 0);
+    return out;
   }
-  const n = parseIpv4(ip);
+  const n = tryParseIpv4(ip);
+  if (n < 0) throw new InvalidFieldError('pcap', field, `must be an IPv4 dotted quad like "192.0.2.1", got ${JSON.stringify(ip)}`);
   return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
-function fakeMac(addr: Uint8Array): string {
-  const b = new Uint8Array(6);
-  b[0] = 0x02;
-  b.set(addr.subarray(addr.length - 4), 2);
-  return formatMac(b, 0);
-}
-
-/** `02:00:a:b:c:d` for IPv4 a.b.c.d: a stable, locally administered stand-in MAC. */
-export function fakeMacForIpv4(ip: string): string {
-  return fakeMac(addressBytes('ip', ip));
+/** The stand-in MAC of an address: `macForIpv4` of its last four bytes (all of an IPv4 address). */
+function standInMac(addr: Uint8Array): string {
+  return macForIpv4(readIpv4(addr, addr.length - 4));
 }
 
 /**
@@ -78,12 +75,12 @@ export function buildUnderlayFrame(options: UnderlayFrameOptions): Uint8Array {
   if (src.length !== dst.length) {
     throw new InvalidFieldError('pcap', 'dstIp', `must be the same address family as srcIp, got ${options.srcIp} and ${options.dstIp}`);
   }
-  const srcMac = options.srcMac ?? fakeMac(src);
-  const dstMac = options.dstMac ?? fakeMac(dst);
+  const srcMac = options.srcMac ?? standInMac(src);
+  const dstMac = options.dstMac ?? standInMac(dst);
   const datagramFields = { srcPort: options.srcPort, dstPort: options.dstPort ?? VXLAN_PORT, payload: options.payload };
   if (src.length === 4) {
-    const srcText = formatIpv4(parseIpv4(options.srcIp));
-    const dstText = formatIpv4(parseIpv4(options.dstIp));
+    const srcText = formatIpv4(readIpv4(src, 0));
+    const dstText = formatIpv4(readIpv4(dst, 0));
     const packet = ipv4.encode({
       tos: 0,
       id: options.id ?? 0,

@@ -1,11 +1,18 @@
+import {
+  canonicalIp,
+  formatSocketAddress,
+  InvalidOptionsError,
+  parseOptions,
+  seededRandom,
+  systemClock,
+  UnderlayClosedError,
+  type Clock,
+  type Random,
+  type SocketAddress,
+  type Underlay,
+} from '@weft/interface';
 import { z } from 'zod';
-import type { Underlay, UnderlayAddress } from './underlay';
-import { formatAddress } from './underlay';
-import { UnderlayClosedError } from './underlay-closed-error';
-import { InvalidOptionsError } from '../errors';
-import { clockSchema, parseOptions } from '../options';
-import { seededRandom, type Random } from './seeded-random';
-import { systemClock, type Clock } from './clock';
+import { clockSchema, ipLiteralSchema, portSchema } from '../option-schemas';
 
 const probability = z.number().min(0).max(1);
 const conditionsSchema = z.object({
@@ -22,6 +29,22 @@ const networkOptionsSchema = conditionsSchema.extend({
   clock: clockSchema.optional(),
   autoDeliver: z.boolean().default(true),
 });
+
+const attachSchema = z.object({ host: ipLiteralSchema.default('127.0.0.1'), port: portSchema.optional() });
+
+/**
+ * The map key of an address: `host:port` with an IPv6 host in canonical form,
+ * so every spelling of one address reaches the same underlay. A host that is
+ * not an IP literal (never attached) keeps its text and is simply unroutable.
+ */
+function addressKey(a: SocketAddress): string {
+  if (!a.host.includes(':')) return `${a.host}:${a.port}`;
+  try {
+    return `[${canonicalIp(a.host)}]:${a.port}`;
+  } catch {
+    return `[${a.host}]:${a.port}`;
+  }
+}
 
 /** Link conditions of a {@link MemoryNetwork}; every field may be changed at run time. */
 export interface LinkConditions {
@@ -73,7 +96,7 @@ interface InFlight {
   readonly at: number;
   readonly seq: number;
   readonly packet: Uint8Array;
-  readonly from: UnderlayAddress;
+  readonly from: SocketAddress;
   readonly to: string;
 }
 
@@ -108,7 +131,7 @@ export class MemoryNetwork {
 
   /** Changes link conditions for datagrams sent from now on. @throws InvalidOptionsError on a bad value. */
   setConditions(conditions: LinkConditions): void {
-    const c = parseOptions(conditionsSchema, conditions, 'MemoryNetwork');
+    const c = parseOptions(conditionsSchema, conditions, 'MemoryNetwork.setConditions');
     this.conditions = {
       loss: c.loss ?? this.conditions.loss,
       duplicate: c.duplicate ?? this.conditions.duplicate,
@@ -130,21 +153,22 @@ export class MemoryNetwork {
 
   /**
    * Attaches a new underlay at `address` (default host `127.0.0.1`, a fresh port from 49152 up).
-   * @throws InvalidOptionsError when the address is taken or malformed.
+   * Two spellings of one IPv6 address (`::1`, `0::1`) name the same attachment point.
+   * @throws InvalidOptionsError when the host is not an IP literal, the port is out of range, or the address is taken.
    */
-  attach(address: Partial<UnderlayAddress> = {}): MemoryUnderlay {
-    const host = address.host ?? '127.0.0.1';
-    let port = address.port;
+  attach(address: Partial<SocketAddress> = {}): MemoryUnderlay {
+    const a = parseOptions(attachSchema, address, 'MemoryNetwork.attach');
+    const host = a.host;
+    let port = a.port;
     if (port === undefined) {
-      while (this.nodes.has(formatAddress({ host, port: this.nextPort }))) this.nextPort++;
+      while (this.nodes.has(addressKey({ host, port: this.nextPort }))) this.nextPort++;
       port = this.nextPort++;
     }
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new InvalidOptionsError('port', `MemoryNetwork: option "port" must be an integer in 0..65535 (got ${port})`);
-    }
     const local = { host, port };
-    const key = formatAddress(local);
-    if (this.nodes.has(key)) throw new InvalidOptionsError('port', `MemoryNetwork: address ${key} is already attached`);
+    const key = addressKey(local);
+    if (this.nodes.has(key)) {
+      throw new InvalidOptionsError('port', `MemoryNetwork.attach: option "port" is taken: ${formatSocketAddress(local)} is already attached`);
+    }
     const node = new MemoryUnderlay(this, local);
     this.nodes.set(key, node);
     return node;
@@ -181,14 +205,14 @@ export class MemoryNetwork {
   }
 
   /** @internal Called by {@link MemoryUnderlay.send}. */
-  transmit(packet: Uint8Array, from: UnderlayAddress, to: UnderlayAddress): void {
+  transmit(packet: Uint8Array, from: SocketAddress, to: SocketAddress): void {
     this.stats.sent++;
     const c = this.conditions;
     if (c.loss > 0 && this.random() < c.loss) {
       this.stats.lost++;
       return;
     }
-    const key = formatAddress(to);
+    const key = addressKey(to);
     const copies = c.duplicate > 0 && this.random() < c.duplicate ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
@@ -204,7 +228,7 @@ export class MemoryNetwork {
 
   /** @internal Called by {@link MemoryUnderlay.close}. */
   detach(node: MemoryUnderlay): void {
-    const key = formatAddress(node.local);
+    const key = addressKey(node.local);
     if (this.nodes.get(key) === node) this.nodes.delete(key);
     if (this.nodes.size === 0 && this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -254,14 +278,14 @@ export class MemoryNetwork {
  * `network.attach(address)`.
  */
 export class MemoryUnderlay implements Underlay {
-  private handler: ((packet: Uint8Array, from: UnderlayAddress) => void) | undefined;
+  private handler: ((packet: Uint8Array, from: SocketAddress) => void) | undefined;
   private closed = false;
   private handlerErrorCount = 0;
 
   /** @internal Use {@link MemoryNetwork.attach}. */
   constructor(
     private readonly network: MemoryNetwork,
-    readonly local: UnderlayAddress,
+    readonly local: SocketAddress,
   ) {}
 
   /** Exceptions thrown by the receive handler (caught and counted). */
@@ -273,18 +297,18 @@ export class MemoryUnderlay implements Underlay {
    * Sends one datagram through the network. Ownership of `packet` passes to the network.
    * @throws UnderlayClosedError after `close()`.
    */
-  send(packet: Uint8Array, to: UnderlayAddress): void {
-    if (this.closed) throw new UnderlayClosedError(`memory ${formatAddress(this.local)}`);
+  send(packet: Uint8Array, to: SocketAddress): void {
+    if (this.closed) throw new UnderlayClosedError(`memory ${formatSocketAddress(this.local)}`);
     this.network.transmit(packet, this.local, to);
   }
 
   /** Installs the single receive handler (replacing any previous one); the handler owns `packet`. */
-  onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void {
+  onReceive(handler: (packet: Uint8Array, from: SocketAddress) => void): void {
     this.handler = handler;
   }
 
   /** @internal Hands a datagram to the handler; false when closed. */
-  receive(packet: Uint8Array, from: UnderlayAddress): boolean {
+  receive(packet: Uint8Array, from: SocketAddress): boolean {
     if (this.closed) return false;
     const handler = this.handler;
     if (handler === undefined) return true;

@@ -1,18 +1,15 @@
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
-import { isIP } from 'node:net';
+import { formatSocketAddress, parseOptions, UnderlayClosedError, type SocketAddress, type Underlay } from '@weft/interface';
 import { z } from 'zod';
-import type { Underlay, UnderlayAddress } from './underlay';
-import { formatAddress } from './underlay';
-import { UnderlayClosedError } from './underlay-closed-error';
-import { ipLiteralSchema, parseOptions } from '../options';
+import { ipLiteralSchema, portSchema } from '../option-schemas';
 
 /** The IANA port for VXLAN (RFC 7348 §5). */
 export const DEFAULT_UNDERLAY_PORT = 4789;
 
 const udpUnderlayOptionsSchema = z.object({
   host: ipLiteralSchema.default('0.0.0.0'),
-  port: z.number().int().min(0).max(65535).default(DEFAULT_UNDERLAY_PORT),
+  port: portSchema.default(DEFAULT_UNDERLAY_PORT),
   recvBufferSize: z.number().int().positive().optional(),
   sendBufferSize: z.number().int().positive().optional(),
   reuseAddr: z.boolean().default(false),
@@ -78,15 +75,15 @@ function literalLookup(
  * bound port and {@link UdpUnderlay.sourcePortFor} is undefined.
  */
 export class UdpUnderlay implements Underlay {
-  readonly local: UnderlayAddress;
+  readonly local: SocketAddress;
   readonly sourcePortFor?: (flowHash: number) => number;
   private readonly socket: Socket;
   private readonly pool: readonly Socket[];
-  private handler: ((packet: Uint8Array, from: UnderlayAddress) => void) | undefined;
+  private handler: ((packet: Uint8Array, from: SocketAddress) => void) | undefined;
   private closing: Promise<void> | undefined;
   private readonly stats: UdpUnderlayCounters = { sent: 0, received: 0, sendErrors: 0, handlerErrors: 0 };
 
-  private constructor(socket: Socket, local: UnderlayAddress, pool: readonly Socket[]) {
+  private constructor(socket: Socket, local: SocketAddress, pool: readonly Socket[]) {
     this.socket = socket;
     this.local = local;
     this.pool = pool;
@@ -122,7 +119,7 @@ export class UdpUnderlay implements Underlay {
    */
   static async bind(options: UdpUnderlayOptions = {}): Promise<UdpUnderlay> {
     const opts = parseOptions(udpUnderlayOptionsSchema, options, 'UdpUnderlay');
-    const type: SocketType = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+    const type: SocketType = opts.host.includes(':') ? 'udp6' : 'udp4';
     const open = (): Socket =>
       createSocket({ type, reuseAddr: opts.reuseAddr, ipv6Only: type === 'udp6' ? true : undefined, lookup: literalLookup as never });
     const socket = open();
@@ -152,8 +149,8 @@ export class UdpUnderlay implements Underlay {
    * Network errors are counted in `counters.sendErrors`, never thrown.
    * @throws UnderlayClosedError after `close()`.
    */
-  send(packet: Uint8Array, to: UnderlayAddress, flowHash?: number): void {
-    if (this.closing !== undefined) throw new UnderlayClosedError(formatAddress(this.local));
+  send(packet: Uint8Array, to: SocketAddress, flowHash?: number): void {
+    if (this.closing !== undefined) throw new UnderlayClosedError(`udp ${formatSocketAddress(this.local)}`);
     const pool = this.pool;
     const socket = flowHash === undefined || pool.length === 0 ? this.socket : pool[(flowHash >>> 0) % pool.length]!;
     try {
@@ -165,7 +162,7 @@ export class UdpUnderlay implements Underlay {
   }
 
   /** Installs the single receive handler (replacing any previous one); the handler owns `packet`. */
-  onReceive(handler: (packet: Uint8Array, from: UnderlayAddress) => void): void {
+  onReceive(handler: (packet: Uint8Array, from: SocketAddress) => void): void {
     this.handler = handler;
   }
 

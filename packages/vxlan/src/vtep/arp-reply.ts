@@ -1,4 +1,5 @@
-import { arp, ethernet, ETHERTYPE_ARP, formatMac } from '../codec';
+import { formatMac } from '@weft/interface';
+import { arp, ethernet, ETHERTYPE_ARP } from '../codec';
 import type { Neighbour } from './neighbour-table';
 
 /**

@@ -1,7 +1,10 @@
-import type { UnderlayAddress } from '../underlay/underlay';
-import { sameAddress } from '../underlay/underlay';
+import { parseOptions, sameSocketAddress, type SocketAddress } from '@weft/interface';
+import { z } from 'zod';
 import { formatMacKey, macKeyOf } from '../codec';
 import type { Port } from './port';
+
+// Module-local binding for the per-packet learning path (see segment.ts).
+const sameAddress = sameSocketAddress;
 
 /** An FDB entry's target: a port attached to this segment. */
 export interface LocalTarget {
@@ -12,7 +15,7 @@ export interface LocalTarget {
 /** An FDB entry's target: a remote VTEP (underlay address of its socket). */
 export interface RemoteTarget {
   readonly kind: 'remote';
-  readonly address: UnderlayAddress;
+  readonly address: SocketAddress;
 }
 
 /** Where frames for a MAC go. */
@@ -28,6 +31,8 @@ export interface FdbEntry {
   /** Clock reading (ms) when a learned entry was last confirmed; static entries keep their creation time. */
   readonly lastSeen: number;
 }
+
+const fdbSettingsSchema = z.object({ agingMs: z.number().positive(), maxLearned: z.number().int().min(0) });
 
 interface MutableEntry {
   target: FdbTarget;
@@ -45,15 +50,22 @@ export class Fdb {
   private readonly table = new Map<number, MutableEntry>();
   private learnedCount = 0;
 
+  /** Lifetime of a learned entry after it was last seen, in ms. */
+  readonly agingMs: number;
+  /** Cap on learned entries. */
+  readonly maxLearned: number;
+
   /**
-   * @param agingMs - lifetime of a learned entry after it was last seen, in ms.
-   * @param maxLearned - cap on learned entries; at the cap expired entries are swept, and if none has
+   * @param agingMs - lifetime of a learned entry after it was last seen, in ms (> 0).
+   * @param maxLearned - cap on learned entries (integer ≥ 0); at the cap expired entries are swept, and if none has
    * expired learning stops (a flood of random source MACs cannot grow memory).
+   * @throws InvalidOptionsError naming `agingMs` or `maxLearned` when out of range.
    */
-  constructor(
-    readonly agingMs: number,
-    readonly maxLearned: number,
-  ) {}
+  constructor(agingMs: number, maxLearned: number) {
+    const o = parseOptions(fdbSettingsSchema, { agingMs, maxLearned }, 'Fdb');
+    this.agingMs = o.agingMs;
+    this.maxLearned = o.maxLearned;
+  }
 
   /** Number of entries (static and learned, expired ones included until swept). */
   get size(): number {
@@ -73,7 +85,7 @@ export class Fdb {
 
   /**
    * Installs a static entry for `mac`, replacing any entry.
-   * @throws InvalidFieldError when `mac` is malformed.
+   * @throws InvalidAddressError when `mac` is malformed.
    */
   setStatic(mac: string, target: FdbTarget, now: number): void {
     const key = macKeyOf(mac);
@@ -101,7 +113,7 @@ export class Fdb {
    * Static entries win. Returns true when an entry was created or moved.
    * `from` is retained (not copied) when an entry is created or moved.
    */
-  learn(key: number, from: UnderlayAddress, now: number): boolean {
+  learn(key: number, from: SocketAddress, now: number): boolean {
     const e = this.table.get(key);
     if (e !== undefined) {
       if (e.static) return false;

@@ -1,4 +1,5 @@
 export { Vtep } from './vtep';
+export { VtepClosedError } from './errors';
 export type { OuterPacket } from './vtep';
 export type { VtepOptions, SegmentOptions, AddSegmentOptions } from './vtep-options';
 export { Segment } from './segment';

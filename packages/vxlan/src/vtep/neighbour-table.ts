@@ -1,4 +1,4 @@
-import { formatIpv4, parseIpv4, parseMac, formatMac } from '../codec';
+import { formatIpv4, formatMac, parseIpv4, parseMac } from '@weft/interface';
 
 /** One IPv4 → MAC binding known to the control plane. */
 export interface Neighbour {
@@ -24,7 +24,7 @@ export class NeighbourTable {
 
   /**
    * Binds `ip` to `mac`, replacing an existing binding.
-   * @throws InvalidFieldError when `ip` or `mac` is malformed.
+   * @throws InvalidAddressError when `ip` or `mac` is malformed.
    */
   set(ip: string, mac: string): void {
     const key = parseIpv4(ip);
@@ -32,7 +32,7 @@ export class NeighbourTable {
     this.table.set(key, { ip: formatIpv4(key), mac: formatMac(macBytes), macBytes });
   }
 
-  /** Removes the binding of `ip`. @throws InvalidFieldError when `ip` is malformed. */
+  /** Removes the binding of `ip`. @throws InvalidAddressError when `ip` is malformed. */
   delete(ip: string): boolean {
     return this.table.delete(parseIpv4(ip));
   }

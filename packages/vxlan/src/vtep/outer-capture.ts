@@ -1,7 +1,13 @@
-import { isIP } from 'node:net';
+import { isValidIpv4, parseOptions } from '@weft/interface';
+import { z } from 'zod';
 import { buildUnderlayFrame } from '../pcap';
 import type { PcapWriter } from '../pcap';
 import type { OuterPacket, Vtep } from './vtep';
+
+const captureArgsSchema = z.object({
+  vtep: z.custom<Vtep>((v) => typeof v === 'object' && v !== null && typeof (v as Vtep).onOuter === 'function', 'must be a Vtep'),
+  writer: z.custom<PcapWriter>((w) => typeof w === 'object' && w !== null && typeof (w as PcapWriter).write === 'function', 'must be a PcapWriter'),
+});
 
 /** A running capture started by {@link captureOuter}. */
 export interface OuterCapture {
@@ -21,15 +27,17 @@ export interface OuterCapture {
  * received ones the sender's.
  * Unspecified local hosts (`0.0.0.0`) are written as `127.0.0.1`. Packets
  * with an IPv6 outer address are not written, only counted in `skipped`.
+ * @throws InvalidOptionsError (field `vtep` or `writer`) when either is not what it should be.
  */
 export function captureOuter(vtep: Vtep, writer: PcapWriter): OuterCapture {
+  parseOptions(captureArgsSchema, { vtep, writer }, 'captureOuter');
   let written = 0;
   let skipped = 0;
   const host = (h: string): string => (h === '0.0.0.0' ? '127.0.0.1' : h);
   const stop = vtep.onOuter((p: OuterPacket) => {
     const src = host(p.source.host);
     const dst = host(p.destination.host);
-    if (isIP(src) !== 4 || isIP(dst) !== 4) {
+    if (!isValidIpv4(src) || !isValidIpv4(dst)) {
       skipped++;
       return;
     }

@@ -1,16 +1,13 @@
-import { macKey as macKeyImport, parseMac } from '../codec';
+import { formatSocketAddress, InvalidOptionsError, parseMac, parseOptions, sameSocketAddress, type Clock, type SocketAddress } from '@weft/interface';
+import { macKey as macKeyImport } from '../codec';
 
 // Module-local binding: under CJS transpilation every use of an imported name
 // is a property read through re-export getters; the hot path avoids that.
 const macKey = macKeyImport;
 const decidePortFrame = decidePort;
 const decideRemoteFrame = decideRemote;
-import type { UnderlayAddress } from '../underlay/underlay';
-import { formatAddress, sameAddress } from '../underlay/underlay';
-import { InvalidOptionsError } from '../errors';
-import { parseOptions } from '../options';
-import { addressSchema } from './vtep-options';
-import type { Clock } from '../underlay/clock';
+import { socketAddressSchema } from '../option-schemas';
+import { VtepClosedError } from './errors';
 import { buildArpReply } from './arp-reply';
 import { copyCounters, emptyCounters, type DropReason, type VtepCounters } from './counters';
 import { Fdb, type FdbEntry, type LocalTarget } from './fdb';
@@ -38,7 +35,7 @@ export interface SegmentHost {
    * Encapsulates `frame` with `vni` and sends it to `to`: in place when
    * `headroom` >= 8 (ownership of frame and headroom passes), else into a copy.
    */
-  encapsulate(vni: number, frame: Uint8Array, to: UnderlayAddress, headroom: number): void;
+  encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): void;
   readonly closed: boolean;
 }
 
@@ -79,7 +76,7 @@ export class Segment implements ForwardingView {
   private readonly settings: SegmentSettings;
   private readonly links = new Map<Port, Link>();
   private localPorts: Link[] = [];
-  private flood: UnderlayAddress[] = [];
+  private flood: SocketAddress[] = [];
   private readonly stats = emptyCounters();
   private closedFlag = false;
 
@@ -108,7 +105,7 @@ export class Segment implements ForwardingView {
   }
 
   /** Remote VTEPs that receive a copy of every flooded frame (head-end replication). */
-  get floodList(): UnderlayAddress[] {
+  get floodList(): SocketAddress[] {
     return [...this.flood];
   }
 
@@ -117,9 +114,10 @@ export class Segment implements ForwardingView {
    * `port.attached(link)`. Returns the link the port transmits on.
    * @throws InvalidOptionsError when the port is already attached, its MAC is malformed
    * or already used by another attached port; whatever `port.attached` throws (the attach is undone).
+   * @throws VtepClosedError when the segment was removed or its VTEP closed.
    */
   attach(port: Port): PortLink {
-    if (this.closedFlag) throw new InvalidOptionsError('segment', `segment ${this.vni} is closed`);
+    if (this.closedFlag) throw new VtepClosedError(`segment ${this.vni}`);
     if (this.links.has(port)) throw new InvalidOptionsError('port', `segment ${this.vni}: port ${port.mac} is already attached`);
     let key: number;
     try {
@@ -167,35 +165,39 @@ export class Segment implements ForwardingView {
 
   /**
    * Adds (or moves) a static FDB entry: frames for `mac` go to the remote VTEP at `address`.
-   * @throws InvalidFieldError when `mac` is malformed; InvalidOptionsError for a bad address.
+   * @throws InvalidAddressError when `mac` is malformed; InvalidOptionsError for a bad address.
    */
-  addRemoteMac(mac: string, address: UnderlayAddress): void {
-    const a = parseOptions(addressSchema, address, `segment ${this.vni}: remote VTEP`);
+  addRemoteMac(mac: string, address: SocketAddress): void {
+    const a = parseOptions(socketAddressSchema, address, `segment ${this.vni}: remote VTEP`);
     this.fdb.setStatic(mac, { kind: 'remote', address: { host: a.host, port: a.port } }, this.host.clock.now());
   }
 
-  /** Removes the FDB entry of `mac`. Returns whether there was one. @throws InvalidFieldError on a malformed MAC. */
+  /** Removes the FDB entry of `mac`. Returns whether there was one. @throws InvalidAddressError on a malformed MAC. */
   removeMac(mac: string): boolean {
     return this.fdb.delete(mac);
   }
 
-  /** Adds a remote VTEP to the flood list (no-op when present). @throws InvalidOptionsError for a bad address. */
-  addFloodTarget(address: UnderlayAddress): void {
-    const to = parseOptions(addressSchema, address, `segment ${this.vni}: flood target`);
-    if (this.flood.some((a) => sameAddress(a, to))) return;
+  /**
+   * Adds a remote VTEP to the flood list; a no-op when it is there already
+   * (IPv6 hosts compare canonically: `2001:db8::1` and `2001:DB8:0::1` are one VTEP).
+   * @throws InvalidOptionsError for a bad address.
+   */
+  addFloodTarget(address: SocketAddress): void {
+    const to = parseOptions(socketAddressSchema, address, `segment ${this.vni}: flood target`);
+    if (this.flood.some((a) => sameSocketAddress(a, to))) return;
     this.flood = [...this.flood, { host: to.host, port: to.port }];
   }
 
-  /** Removes a remote VTEP from the flood list. Returns whether it was there. */
-  removeFloodTarget(address: UnderlayAddress): boolean {
+  /** Removes a remote VTEP (compared as in {@link Segment.addFloodTarget}) from the flood list. Returns whether it was there. */
+  removeFloodTarget(address: SocketAddress): boolean {
     const before = this.flood.length;
-    this.flood = this.flood.filter((a) => !sameAddress(a, address));
+    this.flood = this.flood.filter((a) => !sameSocketAddress(a, address));
     return this.flood.length !== before;
   }
 
   /**
    * Binds `ip` → `mac` in the neighbour table (ARP suppression answers for it).
-   * @throws InvalidFieldError when either is malformed.
+   * @throws InvalidAddressError when either is malformed.
    */
   addNeighbour(ip: string, mac: string): void {
     this.neighbours.set(ip, mac);
@@ -211,7 +213,7 @@ export class Segment implements ForwardingView {
    * `mac` → `vtep`, neighbour `ip` → `mac` (when `ip` is given), and `vtep`
    * added to the flood list.
    */
-  addRemoteEndpoint(entry: { mac: string; ip?: string; vtep: UnderlayAddress }): void {
+  addRemoteEndpoint(entry: { mac: string; ip?: string; vtep: SocketAddress }): void {
     this.addRemoteMac(entry.mac, entry.vtep);
     if (entry.ip !== undefined) this.addNeighbour(entry.ip, entry.mac);
     this.addFloodTarget(entry.vtep);
@@ -233,7 +235,7 @@ export class Segment implements ForwardingView {
   }
 
   /** @internal A frame from a remote VTEP (a view into the received packet; owned by the segment). */
-  fromRemote(frame: Uint8Array, packetBytes: number, from: UnderlayAddress): void {
+  fromRemote(frame: Uint8Array, packetBytes: number, from: SocketAddress): void {
     const s = this.stats;
     s.rxPackets++;
     s.rxBytes += packetBytes;
@@ -324,7 +326,7 @@ export class Segment implements ForwardingView {
   /** A readable one-line summary (`vni 42: 2 ports, 3 fdb, 1 flood`). */
   toString(): string {
     return `vni ${this.vni}: ${this.localPorts.length} ports, ${this.fdb.size} fdb, ${this.flood.length} flood (${this.flood
-      .map(formatAddress)
+      .map(formatSocketAddress)
       .join(', ')})`;
   }
 

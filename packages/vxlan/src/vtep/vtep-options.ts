@@ -1,16 +1,8 @@
+import { systemClock, type Clock, type SocketAddress, type Underlay } from '@weft/interface';
 import { z } from 'zod';
-import type { Underlay, UnderlayAddress } from '../underlay/underlay';
-import { systemClock, type Clock } from '../underlay/clock';
-import { clockSchema, ipLiteralSchema } from '../options';
-const underlaySchema = z.custom<Underlay>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as Underlay).send === 'function' &&
-    typeof (v as Underlay).onReceive === 'function' &&
-    typeof (v as Underlay).close === 'function',
-  'must be an Underlay (send, onReceive, close)',
-);
+import { VXLAN_MAX_VNI } from '../codec/constants';
+import { clockSchema, socketAddressSchema, underlaySchema } from '../option-schemas';
+
 const learnedPortSchema = z.union([z.literal('source'), z.number().int().min(1).max(65535)]);
 
 const segmentDefaultsShape = {
@@ -36,11 +28,10 @@ export const vtepOptionsSchema = z.object({
   floodUnknownUnicast: segmentDefaultsShape.floodUnknownUnicast.default(true),
 });
 
-/** @internal zod schema of an {@link UnderlayAddress}. */
-export const addressSchema = z.object({
-  host: ipLiteralSchema,
-  port: z.number().int().min(0).max(65535),
-});
+const vniRange = `must be an integer in 0..${VXLAN_MAX_VNI}`;
+
+/** @internal zod schema of the `vni` argument of `Vtep.addSegment`. */
+export const vniSchema = z.object({ vni: z.number(vniRange).int(vniRange).min(0, vniRange).max(VXLAN_MAX_VNI, vniRange) });
 
 /** @internal zod schema of {@link AddSegmentOptions}. */
 export const segmentOptionsSchema = z.object({
@@ -51,7 +42,7 @@ export const segmentOptionsSchema = z.object({
   maxLearned: segmentDefaultsShape.maxLearned.optional(),
   arpSuppression: segmentDefaultsShape.arpSuppression.optional(),
   floodUnknownUnicast: segmentDefaultsShape.floodUnknownUnicast.optional(),
-  flood: z.array(addressSchema).default([]),
+  flood: z.array(socketAddressSchema).default([]),
 });
 
 /** Per-segment settings; on {@link VtepOptions} they are the defaults for every segment. */
@@ -90,6 +81,6 @@ export interface VtepOptions extends SegmentOptions {
 /** Options of {@link Vtep.addSegment}. */
 export interface AddSegmentOptions extends SegmentOptions {
   /** Remote VTEPs to put in the flood list at once. */
-  flood?: UnderlayAddress[];
+  flood?: SocketAddress[];
 }
 

@@ -1,9 +1,7 @@
-import { readVni as readVniImport, VXLAN_HEADER_LENGTH, VXLAN_MAX_VNI, writeVxlanHeader } from '../codec';
-import type { Underlay, UnderlayAddress } from '../underlay/underlay';
-import { InvalidOptionsError } from '../errors';
-import { parseOptions } from '../options';
-import type { Clock } from '../underlay/clock';
-import { segmentOptionsSchema, vtepOptionsSchema, type AddSegmentOptions, type VtepOptions } from './vtep-options';
+import { readVni as readVniImport, VXLAN_HEADER_LENGTH, writeVxlanHeader } from '../codec';
+import { formatSocketAddress, InvalidOptionsError, parseOptions, type Clock, type SocketAddress, type Underlay } from '@weft/interface';
+import { VtepClosedError } from './errors';
+import { segmentOptionsSchema, vniSchema, vtepOptionsSchema, type AddSegmentOptions, type VtepOptions } from './vtep-options';
 import { copyCounters, emptyCounters, type DropReason, type VtepCounters } from './counters';
 import { flowSourcePort } from './flow-hash';
 import { Segment, type SegmentHost, type SegmentSettings } from './segment';
@@ -27,9 +25,9 @@ export interface OuterPacket {
    * the underlay's port for the inner flow's hash when it varies ports per flow (`Underlay.sourcePortFor`), else its
    * bound port.
    */
-  readonly source: UnderlayAddress;
+  readonly source: SocketAddress;
   /** Outer destination address. */
-  readonly destination: UnderlayAddress;
+  readonly destination: SocketAddress;
 }
 
 /**
@@ -86,7 +84,7 @@ export class Vtep {
   }
 
   /** Where the underlay receives. */
-  get local(): UnderlayAddress {
+  get local(): SocketAddress {
     return this.underlay.local;
   }
 
@@ -97,14 +95,13 @@ export class Vtep {
 
   /**
    * Creates the segment for `vni`.
-   * @throws InvalidOptionsError when `vni` is not in 0..16777215, already exists, an option is invalid, or the VTEP is closed.
+   * @throws InvalidOptionsError when `vni` is not in 0..16777215 or already exists, or an option is invalid (naming it).
+   * @throws VtepClosedError after `close()`.
    */
   addSegment(vni: number, options: AddSegmentOptions = {}): Segment {
-    if (this.closing !== undefined) throw new InvalidOptionsError('vtep', 'Vtep: closed');
-    if (!Number.isInteger(vni) || vni < 0 || vni > VXLAN_MAX_VNI) {
-      throw new InvalidOptionsError('vni', `Vtep.addSegment: option "vni" must be an integer in 0..${VXLAN_MAX_VNI} (got ${String(vni)})`);
-    }
-    if (this.byVni.has(vni)) throw new InvalidOptionsError('vni', `Vtep.addSegment: segment ${vni} already exists`);
+    if (this.closing !== undefined) throw new VtepClosedError(`vtep ${formatSocketAddress(this.underlay.local)}`);
+    parseOptions(vniSchema, { vni }, 'Vtep.addSegment');
+    if (this.byVni.has(vni)) throw new InvalidOptionsError('vni', `Vtep.addSegment: option "vni" names segment ${vni}, which already exists`);
     const o = parseOptions(segmentOptionsSchema, options, `Vtep.addSegment(${vni})`);
     const settings: SegmentSettings = {
       mtu: o.mtu ?? this.defaults.mtu,
@@ -166,7 +163,7 @@ export class Vtep {
     return this.closing;
   }
 
-  private receive(packet: Uint8Array, from: UnderlayAddress): void {
+  private receive(packet: Uint8Array, from: SocketAddress): void {
     const s = this.stats;
     s.rxPackets++;
     s.rxBytes += packet.length;
@@ -184,7 +181,7 @@ export class Vtep {
     this.stats.drops[reason]++;
   }
 
-  private encapsulate(vni: number, frame: Uint8Array, to: UnderlayAddress, headroom: number): void {
+  private encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): void {
     let out: Uint8Array;
     if (headroom >= HEADER) {
       out = new Uint8Array(frame.buffer, frame.byteOffset - HEADER, frame.length + HEADER);

@@ -1,8 +1,7 @@
 /** fast-check generators of valid codec values, shared by the property tests. */
 import fc from 'fast-check';
+import { formatIpv4, formatMac } from '@weft/interface';
 import {
-  formatIpv4,
-  formatMac,
   type ArpPacket,
   type EthernetFrame,
   type Icmpv4Message,

@@ -4,6 +4,7 @@
  * for the same capture; then rebuilds each packet with our encoders and expects the
  * kernel's bytes back.
  */
+import { parseIpv4 } from '@weft/interface';
 import {
   arp,
   buildUnderlayFrame,
@@ -16,7 +17,6 @@ import {
   ipv4,
   readVni,
   finishChecksum,
-  parseIpv4,
   pseudoHeaderSum,
   udp,
   vxlanHeader,

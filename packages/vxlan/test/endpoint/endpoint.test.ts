@@ -1,8 +1,9 @@
+import { ManualClock } from '@weft/interface';
 import {
   Endpoint,
   EndpointClosedError,
+  InvalidAddressError,
   InvalidOptionsError,
-  ManualClock,
   MemoryNetwork,
   MessageTooLongError,
   PortInUseError,
@@ -89,7 +90,8 @@ describe('Endpoint', () => {
       expect(s2.port).not.toBe(s1.port);
       expect(() => a.bind(s1.port)).toThrow(PortInUseError);
       expect(() => s1.send(new Uint8Array(65508), b.ip, 1)).toThrow(MessageTooLongError);
-      expect(() => s1.send(new Uint8Array(1), 'not-an-ip', 1)).toThrow(/dotted quad/);
+      expect(() => s1.send(new Uint8Array(1), 'not-an-ip', 1)).toThrow(InvalidAddressError);
+      expect(() => s1.send(new Uint8Array(1), 'not-an-ip', 1)).toThrow('"not-an-ip"');
       s1.send(new Uint8Array(4), b.ip, 4444); // nobody listens on 4444
       await settle(t.net);
       expect(b.counters.drops['no-socket']).toBe(1);
@@ -148,5 +150,9 @@ describe('Endpoint', () => {
     const e = new Endpoint({ mac: '02:00:00:00:00:01', ip: '10.0.0.1' });
     expect(() => e.ping('10.0.0.2', { size: -1 })).toThrow(/Endpoint.ping: option "size"/);
     expect(() => e.ping('10.0.0.2', { timeoutMs: 0 })).toThrow(expect.objectContaining({ field: 'timeoutMs' }));
+    expect(() => e.ping('10.0.0')).toThrow(InvalidAddressError);
+    for (const port of [-1, 65536, 1.5, '80' as never]) {
+      expect(() => e.bind(port)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'port', message: expect.stringMatching(/^Endpoint\.bind: option "port" /) }));
+    }
   });
 });

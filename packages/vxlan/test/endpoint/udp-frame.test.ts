@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ethernet, internetChecksum, ipv4, parseIpv4, parseMac, udp, writeUdpFrame, FrameSlab } from '../../src';
+import { parseIpv4, parseMac } from '@weft/interface';
+import { ethernet, internetChecksum, ipv4, udp, writeUdpFrame, FrameSlab } from '../../src';
 import { fastOnesSum, onesSum } from '../../src/endpoint/udp-frame';
 
 function fold(sum: number): number {

@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { Endpoint, PcapWriter, UdpUnderlay, Vtep, captureOuter, formatIpv6, parseIpv6, type OuterCapture } from '../../src';
+import { formatIpv6, parseIpv6 } from '@weft/interface';
+import { Endpoint, PcapWriter, UdpUnderlay, Vtep, captureOuter, type OuterCapture } from '../../src';
 import { allOf, commandCapability, describeWith, netnsCapability } from '../../../../test-support/capabilities';
 import { NetnsLab } from '../../../../test-support/netns';
 

@@ -1,13 +1,16 @@
 /** The libpcap writer and reader, checked against the file format and a file tshark wrote. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { ManualClock } from '@weft/interface';
 import {
-  InvalidFieldError,
+  FilePcapSink,
+  InvalidOptionsError,
   LINKTYPE_ETHERNET,
   MalformedPacketError,
   MemoryPcapSink,
+  PcapClosedError,
   PcapWriter,
   readPcap,
   VxlanError,
@@ -24,11 +27,11 @@ describe('PcapWriter', () => {
   });
 
   test('records carry the injected clock (µs) and original length; snaplen cuts the data', () => {
-    let now = 1_700_000_000_123.456; // ms since epoch
-    const { writer, sink } = PcapWriter.toMemory({ snaplen: 64, clock: () => now });
+    const clock = new ManualClock(1_700_000_000_123.456); // ms since epoch
+    const { writer, sink } = PcapWriter.toMemory({ snaplen: 64, clock });
     const frame = fromHex(kernelVxlanFrames.echoRequest1); // 148 bytes
     writer.write(frame);
-    now += 1000.5;
+    clock.advance(1000.5);
     writer.write(frame.subarray(0, 42));
     writer.write(frame.subarray(0, 10), 5_000.999_9); // explicit timestamp in ms: 0.9999 ms rounds to 1000 µs
     expect(writer.packets).toBe(3);
@@ -44,7 +47,7 @@ describe('PcapWriter', () => {
   });
 
   test('write copies the frame: later changes to the caller buffer do not leak in', () => {
-    const { writer, sink } = PcapWriter.toMemory({ clock: () => 0 });
+    const { writer, sink } = PcapWriter.toMemory({ clock: new ManualClock() });
     const frame = Uint8Array.of(1, 2, 3);
     writer.write(frame);
     frame[0] = 9;
@@ -66,11 +69,15 @@ describe('PcapWriter', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-pcap-'));
     try {
       const path = join(dir, 'out.pcap');
-      const writer = PcapWriter.toFile(path, { clock: () => 42_000 });
+      const writer = PcapWriter.toFile(path, { clock: new ManualClock(42_000) });
       writer.write(fromHex(kernelVxlanFrames.arpRequest));
       writer.close();
       writer.close(); // idempotent
-      expect(() => writer.write(new Uint8Array(1))).toThrow(VxlanError);
+      expect(() => writer.write(new Uint8Array(1))).toThrow(PcapClosedError);
+      expect(() => writer.write(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'ERR_PCAP_CLOSED', message: 'pcap writer is closed' }));
+      const sink = new FilePcapSink(join(dir, 'raw.pcap'));
+      sink.close();
+      expect(() => sink.write(new Uint8Array(1))).toThrow(VxlanError);
       const file = readPcap(new Uint8Array(readFileSync(path)));
       expect(file.records).toHaveLength(1);
       expect(file.records[0]!.seconds).toBe(42);
@@ -80,11 +87,27 @@ describe('PcapWriter', () => {
     }
   });
 
-  test('invalid options fail in the constructor naming the field', () => {
-    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), snaplen: 0 })).toThrow(InvalidFieldError);
-    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), snaplen: 0 })).toThrow(/pcap: snaplen/);
-    expect(() => new PcapWriter({ sink: {} as MemoryPcapSink })).toThrow(/pcap: sink must be an object with write/);
-    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), clock: 5 as unknown as () => number })).toThrow(/pcap: clock/);
+  test('invalid options fail in the constructor and factories with InvalidOptionsError naming the field', () => {
+    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), snaplen: 0 })).toThrow(InvalidOptionsError);
+    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), snaplen: 0 })).toThrow('PcapWriter: option "snaplen" ');
+    expect(() => new PcapWriter({ sink: {} as MemoryPcapSink })).toThrow(expect.objectContaining({ field: 'sink', message: expect.stringMatching(/^PcapWriter: option "sink" must be an object with write\(chunk\) and close\(\) \(got \{\}\)$/) }));
+    expect(() => new PcapWriter({ sink: new MemoryPcapSink(), clock: 5 as never })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'clock' }));
+    expect(() => new PcapWriter(undefined as never)).toThrow(expect.objectContaining({ field: 'sink' }));
+    expect(() => PcapWriter.toMemory({ linkType: -1 })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'linkType' }));
+    expect(() => PcapWriter.toMemory('x' as never)).toThrow(expect.objectContaining({ field: '(options)' }));
+    expect(() => new FilePcapSink('')).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'path' }));
+  });
+
+  test('toFile checks its options before it creates the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-pcap-'));
+    try {
+      const path = join(dir, 'never.pcap');
+      expect(() => PcapWriter.toFile(path, { snaplen: 1e9 })).toThrow(expect.objectContaining({ field: 'snaplen' }));
+      expect(existsSync(path)).toBe(false);
+      expect(() => PcapWriter.toFile(42 as never)).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'path' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -105,7 +128,7 @@ describe('readPcap', () => {
     const pcapng = new Uint8Array(24);
     pcapng.set([0x0a, 0x0d, 0x0d, 0x0a]);
     expect(() => readPcap(pcapng)).toThrow(/pcap: bad magic 0x0a0d0d0a \(pcapng is not supported\)/);
-    const { writer, sink } = PcapWriter.toMemory({ clock: () => 0 });
+    const { writer, sink } = PcapWriter.toMemory({ clock: new ManualClock() });
     writer.write(new Uint8Array(20));
     const bytes = sink.bytes();
     expect(() => readPcap(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated record at offset 24/);

@@ -47,7 +47,7 @@ function buildFrames(): { frame: Uint8Array; expect: Record<string, string> }[] 
     {
       vni: 4096,
       inner: { dst: 'ff:ff:ff:ff:ff:ff', src: MAC_A, etherType: ETHERTYPE_ARP, payload: arp.encode({ op: 'request', senderMac: MAC_A, senderIp: '10.0.0.10', targetMac: '00:00:00:00:00:00', targetIp: '10.0.0.11' }) },
-      expect: { 'vxlan.vni': '4096', 'arp.opcode': '1', 'arp.src.proto_ipv4': '10.0.0.10', 'arp.dst.proto_ipv4': '10.0.0.11', 'eth.src': `02:00:c0:00:02:01,${MAC_A}` },
+      expect: { 'vxlan.vni': '4096', 'arp.opcode': '1', 'arp.src.proto_ipv4': '10.0.0.10', 'arp.dst.proto_ipv4': '10.0.0.11', 'eth.src': `02:42:c0:00:02:01,${MAC_A}` },
     },
     {
       vni: 4096,
@@ -100,7 +100,7 @@ describeWith(commandCapability('tshark', ['-v']), 'tshark decodes captures writt
     const frames = buildFrames();
     const path = join(dir, 'vxlan.pcap');
     let clock = 1_700_000_000_000;
-    const writer = PcapWriter.toFile(path, { clock: () => (clock += 1.5) });
+    const writer = PcapWriter.toFile(path, { clock: { now: () => (clock += 1.5) } });
     for (const f of frames) writer.write(f.frame);
     writer.close();
 
@@ -138,7 +138,7 @@ describeWith(commandCapability('tshark', ['-v']), 'tshark decodes captures writt
       etherType: ETHERTYPE_ARP,
       payload: arp.encode({ op: 'request', senderMac: MAC_A, senderIp: '10.0.0.10', targetMac: '00:00:00:00:00:00', targetIp: '10.0.0.11' }),
     });
-    const writer = PcapWriter.toFile(path, { clock: () => 0 });
+    const writer = PcapWriter.toFile(path, { clock: { now: () => 0 } });
     writer.write(buildUnderlayFrame({ srcIp: '2001:db8::1', dstIp: 'fe80::2%lo', srcPort: 50001, payload: inner }));
     writer.write(buildUnderlayFrame({ srcIp: '::1', dstIp: '::ffff:192.0.2.2', srcPort: 65535, payload: inner, ttl: 1 }));
     writer.close();
@@ -152,7 +152,7 @@ describeWith(commandCapability('tshark', ['-v']), 'tshark decodes captures writt
 
   test('tshark reports no malformed or expert warnings for the capture', () => {
     const path = join(dir, 'vxlan-expert.pcap');
-    const writer = PcapWriter.toFile(path, { clock: () => 0 });
+    const writer = PcapWriter.toFile(path, { clock: { now: () => 0 } });
     for (const f of buildFrames()) writer.write(f.frame);
     writer.close();
     const out = execFileSync('tshark', ['-r', path, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', '_ws.malformed', '-e', '_ws.expert.severity'], {
@@ -169,7 +169,7 @@ describeWith(commandCapability('tshark', ['-v']), 'tshark decodes captures writt
     const theirs = join(dir, 'theirs.pcap');
     const frames = buildFrames();
     let t = 1_700_000_000_000;
-    const writer = PcapWriter.toFile(ours, { clock: () => (t += 0.25) });
+    const writer = PcapWriter.toFile(ours, { clock: { now: () => (t += 0.25) } });
     for (const f of frames) writer.write(f.frame);
     writer.close();
     execFileSync('tshark', ['-r', ours, '-F', 'nsecpcap', '-w', theirs], { timeout: 30_000, stdio: 'ignore' });

@@ -1,4 +1,5 @@
-import { InvalidOptionsError, ManualClock, MemoryNetwork, UnderlayClosedError, type MemoryNetworkCounters } from '../../src';
+import { ManualClock } from '@weft/interface';
+import { InvalidOptionsError, MemoryNetwork, UnderlayClosedError, type MemoryNetworkCounters } from '../../src';
 
 function run(seed: number): { order: number[]; counters: MemoryNetworkCounters } {
   const clock = new ManualClock();
@@ -72,5 +73,24 @@ describe('MemoryNetwork', () => {
   it('validates its options, naming the field', () => {
     expect(() => new MemoryNetwork({ loss: 1.5 })).toThrow(/option "loss"/);
     expect(() => new MemoryNetwork({ latencyMs: -1 })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'latencyMs' }));
+    const net = new MemoryNetwork();
+    expect(() => net.attach({ host: 'vtep-a' })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'host' }));
+    expect(() => net.attach({ port: 65536 })).toThrow(expect.objectContaining({ name: 'InvalidOptionsError', field: 'port' }));
+    expect(() => net.setConditions({ reorder: -0.1 })).toThrow(/^MemoryNetwork.setConditions: option "reorder" /);
+  });
+
+  it('routes every spelling of an IPv6 address to the same underlay', async () => {
+    const net = new MemoryNetwork({ autoDeliver: false });
+    const a = net.attach({ host: '2001:db8::1', port: 4789 });
+    const b = net.attach({ host: '2001:DB8:0:0::2', port: 4789 });
+    expect(() => net.attach({ host: '2001:db8:0::1', port: 4789 })).toThrow(/already attached/);
+    const got: string[] = [];
+    b.onReceive((p, from) => got.push(`${p[0]} from ${from.host}`));
+    a.send(Uint8Array.of(1), { host: '2001:db8::2', port: 4789 });
+    a.send(Uint8Array.of(2), { host: '2001:0db8:0000::0002', port: 4789 });
+    net.flush();
+    expect(got).toEqual(['1 from 2001:db8::1', '2 from 2001:db8::1']);
+    expect(net.counters.unroutable).toBe(0);
+    await Promise.all([a.close(), b.close()]);
   });
 });

@@ -1,6 +1,6 @@
-import { InvalidOptionsError, UdpUnderlay, UnderlayClosedError, type UnderlayAddress } from '../../src';
+import { InvalidOptionsError, UdpUnderlay, UnderlayClosedError, type SocketAddress } from '../../src';
 
-function next(u: UdpUnderlay): Promise<[Uint8Array, UnderlayAddress]> {
+function next(u: UdpUnderlay): Promise<[Uint8Array, SocketAddress]> {
   return new Promise((resolve) => u.onReceive((p, from) => resolve([p, from])));
 }
 

@@ -14,6 +14,29 @@ class Probe implements Port {
 }
 
 describe('head-end replication', () => {
+  it('keeps one flood-list entry per remote VTEP, comparing IPv6 hosts canonically', async () => {
+    const net = new MemoryNetwork({ autoDeliver: false });
+    const a = new Vtep({ underlay: net.attach({ host: '2001:db8::1', port: 4789 }) });
+    const b = new Vtep({ underlay: net.attach({ host: '2001:db8::2', port: 4789 }) });
+    const seg = a.addSegment(9, { flood: [{ host: '2001:db8::2', port: 4789 }, { host: '2001:DB8:0:0::2', port: 4789 }] });
+    seg.addFloodTarget({ host: '2001:0db8::0002', port: 4789 });
+    seg.addFloodTarget({ host: '2001:db8::2', port: 4790 }); // another port is another VTEP
+    expect(seg.floodList).toEqual([
+      { host: '2001:db8::2', port: 4789 },
+      { host: '2001:db8::2', port: 4790 },
+    ]);
+    const got: Uint8Array[] = [];
+    b.addSegment(9).attach({ mac: '02:00:00:00:00:02', receive: (f) => got.push(f) });
+    const sender = new Probe('02:00:00:00:00:01');
+    seg.attach(sender);
+    sender.link!.transmit(ethernet.encode({ dst: 'ff:ff:ff:ff:ff:ff', src: sender.mac, etherType: 0x88b5, payload: Uint8Array.of(7) }));
+    net.flush();
+    expect(got).toHaveLength(1); // one copy, not one per spelling
+    expect(seg.removeFloodTarget({ host: '2001:db8:0::2', port: 4789 })).toBe(true);
+    expect(seg.floodList).toEqual([{ host: '2001:db8::2', port: 4790 }]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('sends one copy of a broadcast to each VTEP of the flood list and to every other local port', async () => {
     const net = new MemoryNetwork({ autoDeliver: false });
     const vteps = [1, 2, 3].map((i) => new Vtep({ underlay: net.attach({ host: `10.0.0.${i}`, port: 4789 }) }));

@@ -1,3 +1,4 @@
+import { parseIpv4 } from '@weft/interface';
 import {
   DROP,
   FLOOD,
@@ -8,7 +9,6 @@ import {
   decidePortFrame,
   decideRemoteFrame,
   ethernet,
-  parseIpv4,
   type ForwardingView,
   type Port,
 } from '../../src';

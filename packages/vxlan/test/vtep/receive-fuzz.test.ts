@@ -16,7 +16,7 @@ import {
   writeVxlanHeader,
   type DropReason,
   type Underlay,
-  type UnderlayAddress,
+  type SocketAddress,
   type VtepCounters,
 } from '../../src';
 
@@ -24,12 +24,12 @@ const RX_REASONS: DropReason[] = ['bad-header', 'unknown-vni', 'malformed-frame'
 
 class InjectUnderlay implements Underlay {
   readonly local = { host: '192.0.2.1', port: 4789 };
-  handler: ((p: Uint8Array, from: UnderlayAddress) => void) | undefined;
+  handler: ((p: Uint8Array, from: SocketAddress) => void) | undefined;
   sent = 0;
   send(): void {
     this.sent++;
   }
-  onReceive(h: (p: Uint8Array, from: UnderlayAddress) => void): void {
+  onReceive(h: (p: Uint8Array, from: SocketAddress) => void): void {
     this.handler = h;
   }
   close(): Promise<void> {

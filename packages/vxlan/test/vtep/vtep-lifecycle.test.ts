@@ -1,5 +1,6 @@
+import { InvalidAddressError } from '@weft/interface';
 import {
-  Endpoint, InvalidOptionsError, MemoryNetwork, UdpUnderlay, UnderlayClosedError, Vtep, captureOuter, PcapWriter, readPcap, ethernet, ipv4, udp, vxlanHeader, type Underlay } from '../../src';
+  Endpoint, InvalidOptionsError, VtepClosedError, MemoryNetwork, UdpUnderlay, UnderlayClosedError, Vtep, captureOuter, PcapWriter, readPcap, ethernet, ipv4, udp, vxlanHeader, type Underlay } from '../../src';
 
 /**
  * An underlay that varies its source port per flow the simplest way (the port is
@@ -33,7 +34,8 @@ describe('Vtep options and lifecycle', () => {
     const seg = v.segment(5)!;
     expect(() => seg.addFloodTarget({ host: 'vtep-b', port: 4789 })).toThrow(/flood target: option "host" must be an IPv4 or IPv6 literal \(got "vtep-b"\)/);
     expect(() => seg.addRemoteEndpoint({ mac: '02:00:00:00:00:09', vtep: { host: '10.0.0.9', port: 1e6 } })).toThrow(expect.objectContaining({ field: 'port' }));
-    expect(() => seg.addRemoteMac('02:00:00:00:00', { host: '10.0.0.9', port: 4789 })).toThrow(expect.objectContaining({ name: 'InvalidFieldError' }));
+    expect(() => seg.addRemoteMac('02:00:00:00:00', { host: '10.0.0.9', port: 4789 })).toThrow(InvalidAddressError);
+    expect(() => seg.addNeighbour('10.0.0.300', '02:00:00:00:00:09')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ADDRESS', kind: 'IP', text: '10.0.0.300' }));
   });
 
   it('refuses a second port with the same MAC', () => {
@@ -61,7 +63,9 @@ describe('Vtep options and lifecycle', () => {
     expect(udpHandles()).toBe(before);
     link.transmit(new Uint8Array(60));
     expect(v.counters.drops.detached).toBe(1);
-    expect(() => v.addSegment(2)).toThrow(/closed/);
+    expect(() => v.addSegment(2)).toThrow(VtepClosedError);
+    expect(() => v.addSegment(2)).toThrow(/^vtep 127\.0\.0\.1:\d+ is closed$/);
+    expect(() => s.attach({ mac: '02:00:00:00:00:03', receive: () => undefined })).toThrow(expect.objectContaining({ code: 'ERR_VTEP_CLOSED', message: 'segment 1 is closed' }));
     await e.close();
   });
 
@@ -72,7 +76,7 @@ describe('Vtep options and lifecycle', () => {
     const s = v.addSegment(77);
     s.addRemoteEndpoint({ mac: '02:00:00:00:00:02', ip: '10.7.0.2', vtep: { host: '10.0.0.2', port: 4789 } });
     const e = new Endpoint({ mac: '02:00:00:00:00:01', ip: '10.7.0.1' }).attach(s);
-    const { writer, sink } = PcapWriter.toMemory({ clock: () => 1_700_000_000_000 });
+    const { writer, sink } = PcapWriter.toMemory({ clock: { now: () => 1_700_000_000_000 } });
     const cap = captureOuter(v, writer);
     const sources: number[] = [];
     v.onOuter((p) => sources.push(p.source.port));

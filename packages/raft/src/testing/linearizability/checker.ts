@@ -1,3 +1,5 @@
+import { parseOptions } from '@weft/interface';
+import { z } from 'zod';
 import { InvalidHistoryError } from '../errors';
 import { Prng } from '../prng';
 import type { Model, Operation } from './model';
@@ -50,6 +52,7 @@ interface Event {
 }
 
 const DEFAULT_BUDGET = 1_000_000;
+const optionsSchema = z.object({ budget: z.number().int().min(1).default(DEFAULT_BUDGET) });
 
 /**
  * Checks a concurrent history against a sequential model (Wing & Gong's
@@ -69,13 +72,14 @@ const DEFAULT_BUDGET = 1_000_000;
  *
  * @throws InvalidHistoryError when an operation has a non-finite call time, no
  * return time while not unknown, or returns before it was called.
+ * @throws InvalidOptionsError (from `@weft/interface`) for a `budget` that is not a positive integer.
  */
 export function checkLinearizability<S, I, O>(
   model: Model<S, I, O>,
   history: readonly Operation<I, O>[],
-  options: CheckOptions = {},
+  options?: CheckOptions,
 ): CheckResult<I, O> {
-  const budget = options.budget ?? DEFAULT_BUDGET;
+  const { budget } = parseOptions(optionsSchema, options, 'checkLinearizability');
   const parts = new Map<string, Operation<I, O>[]>();
   history.forEach((op, i) => {
     validate(op, i);

@@ -1,10 +1,10 @@
-import { MalformedMessageError } from '../errors';
+import { MalformedPacketError } from '@weft/interface';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Sequential big-endian reader that checks bounds before every read and throws
- * {@link MalformedMessageError} (never RangeError) on short input. Byte fields
+ * {@link MalformedPacketError} (never RangeError) on short input. Byte fields
  * are returned as `subarray` views of the input: the caller owns the input and
  * must not reuse it while decoded values are alive.
  */
@@ -17,8 +17,8 @@ export class ByteReader {
     offset = 0,
     /** Exclusive end of the readable region. */
     readonly end = buf.length,
-    /** Names the structure in error messages. */
-    readonly what = 'message',
+    /** The `layer` of the MalformedPacketError thrown on bad input (`raft-message`, `raft-entry`, ...). */
+    readonly layer = 'raft-message',
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.offset = offset;
@@ -26,7 +26,7 @@ export class ByteReader {
 
   private need(n: number, field: string): void {
     if (this.offset + n > this.end) {
-      throw new MalformedMessageError(this.what, `truncated at ${field}: need ${n} bytes at offset ${this.offset}, have ${this.end - this.offset}`);
+      throw new MalformedPacketError(this.layer, `truncated at ${field}: need ${n} bytes at offset ${this.offset}, have ${this.end - this.offset}`);
     }
   }
 
@@ -56,7 +56,7 @@ export class ByteReader {
     this.need(8, field);
     const hi = this.view.getUint32(this.offset);
     const lo = this.view.getUint32(this.offset + 4);
-    if (hi >= 0x20_0000) throw new MalformedMessageError(this.what, `${field} ${hi} * 2^32 + ${lo} is not a safe integer`);
+    if (hi >= 0x20_0000) throw new MalformedPacketError(this.layer, `${field} ${hi} * 2^32 + ${lo} is not a safe integer`);
     this.offset += 8;
     return hi * 0x1_0000_0000 + lo;
   }
@@ -79,7 +79,7 @@ export class ByteReader {
     try {
       return decoder.decode(bytes);
     } catch (cause) {
-      throw new MalformedMessageError(this.what, `${field} is not valid UTF-8`, { cause });
+      throw new MalformedPacketError(this.layer, `${field} is not valid UTF-8`, { cause });
     }
   }
 }

@@ -1,7 +1,7 @@
+import { MalformedPacketError } from '@weft/interface';
 import type { Entry, EntryType } from '../../core/types';
 import { ByteReader } from './byte-reader';
 import { ByteWriter } from './byte-writer';
-import { MalformedMessageError } from '../errors';
 
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change'];
 
@@ -23,8 +23,8 @@ export function readEntry(r: ByteReader): Entry {
   const index = r.u64('entry index');
   const code = r.u8('entry type');
   const type = ENTRY_TYPES[code];
-  if (type === undefined) throw new MalformedMessageError(r.what, `unknown entry type ${code}`);
-  if (index === 0) throw new MalformedMessageError(r.what, 'entry index 0 (indexes start at 1)');
+  if (type === undefined) throw new MalformedPacketError(r.layer, `unknown entry type ${code}`);
+  if (index === 0) throw new MalformedPacketError(r.layer, 'entry index 0 (indexes start at 1)');
   const data = r.bytes32('entry data');
   return { term, index, type, data };
 }
@@ -36,10 +36,10 @@ export function encodeEntry(e: Entry): Uint8Array {
   return buf;
 }
 
-/** Decodes a buffer from {@link encodeEntry}; `data` is a view of `buf`. Throws MalformedMessageError. */
+/** Decodes a buffer from {@link encodeEntry}; `data` is a view of `buf`. Throws MalformedPacketError. */
 export function decodeEntry(buf: Uint8Array): Entry {
-  const r = new ByteReader(buf, 0, buf.length, 'entry');
+  const r = new ByteReader(buf, 0, buf.length, 'raft-entry');
   const e = readEntry(r);
-  if (r.offset !== buf.length) throw new MalformedMessageError('entry', `${buf.length - r.offset} trailing bytes`);
+  if (r.offset !== buf.length) throw new MalformedPacketError('raft-entry', `${buf.length - r.offset} trailing bytes`);
   return e;
 }

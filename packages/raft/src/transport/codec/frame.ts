@@ -1,4 +1,5 @@
-import { MalformedMessageError } from '../errors';
+import { MalformedPacketError, parseOptions } from '@weft/interface';
+import { z } from 'zod';
 
 /** Bytes of the big-endian length prefix before every frame. */
 export const FRAME_HEADER_BYTES = 4;
@@ -6,13 +7,15 @@ export const FRAME_HEADER_BYTES = 4;
 /** Default largest accepted frame payload (bytes): 64 MiB, room for a snapshot chunk. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+const frameOptions = z.object({ maxFrameBytes: z.number().int().min(0).max(0xffff_ffff) });
+
 /**
  * Splits a byte stream into length-prefixed frames (u32 big-endian payload
  * length, then the payload). Feed it chunks as they arrive; complete payloads
  * are passed to `onFrame` as views into a chunk or into a buffer the decoder
  * never writes again, so they stay valid as long as the caller does not
  * mutate the chunks it pushed (node:net hands out a fresh Buffer per 'data').
- * A declared length above `maxFrameBytes` throws MalformedMessageError and the
+ * A declared length above `maxFrameBytes` throws MalformedPacketError and the
  * decoder must be discarded (the stream is out of sync).
  */
 export class FrameDecoder {
@@ -20,7 +23,15 @@ export class FrameDecoder {
   private chunks: Uint8Array[] = [];
   private size = 0;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  private readonly maxFrameBytes: number;
+
+  /**
+   * @param maxFrameBytes - largest accepted payload in bytes (default 64 MiB).
+   * @throws InvalidOptionsError (from `@weft/interface`) when it is not an integer in [0, 2^32 - 1].
+   */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.maxFrameBytes = parseOptions(frameOptions, { maxFrameBytes }, 'FrameDecoder').maxFrameBytes;
+  }
 
   /** Bytes buffered waiting for the rest of a frame. */
   get bufferedBytes(): number {
@@ -58,7 +69,7 @@ export class FrameDecoder {
     if (len > this.maxFrameBytes) {
       this.chunks = [];
       this.size = 0;
-      throw new MalformedMessageError('frame', `declared length ${len} exceeds the limit of ${this.maxFrameBytes} bytes`);
+      throw new MalformedPacketError('raft-frame', `declared length ${len} exceeds the limit of ${this.maxFrameBytes} bytes`);
     }
     return len;
   }

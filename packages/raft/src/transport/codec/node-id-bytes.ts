@@ -9,7 +9,7 @@ export const MAX_ID_BYTES = 255;
  * UTF-8 bytes of a node id or other short string, cached (clusters have few ids).
  * The returned array is shared: callers must not mutate it.
  */
-export function utf8(s: string): Uint8Array {
+export function idBytes(s: string): Uint8Array {
   let b = cache.get(s);
   if (b === undefined) {
     b = encoder.encode(s);

@@ -1,18 +1,18 @@
+import { MalformedPacketError } from '@weft/interface';
 import type { ConfState, HardState, Snapshot, SnapshotMeta } from '../../core/types';
 import { ByteReader } from './byte-reader';
 import { ByteWriter } from './byte-writer';
-import { MAX_ID_BYTES, utf8 } from './node-id-bytes';
-import { MalformedMessageError } from '../errors';
+import { MAX_ID_BYTES, idBytes } from './node-id-bytes';
 
 function idListLength(ids: readonly string[]): number {
   let n = 2;
-  for (const id of ids) n += 2 + utf8(id).length;
+  for (const id of ids) n += 2 + idBytes(id).length;
   return n;
 }
 
 function writeIdList(w: ByteWriter, ids: readonly string[]): void {
   w.u16(ids.length);
-  for (const id of ids) w.str16(utf8(id));
+  for (const id of ids) w.str16(idBytes(id));
 }
 
 /** Reads a list of node ids; each must be non-empty and at most {@link MAX_ID_BYTES}. */
@@ -26,8 +26,8 @@ function readIdList(r: ByteReader, field: string): string[] {
 /** Reads one node id (u16 length + UTF-8), rejecting empty and over-long ids. */
 export function readNodeId(r: ByteReader, field: string): string {
   const s = r.str16(field);
-  if (s.length === 0) throw new MalformedMessageError(r.what, `${field} is empty`);
-  if (utf8(s).length > MAX_ID_BYTES) throw new MalformedMessageError(r.what, `${field} is longer than ${MAX_ID_BYTES} bytes`);
+  if (s.length === 0) throw new MalformedPacketError(r.layer, `${field} is empty`);
+  if (idBytes(s).length > MAX_ID_BYTES) throw new MalformedPacketError(r.layer, `${field} is longer than ${MAX_ID_BYTES} bytes`);
   return s;
 }
 
@@ -49,7 +49,7 @@ function readConfState(r: ByteReader): ConfState {
   const votersOutgoing = readIdList(r, 'votersOutgoing');
   const learnersNext = readIdList(r, 'learnersNext');
   const auto = r.u8('autoLeave');
-  if (auto > 1) throw new MalformedMessageError(r.what, `autoLeave flag ${auto} is not 0 or 1`);
+  if (auto > 1) throw new MalformedPacketError(r.layer, `autoLeave flag ${auto} is not 0 or 1`);
   return { voters, learners, votersOutgoing, learnersNext, autoLeave: auto === 1 };
 }
 
@@ -91,17 +91,17 @@ export function encodeSnapshotMeta(m: SnapshotMeta): Uint8Array {
   return buf;
 }
 
-/** Decodes {@link encodeSnapshotMeta} output. Throws MalformedMessageError. */
+/** Decodes {@link encodeSnapshotMeta} output. Throws MalformedPacketError. */
 export function decodeSnapshotMeta(buf: Uint8Array): SnapshotMeta {
-  const r = new ByteReader(buf, 0, buf.length, 'snapshot meta');
+  const r = new ByteReader(buf, 0, buf.length, 'raft-snapshot-meta');
   const m = readSnapshotMeta(r);
-  if (r.offset !== buf.length) throw new MalformedMessageError('snapshot meta', `${buf.length - r.offset} trailing bytes`);
+  if (r.offset !== buf.length) throw new MalformedPacketError('raft-snapshot-meta', `${buf.length - r.offset} trailing bytes`);
   return m;
 }
 
 /** Hard state: term (8), commit (8), vote (u16 length + UTF-8, length 0 = no vote). Returns a new buffer. */
 export function encodeHardState(h: HardState): Uint8Array {
-  const vote = h.vote === null ? new Uint8Array(0) : utf8(h.vote);
+  const vote = h.vote === null ? new Uint8Array(0) : idBytes(h.vote);
   const buf = new Uint8Array(18 + vote.length);
   const w = new ByteWriter(buf);
   w.u64(h.term);
@@ -110,12 +110,12 @@ export function encodeHardState(h: HardState): Uint8Array {
   return buf;
 }
 
-/** Decodes {@link encodeHardState} output. Throws MalformedMessageError. */
+/** Decodes {@link encodeHardState} output. Throws MalformedPacketError. */
 export function decodeHardState(buf: Uint8Array): HardState {
-  const r = new ByteReader(buf, 0, buf.length, 'hard state');
+  const r = new ByteReader(buf, 0, buf.length, 'raft-hard-state');
   const term = r.u64('term');
   const commit = r.u64('commit');
   const vote = r.str16('vote');
-  if (r.offset !== buf.length) throw new MalformedMessageError('hard state', `${buf.length - r.offset} trailing bytes`);
+  if (r.offset !== buf.length) throw new MalformedPacketError('raft-hard-state', `${buf.length - r.offset} trailing bytes`);
   return { term, commit, vote: vote === '' ? null : vote };
 }

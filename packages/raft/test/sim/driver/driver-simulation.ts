@@ -1,8 +1,8 @@
+import { cmp, kv, type StateMachine } from '@weft/interface';
 import type { Message, NodeId } from '../../../src/core/types';
-import { KvStore, RaftKv, cmp, kv, type KvResult } from '../../../src/kv';
+import { KvStore, RaftKv, type KvResult } from '../../../src/kv';
 import { RaftNode, type NodeTimers } from '../../../src/node';
 import { checkLinearizability, kvModel, Prng, type KvModelInput, type KvModelOutput, type Operation } from '../../../src/testing';
-import type { StateMachine } from '../../../src/state-machine';
 import type { Transport } from '../../../src/transport';
 import { EventQueue } from '../event-queue';
 import { SafetyViolation } from '../safety-monitor';

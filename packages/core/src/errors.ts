@@ -1,0 +1,110 @@
+import { WeftError, type WeftErrorOptions } from '@weft/interface';
+
+/** Base class of every error `@weft/core` throws on purpose. */
+export class CoreError extends WeftError {
+  override name = 'CoreError';
+  override readonly code: string = 'ERR_CORE';
+  constructor(message: string, options?: WeftErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** No network has this name or id. */
+export class NetworkNotFoundError extends CoreError {
+  override name = 'NetworkNotFoundError';
+  override readonly code = 'ERR_NETWORK_NOT_FOUND';
+  constructor(readonly network: string) {
+    super(`network ${JSON.stringify(network)} not found`);
+  }
+}
+
+/** A network with this name exists already, or an endpoint with this name is already on the network. */
+export class NameConflictError extends CoreError {
+  override name = 'NameConflictError';
+  override readonly code = 'ERR_NAME_CONFLICT';
+  constructor(
+    /** What the name is of. */
+    readonly kind: 'network' | 'endpoint',
+    readonly conflictingName: string,
+    /** The id of what holds the name now. */
+    readonly existingId: string,
+  ) {
+    super(`${kind} name ${JSON.stringify(conflictingName)} is already in use (by ${existingId})`);
+  }
+}
+
+/** A network that still has endpoints cannot be removed. */
+export class NetworkInUseError extends CoreError {
+  override name = 'NetworkInUseError';
+  override readonly code = 'ERR_NETWORK_IN_USE';
+  constructor(
+    readonly network: string,
+    /** Endpoints still attached. */
+    readonly endpoints: number,
+  ) {
+    super(`network ${JSON.stringify(network)} has ${endpoints} endpoint(s) attached; detach them first`);
+  }
+}
+
+/** The network refuses this attach: not attachable (only a service's tasks may join), or the ingress network. */
+export class AttachRefusedError extends CoreError {
+  override name = 'AttachRefusedError';
+  override readonly code = 'ERR_ATTACH_REFUSED';
+  constructor(
+    readonly network: string,
+    readonly reason: string,
+  ) {
+    super(`attach to network ${JSON.stringify(network)} refused: ${reason}`);
+  }
+}
+
+/** No endpoint with this id (already detached, or reclaimed after its node died). */
+export class EndpointNotFoundError extends CoreError {
+  override name = 'EndpointNotFoundError';
+  override readonly code = 'ERR_ENDPOINT_NOT_FOUND';
+  constructor(readonly endpointId: string) {
+    super(`endpoint ${JSON.stringify(endpointId)} not found`);
+  }
+}
+
+/** The node was closed; nothing more can be done with it. */
+export class NodeClosedError extends CoreError {
+  override name = 'NodeClosedError';
+  override readonly code = 'ERR_NODE_CLOSED';
+  constructor(readonly nodeId: string) {
+    super(`node ${JSON.stringify(nodeId)} is closed`);
+  }
+}
+
+/** An operation did not finish in time; `outcomeUnknown` says whether it may still have taken effect. */
+export class OperationTimeoutError extends CoreError {
+  override name = 'OperationTimeoutError';
+  override readonly code = 'ERR_OPERATION_TIMEOUT';
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+    readonly outcomeUnknown: boolean,
+    options?: WeftErrorOptions,
+  ) {
+    super(`${operation} did not finish within ${timeoutMs} ms${outcomeUnknown ? ' (it may still take effect; retry with the same requestId)' : ''}`, options);
+  }
+}
+
+/** The shared state is not what core wrote (a record that does not parse, a missing index entry). */
+export class CorruptStateError extends CoreError {
+  override name = 'CorruptStateError';
+  override readonly code = 'ERR_CORRUPT_STATE';
+}
+
+/** An optimistic update kept losing to concurrent writers (or the store kept refusing it) and gave up. Nothing was written. */
+export class ContentionError extends CoreError {
+  override name = 'ContentionError';
+  override readonly code = 'ERR_CONTENTION';
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    readonly lastReason: string,
+  ) {
+    super(`${operation}: gave up after ${attempts} attempts (${lastReason})`);
+  }
+}

@@ -1,0 +1,160 @@
+import type { KeyValue, Store } from '@weft/interface';
+import type { ClusterView } from '../reconcile/desired-state';
+import { WatchedPrefix, type PrefixChange } from '../reconcile/watched-prefix';
+import { parseRecord } from '../records/codec';
+import type { KeyLayout } from '../records/keys';
+import {
+  endpointRecordSchema,
+  keysRecordSchema,
+  networkRecordSchema,
+  nodeRecordSchema,
+  type EndpointRecord,
+  type KeysRecord,
+  type NetworkRecord,
+  type NodeRecord,
+} from '../records/schemas';
+
+interface NetworkWatches {
+  readonly endpoints: WatchedPrefix<EndpointRecord>;
+  readonly keys: WatchedPrefix<KeysRecord> | undefined;
+  readonly started: Promise<void>;
+}
+
+/** Counters of a {@link NodeView}. */
+export interface NodeViewStats {
+  /** Networks this node has started watching (activations), and stopped watching. */
+  activations: number;
+  deactivations: number;
+  /** Records skipped because they did not parse. */
+  malformed: number;
+}
+
+/**
+ * One node's live copy of the records its data plane depends on — and no
+ * more (lazy activation): every network's and node's record, its own
+ * endpoints, and only for the networks it has endpoints on, their endpoint
+ * records and keys. Watches for a network start when the first local
+ * endpoint appears on it and stop with the last one.
+ */
+export class NodeView implements ClusterView {
+  private readonly networkWatch: WatchedPrefix<NetworkRecord>;
+  private readonly nodeWatch: WatchedPrefix<NodeRecord>;
+  private readonly localWatch: WatchedPrefix<EndpointRecord>;
+  private readonly perNetwork = new Map<string, NetworkWatches>();
+  private readonly stats_: NodeViewStats = { activations: 0, deactivations: 0, malformed: 0 };
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keyLayout: KeyLayout,
+    private readonly nodeId: string,
+    /** Told about every change; `resync` when a prefix was re-read as a whole. */
+    private readonly onChange: (change: PrefixChange & { readonly prefix: string }) => void,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
+    this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv));
+    this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv));
+    this.localWatch = this.watch(keyLayout.nodeEndpoints(nodeId), (kv) => parseRecord(endpointRecordSchema, kv), () => this.updateActivation());
+  }
+
+  private watch<T>(prefix: string, parse: (kv: KeyValue) => T | undefined, after?: () => void): WatchedPrefix<T> {
+    return new WatchedPrefix<T>(
+      this.store,
+      prefix,
+      parse,
+      (change) => {
+        after?.();
+        this.onChange({ ...change, prefix });
+      },
+      this.onError,
+    );
+  }
+
+  /** Loads everything and starts the watches; resolves once the view is current. */
+  async start(): Promise<void> {
+    await Promise.all([this.networkWatch.start(), this.nodeWatch.start(), this.localWatch.start()]);
+    await this.settled();
+  }
+
+  /** Resolves once the watches of every active network have loaded. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.perNetwork.values()].map((w) => w.started));
+  }
+
+  /** Stops every watch. */
+  stop(): void {
+    this.stopped = true;
+    for (const w of [this.networkWatch, this.nodeWatch, this.localWatch]) w.stop();
+    for (const id of [...this.perNetwork.keys()]) this.deactivate(id);
+  }
+
+  get stats(): NodeViewStats {
+    let malformed = this.networkWatch.stats.malformed + this.nodeWatch.stats.malformed + this.localWatch.stats.malformed;
+    for (const w of this.perNetwork.values()) malformed += w.endpoints.stats.malformed + (w.keys?.stats.malformed ?? 0);
+    return { ...this.stats_, malformed };
+  }
+
+  /** Networks this node watches peers of (those with a local endpoint). */
+  activeNetworks(): string[] {
+    return [...this.perNetwork.keys()].sort();
+  }
+
+  private updateActivation(): void {
+    if (this.stopped) return;
+    const wanted = new Set<string>();
+    for (const ep of this.localWatch.items.values()) if (ep.nodeId === this.nodeId) wanted.add(ep.networkId);
+    for (const id of [...this.perNetwork.keys()]) if (!wanted.has(id)) this.deactivate(id);
+    for (const id of wanted) if (!this.perNetwork.has(id)) this.activate(id);
+  }
+
+  private activate(networkId: string): void {
+    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => parseRecord(endpointRecordSchema, kv));
+    const keys = this.watch(this.keyLayout.networkKeys(networkId), (kv) =>
+      kv.key === this.keyLayout.networkKeys(networkId) ? parseRecord(keysRecordSchema, kv) : undefined,
+    );
+    const started = Promise.all([endpoints.start(), keys.start()]).then(
+      () => undefined,
+      (err: unknown) => this.onError(err),
+    );
+    this.perNetwork.set(networkId, { endpoints, keys, started });
+    this.stats_.activations += 1;
+  }
+
+  private deactivate(networkId: string): void {
+    const w = this.perNetwork.get(networkId);
+    if (w === undefined) return;
+    w.endpoints.stop();
+    w.keys?.stop();
+    this.perNetwork.delete(networkId);
+    this.stats_.deactivations += 1;
+  }
+
+  // ---- ClusterView ----
+
+  get networks(): ReadonlyMap<string, NetworkRecord> {
+    return this.networkWatch.items;
+  }
+
+  get nodes(): ReadonlyMap<string, NodeRecord> {
+    return this.nodeWatch.items;
+  }
+
+  get localEndpoints(): ReadonlyMap<string, EndpointRecord> {
+    return this.localWatch.items;
+  }
+
+  get networkEndpoints(): ReadonlyMap<string, ReadonlyMap<string, EndpointRecord>> {
+    const out = new Map<string, ReadonlyMap<string, EndpointRecord>>();
+    for (const [id, w] of this.perNetwork) out.set(id, w.endpoints.items);
+    return out;
+  }
+
+  get keys(): ReadonlyMap<string, KeysRecord> {
+    const out = new Map<string, KeysRecord>();
+    for (const [id, w] of this.perNetwork) {
+      const rec = w.keys?.items.get('');
+      if (rec !== undefined) out.set(id, rec);
+    }
+    return out;
+  }
+}

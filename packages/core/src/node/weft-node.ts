@@ -1,0 +1,394 @@
+import { parseOptions, type DataPlane, type ProgrammedState, type Store } from '@weft/interface';
+import { AttachRefusedError, NodeClosedError, OperationTimeoutError } from '../errors';
+import { Attachment, type AttachmentHost } from '../endpoint/attachment';
+import { attachOptionsSchema, type AttachOptions } from '../endpoint/attach-options';
+import { NetworkBatcher } from '../endpoint/network-batcher';
+import { KeyRotator } from '../keys/key-rotator';
+import { createNetwork } from '../network/create-network';
+import { inspectNetwork, listNetworks, networkInfo, type NetworkInfo, type NetworkInspect } from '../network/inspect-network';
+import type { CreateNetworkOptions } from '../network/network-options';
+import { removeNetwork } from '../network/remove-network';
+import { resolveNetwork } from '../network/resolve-network';
+import { desiredState, type DesiredState } from '../reconcile/desired-state';
+import { Reconciler, type ReconcileStats } from '../reconcile/reconciler';
+import { encodeRecord } from '../records/codec';
+import { KeyLayout } from '../records/keys';
+import type { EndpointRecord, NetworkRecord, NodeRecord } from '../records/schemas';
+import { awaitCluster, ensureCluster } from './cluster-init';
+import { cryptoRandomBytes, newId, type CoreContext } from './context';
+import { Heartbeat } from './heartbeat';
+import { NodeView, type NodeViewStats } from './node-view';
+import { weftNodeOptionsSchema, type ResolvedNodeOptions, type WeftNodeOptions } from './node-options';
+import { Sweeper, type SweeperStats } from './sweeper';
+
+/** Everything a node counts, for tests and diagnostics. */
+export interface NodeStats {
+  readonly reconcile: ReconcileStats;
+  readonly view: NodeViewStats;
+  readonly sweeper?: SweeperStats;
+  readonly keyRotations?: { rotations: number; ackTimeouts: number };
+  /** Txns committed and lost to concurrent writers by this node's attach/detach batches. */
+  readonly batches: { commits: number; conflicts: number; operations: number };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string, outcomeUnknown: boolean): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OperationTimeoutError(what, ms, outcomeUnknown)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One node of a Weft cluster: it keeps its data plane equal to what the
+ * shared store says it should be (desired state + reconcile loop), creates
+ * and removes networks, and attaches endpoints. Managers also reclaim dead
+ * nodes' endpoints and rotate encrypted networks' keys.
+ *
+ * The node holds no shared state of its own: networks, address pools,
+ * endpoints and keys live in the `Store`; the data plane is programmed from
+ * them (lazily: only networks with a local endpoint are programmed at all).
+ * The data plane keeps forwarding when the store is unreachable.
+ */
+export class WeftNode implements AttachmentHost {
+  readonly id: string;
+  readonly role: 'manager' | 'worker';
+  /** The shared state this node uses. */
+  readonly store: Store;
+  /** The data plane this node programs. */
+  readonly dataPlane: DataPlane;
+  private readonly options: ResolvedNodeOptions;
+  private readonly ctx: CoreContext;
+  private readonly view: NodeView;
+  private readonly reconciler: Reconciler;
+  private readonly heartbeat: Heartbeat;
+  private readonly sweeper: Sweeper | undefined;
+  private readonly rotator: KeyRotator | undefined;
+  private readonly batchers = new Map<string, NetworkBatcher>();
+  private readonly acked = new Map<string, string>();
+  private acking: Promise<void> | undefined;
+  private ackAgain = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(options: ResolvedNodeOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.role = options.role;
+    this.store = options.store;
+    this.dataPlane = options.dataPlane;
+    this.ctx = {
+      store: options.store,
+      keys: new KeyLayout(options.keyPrefix),
+      nodeId: options.id,
+      now: options.now ?? Date.now,
+      randomBytes: options.randomBytes ?? cryptoRandomBytes,
+    };
+    const onError = (err: unknown): void => options.onError?.(err);
+    this.view = new NodeView(
+      this.store,
+      this.ctx.keys,
+      this.id,
+      (change) => void this.reconciler.request(change.resync),
+      onError,
+    );
+    this.reconciler = new Reconciler({
+      dataPlane: this.dataPlane,
+      desired: () => desiredState(this.view, this.id),
+      onError: (err) => onError(err),
+      onPass: () => this.scheduleAcks(),
+    });
+    this.heartbeat = new Heartbeat(this.ctx, options.heartbeatIntervalMs, onError);
+    if (this.role === 'manager') {
+      this.sweeper = new Sweeper(this.ctx, options.orphanGraceMs, (rec) => this.detachRecord(rec), onError);
+      this.rotator = new KeyRotator(
+        this.ctx,
+        { intervalMs: options.keyRotationIntervalMs, ackTimeoutMs: options.keyAckTimeoutMs, drainMs: options.keyDrainMs },
+        onError,
+      );
+    }
+  }
+
+  /**
+   * Starts a node: initialises the cluster if it is the first manager (or
+   * waits for one, as a worker), registers the node and its data plane's
+   * address, loads its view of the store, and reconciles the data plane.
+   * @throws InvalidOptionsError naming the bad option.
+   */
+  static async start(options: WeftNodeOptions): Promise<WeftNode> {
+    const node = new WeftNode(parseOptions(weftNodeOptionsSchema, options, 'WeftNode'));
+    try {
+      await node.init();
+    } catch (err) {
+      await node.close().catch(() => undefined);
+      throw err;
+    }
+    return node;
+  }
+
+  private async init(): Promise<void> {
+    const o = this.options;
+    if (this.role === 'manager') {
+      await ensureCluster(this.ctx, { defaultAddressPools: o.defaultAddressPools, vniStart: o.vniStart, createIngress: o.createIngress });
+    } else {
+      await awaitCluster(this.ctx, o.operationTimeoutMs);
+    }
+    const record: NodeRecord = {
+      id: this.id,
+      role: this.role,
+      dataPlane: { ...this.dataPlane.info },
+      labels: o.labels,
+      startedAt: new Date(this.ctx.now()).toISOString(),
+    };
+    await this.store.put(this.ctx.keys.node(this.id), encodeRecord(record));
+    await this.heartbeat.start();
+    await this.view.start();
+    await this.reconciler.request(true);
+    this.sweeper?.start();
+    this.rotator?.start();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new NodeClosedError(this.id);
+  }
+
+  // ---- networks ----
+
+  /**
+   * Creates an overlay network, visible on every node at once (only nodes
+   * that attach endpoints to it program it).
+   * @throws InvalidOptionsError, NameConflictError, OverlapError, PoolExhaustedError
+   */
+  async createNetwork(options: CreateNetworkOptions): Promise<NetworkInfo> {
+    this.assertOpen();
+    return networkInfo(await createNetwork(this.ctx, options));
+  }
+
+  /**
+   * Removes a network that has no endpoints.
+   * @throws NetworkNotFoundError, NetworkInUseError
+   */
+  async removeNetwork(nameOrId: string): Promise<void> {
+    this.assertOpen();
+    await removeNetwork(this.ctx, nameOrId);
+  }
+
+  /** Every network of the cluster (whether or not this node has endpoints on it). */
+  listNetworks(): Promise<NetworkInfo[]> {
+    this.assertOpen();
+    return listNetworks(this.ctx);
+  }
+
+  /**
+   * A network in `docker network inspect` vocabulary: its settings, its
+   * endpoints (`Containers`) and its peers (nodes that have endpoints on it).
+   * @throws NetworkNotFoundError
+   */
+  inspectNetwork(nameOrId: string): Promise<NetworkInspect> {
+    this.assertOpen();
+    return inspectNetwork(this.ctx, nameOrId);
+  }
+
+  // ---- endpoints ----
+
+  /**
+   * Attaches an endpoint on this node: allocates its address exactly once
+   * cluster-wide, writes its record, and resolves once this node's data plane
+   * has it (peers program it as their watches deliver the record).
+   * Idempotent by `requestId`.
+   * @throws InvalidOptionsError, NetworkNotFoundError, AttachRefusedError, NameConflictError,
+   *   PoolExhaustedError / AddressInUseError / AddressOutOfRangeError (from @weft/ipam), OperationTimeoutError
+   */
+  async attach(network: string, options: AttachOptions): Promise<Attachment> {
+    this.assertOpen();
+    const o = parseOptions(attachOptionsSchema, options, 'attach');
+    const net = (await resolveNetwork(this.ctx, network)).value;
+    if (net.ingress && o.service === undefined) throw new AttachRefusedError(net.name, 'the ingress network is reserved for the routing mesh');
+    if (!net.attachable && o.service === undefined) {
+      throw new AttachRefusedError(net.name, 'the network is not attachable: only a service task (the `service` option) may join');
+    }
+    const record = await withTimeout(
+      this.batcherFor(net).attach({
+        requestId: o.requestId ?? `${this.id}.${newId(this.ctx)}`,
+        name: o.name,
+        aliases: o.aliases,
+        nodeId: this.id,
+        ...(o.ip !== undefined ? { ip: o.ip } : {}),
+        ...(o.service !== undefined ? { service: o.service } : {}),
+        ...(o.sandbox !== undefined ? { sandbox: o.sandbox } : {}),
+        ...(o.interfaceName !== undefined ? { interfaceName: o.interfaceName } : {}),
+      }),
+      this.options.operationTimeoutMs,
+      `attach ${o.name} to ${net.name}`,
+      true,
+    );
+    // A retried request may return an endpoint an earlier attempt made on another node: it is programmed there.
+    if (record.nodeId === this.id) {
+      await withTimeout(
+        this.reconciler.until(() => this.closed || this.reconciler.hasLocal(net.id, record.id)),
+        this.options.operationTimeoutMs,
+        `programming ${o.name} on ${net.name}`,
+        false,
+      );
+    }
+    this.assertOpen();
+    return new Attachment(this, record, net.name);
+  }
+
+  /** The endpoints attached on this node (after a restart too), with their data-plane handles. */
+  attachments(): Attachment[] {
+    const out: Attachment[] = [];
+    for (const rec of this.view.localEndpoints.values()) {
+      const net = this.view.networks.get(rec.networkId);
+      if (rec.nodeId === this.id) out.push(new Attachment(this, rec, net?.name ?? rec.networkId));
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** @internal {@link AttachmentHost}: the data plane's handle of a local endpoint. */
+  handleOf(endpointId: string): unknown {
+    return this.reconciler.handle(endpointId);
+  }
+
+  /** @internal {@link AttachmentHost}: detaches a record (from an Attachment, or the sweeper for a dead node's endpoint). */
+  async detachRecord(record: EndpointRecord): Promise<void> {
+    this.assertOpen();
+    const net = this.view.networks.get(record.networkId) ?? (await resolveNetwork(this.ctx, record.networkId)).value;
+    await withTimeout(this.batcherFor(net).detach(record), this.options.operationTimeoutMs, `detach ${record.name}`, true);
+    if (record.nodeId === this.id) {
+      await withTimeout(
+        this.reconciler.until(() => this.closed || !this.reconciler.hasLocal(record.networkId, record.id)),
+        this.options.operationTimeoutMs,
+        `removing ${record.name} from the data plane`,
+        false,
+      );
+    }
+  }
+
+  private batcherFor(net: NetworkRecord): NetworkBatcher {
+    let b = this.batchers.get(net.id);
+    if (b === undefined) {
+      b = new NetworkBatcher(this.ctx, net);
+      this.batchers.set(net.id, b);
+    }
+    return b;
+  }
+
+  // ---- keys ----
+
+  /**
+   * Rotates an encrypted network's key now (managers only), in three
+   * acknowledged phases; resolves with the new generation.
+   * @throws NetworkNotFoundError; CoreError on a worker.
+   */
+  async rotateNetworkKey(network: string): Promise<number> {
+    this.assertOpen();
+    if (this.rotator === undefined) throw new AttachRefusedError(network, 'key rotation runs on managers');
+    const net = (await resolveNetwork(this.ctx, network)).value;
+    return this.rotator.rotate(net.id);
+  }
+
+  // ---- state, for tests and debugging ----
+
+  /** What this node's data plane should hold, computed from its view of the store. */
+  desiredState(): DesiredState {
+    return desiredState(this.view, this.id);
+  }
+
+  /** What this node's data plane holds, read back from it. */
+  programmedState(): Promise<ProgrammedState> {
+    return this.dataPlane.programmed();
+  }
+
+  /** Resolves once every change seen so far is reconciled (a pass runs if one is pending). */
+  async reconciled(): Promise<void> {
+    await this.view.settled();
+    await this.reconciler.request(false);
+  }
+
+  /** Forces a full resync: reads the data plane back and fixes any difference. */
+  resync(): Promise<void> {
+    return this.reconciler.request(true);
+  }
+
+  /** Networks this node is active on (has endpoints on, so watches and programs). */
+  activeNetworks(): string[] {
+    return this.view.activeNetworks();
+  }
+
+  /** Counters of every part of the node. */
+  get stats(): NodeStats {
+    const batches = { commits: 0, conflicts: 0, operations: 0 };
+    for (const b of this.batchers.values()) {
+      batches.commits += b.stats.commits;
+      batches.conflicts += b.stats.conflicts;
+      batches.operations += b.stats.operations;
+    }
+    return {
+      reconcile: this.reconciler.stats,
+      view: this.view.stats,
+      batches,
+      ...(this.sweeper ? { sweeper: this.sweeper.stats } : {}),
+      ...(this.rotator ? { keyRotations: this.rotator.stats } : {}),
+    };
+  }
+
+  /** Runs one sweep for dead nodes' endpoints now (managers); returns how many were reclaimed. */
+  async sweepOrphans(): Promise<number> {
+    this.assertOpen();
+    return this.sweeper === undefined ? 0 : this.sweeper.sweep();
+  }
+
+  /**
+   * Stops the node: timers, watches, the reconcile loop; closes the data
+   * plane (its endpoints stop forwarding) and the store. The node's records
+   * stay in the store (a restart with the same id picks them up; managers
+   * reclaim them after `orphanGraceMs` if it never returns). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.heartbeat.stop();
+    await this.acking;
+    await this.sweeper?.stop();
+    await this.rotator?.stop();
+    this.view.stop();
+    await this.reconciler.close();
+    await this.dataPlane.close();
+    await this.store.close();
+  }
+
+  private scheduleAcks(): void {
+    if (this.closed) return;
+    if (this.acking !== undefined) {
+      this.ackAgain = true;
+      return;
+    }
+    this.acking = this.ackKeys()
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.acking = undefined;
+        if (this.ackAgain) {
+          this.ackAgain = false;
+          this.scheduleAcks();
+        }
+      });
+  }
+
+  /** Writes this node's key acknowledgement for each encrypted network whose programmed keys changed. */
+  private async ackKeys(): Promise<void> {
+    for (const n of this.reconciler.programmed().networks) {
+      const enc = n.spec.encryption;
+      if (enc === undefined) continue;
+      const ack = { nodeId: this.id, receive: enc.keys.map((k) => k.generation), send: enc.sendGeneration };
+      const text = JSON.stringify(ack);
+      if (this.acked.get(n.spec.id) === text) continue;
+      await this.store.put(this.ctx.keys.keyAck(n.spec.id, this.id), text);
+      this.acked.set(n.spec.id, text);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type {
+  LocalEndpointSpec,
+  NetworkEncryption,
+  NetworkSpec,
+  PeerNode,
+  ProgrammedNetwork,
+  ProgrammedState,
+  RemoteEndpointSpec,
+  ServiceVip,
+} from '@weft/interface';
+import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../records/schemas';
+
+/** What a node knows of the shared state, as far as its data plane is concerned. */
+export interface ClusterView {
+  /** Every network's record, by id. */
+  readonly networks: ReadonlyMap<string, NetworkRecord>;
+  /** Every node's record, by id. */
+  readonly nodes: ReadonlyMap<string, NodeRecord>;
+  /** This node's own endpoints (`node-endpoints/<me>/`), by id. */
+  readonly localEndpoints: ReadonlyMap<string, EndpointRecord>;
+  /** Endpoint records of the networks this node is active on, by network id then endpoint id. */
+  readonly networkEndpoints: ReadonlyMap<string, ReadonlyMap<string, EndpointRecord>>;
+  /** Key records of the encrypted networks this node is active on, by network id. */
+  readonly keys: ReadonlyMap<string, KeysRecord>;
+  /** Service VIPs per network (discovery); empty until discovery writes them. */
+  readonly vips?: ReadonlyMap<string, readonly ServiceVip[]>;
+  /** Node-local DNS address per network (discovery). */
+  readonly dnsAddresses?: ReadonlyMap<string, string>;
+}
+
+/** Desired state has the shape of what a data plane reads back, so the two compare field by field. */
+export type DesiredState = ProgrammedState;
+
+const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Decodes a key record's base64url secrets into the data plane's shape. */
+export function encryptionOf(keys: KeysRecord): NetworkEncryption {
+  return {
+    suite: keys.suite,
+    keys: keys.keys
+      .map((k) => ({ generation: k.generation, secret: new Uint8Array(Buffer.from(k.secret, 'base64url')) }))
+      .sort((a, b) => a.generation - b.generation),
+    sendGeneration: keys.sendGeneration,
+  };
+}
+
+/** The network as the data plane programs it, or undefined when it cannot be programmed yet (an encrypted network whose keys are unknown). */
+export function networkSpecOf(net: NetworkRecord, keys: KeysRecord | undefined): NetworkSpec | undefined {
+  const base = {
+    id: net.id,
+    name: net.name,
+    vni: net.vni,
+    mtu: net.mtu,
+    subnet: net.subnet,
+    internal: net.internal,
+    ...(net.gateway !== null ? { gateway: net.gateway } : {}),
+  };
+  if (!net.encrypted) return base;
+  // Refuse cleartext by construction: an encrypted network is never programmed without its keys.
+  if (keys === undefined) return undefined;
+  return { ...base, encryption: encryptionOf(keys) };
+}
+
+/** A node record's data-plane facts as a flood/FDB target. */
+export function peerOf(node: NodeRecord): PeerNode {
+  const dp = node.dataPlane;
+  return { id: node.id, address: dp.address, vxlanPort: dp.vxlanPort, encryptedPort: dp.encryptedPort, epoch: dp.epoch };
+}
+
+function localSpec(ep: EndpointRecord): LocalEndpointSpec {
+  return {
+    id: ep.id,
+    name: ep.name,
+    ip: ep.ip,
+    prefixLength: ep.prefixLength,
+    mac: ep.mac,
+    ...(ep.sandbox !== undefined ? { sandbox: ep.sandbox } : {}),
+    ...(ep.interfaceName !== undefined ? { interfaceName: ep.interfaceName } : {}),
+  };
+}
+
+/**
+ * The data-plane state node `me` should have: a pure function of the records.
+ * Lazy activation: only networks with at least one local endpoint appear;
+ * each holds its local endpoints, every remote endpoint of that network whose
+ * node is known, one flood entry per distinct remote node, and the network's
+ * VIPs and DNS address.
+ */
+export function desiredState(view: ClusterView, me: string): DesiredState {
+  const localByNetwork = new Map<string, EndpointRecord[]>();
+  for (const ep of view.localEndpoints.values()) {
+    if (ep.nodeId !== me) continue;
+    const list = localByNetwork.get(ep.networkId);
+    if (list) list.push(ep);
+    else localByNetwork.set(ep.networkId, [ep]);
+  }
+  const networks: ProgrammedNetwork[] = [];
+  for (const [networkId, locals] of localByNetwork) {
+    const net = view.networks.get(networkId);
+    if (net === undefined) continue;
+    const spec = networkSpecOf(net, view.keys.get(networkId));
+    if (spec === undefined) continue;
+    const remote: RemoteEndpointSpec[] = [];
+    const flood = new Map<string, PeerNode>();
+    for (const ep of view.networkEndpoints.get(networkId)?.values() ?? []) {
+      if (ep.nodeId === me) continue;
+      const node = view.nodes.get(ep.nodeId);
+      if (node === undefined) continue;
+      const peer = peerOf(node);
+      remote.push({ id: ep.id, ip: ep.ip, mac: ep.mac, peer });
+      flood.set(peer.id, peer);
+    }
+    const vips = [...(view.vips?.get(networkId) ?? [])].filter((v) => v.backends.length > 0).sort((a, b) => (a.vip < b.vip ? -1 : a.vip > b.vip ? 1 : 0));
+    const dnsAddress = view.dnsAddresses?.get(networkId);
+    networks.push({
+      spec,
+      local: locals.map(localSpec).sort(byId),
+      remote: remote.sort(byId),
+      flood: [...flood.values()].sort(byId),
+      vips,
+      ...(dnsAddress !== undefined ? { dnsAddress } : {}),
+    });
+  }
+  return { networks: networks.sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0)) };
+}

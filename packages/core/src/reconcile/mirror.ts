@@ -1,0 +1,101 @@
+import type { LocalEndpointSpec, NetworkSpec, PeerNode, ProgrammedNetwork, ProgrammedState, RemoteEndpointSpec, ServiceVip } from '@weft/interface';
+import type { DataPlaneOp } from './plan';
+
+interface MirrorNetwork {
+  spec: NetworkSpec;
+  readonly local: Map<string, LocalEndpointSpec>;
+  readonly remote: Map<string, RemoteEndpointSpec>;
+  readonly vips: Map<string, ServiceVip>;
+  dnsAddress: string | undefined;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Core's record of what it has programmed into its data plane, kept in step
+ * with every successful call, so reconciling on an event needs no read-back.
+ * A full resync (start, reconnect, a failed call) replaces it with what the
+ * data plane reads back.
+ */
+export class ProgrammedMirror {
+  private networks = new Map<string, MirrorNetwork>();
+
+  /** Replaces the mirror with a read-back of the data plane. */
+  reset(state: ProgrammedState): void {
+    this.networks = new Map(
+      state.networks.map((n) => [
+        n.spec.id,
+        {
+          spec: n.spec,
+          local: new Map(n.local.map((l) => [l.id, l])),
+          remote: new Map(n.remote.map((r) => [r.id, r])),
+          vips: new Map(n.vips.map((v) => [v.vip, v])),
+          dnsAddress: n.dnsAddress,
+        },
+      ]),
+    );
+  }
+
+  /** Records the effect of one successful call. */
+  apply(op: DataPlaneOp): void {
+    if (op.op === 'ensureNetwork') {
+      const n = this.networks.get(op.spec.id);
+      if (n) n.spec = op.spec;
+      else this.networks.set(op.spec.id, { spec: op.spec, local: new Map(), remote: new Map(), vips: new Map(), dnsAddress: undefined });
+      return;
+    }
+    if (op.op === 'removeNetwork') {
+      this.networks.delete(op.networkId);
+      return;
+    }
+    const n = this.networks.get(op.networkId);
+    if (n === undefined) return;
+    switch (op.op) {
+      case 'setNetworkKeys':
+        n.spec = { ...n.spec, encryption: op.encryption };
+        break;
+      case 'addLocalEndpoint':
+        n.local.set(op.endpoint.id, op.endpoint);
+        break;
+      case 'removeLocalEndpoint':
+        n.local.delete(op.endpointId);
+        break;
+      case 'addRemoteEndpoint':
+        n.remote.set(op.endpoint.id, op.endpoint);
+        break;
+      case 'removeRemoteEndpoint':
+        n.remote.delete(op.endpointId);
+        break;
+      case 'setServiceVip':
+        if (op.vip.backends.length === 0) n.vips.delete(op.vip.vip);
+        else n.vips.set(op.vip.vip, op.vip);
+        break;
+      case 'setDnsAddress':
+        n.dnsAddress = op.address;
+        break;
+    }
+  }
+
+  /** True when a local endpoint with this id is programmed. */
+  hasLocal(networkId: string, endpointId: string): boolean {
+    return this.networks.get(networkId)?.local.has(endpointId) ?? false;
+  }
+
+  /** The mirror in the data plane's read-back shape (flood entries derived from remote endpoints). */
+  state(): ProgrammedState {
+    const networks: ProgrammedNetwork[] = [];
+    for (const n of [...this.networks.values()].sort((a, b) => cmp(a.spec.id, b.spec.id))) {
+      const flood = new Map<string, PeerNode>();
+      for (const r of n.remote.values()) flood.set(r.peer.id, r.peer);
+      networks.push({
+        spec: n.spec,
+        local: [...n.local.values()].sort((a, b) => cmp(a.id, b.id)),
+        remote: [...n.remote.values()].sort((a, b) => cmp(a.id, b.id)),
+        flood: [...flood.values()].sort((a, b) => cmp(a.id, b.id)),
+        vips: [...n.vips.values()].sort((a, b) => cmp(a.vip, b.vip)),
+        ...(n.dnsAddress !== undefined ? { dnsAddress: n.dnsAddress } : {}),
+      });
+    }
+    return { networks };
+  }
+}

@@ -1,0 +1,127 @@
+import type {
+  LocalEndpointSpec,
+  NetworkEncryption,
+  NetworkSpec,
+  ProgrammedNetwork,
+  ProgrammedState,
+  RemoteEndpointSpec,
+  ServiceVip,
+} from '@weft/interface';
+
+/** One data-plane call. */
+export type DataPlaneOp =
+  | { readonly op: 'removeNetwork'; readonly networkId: string }
+  | { readonly op: 'ensureNetwork'; readonly spec: NetworkSpec }
+  | { readonly op: 'setNetworkKeys'; readonly networkId: string; readonly encryption: NetworkEncryption }
+  | { readonly op: 'removeRemoteEndpoint'; readonly networkId: string; readonly endpointId: string }
+  | { readonly op: 'removeLocalEndpoint'; readonly networkId: string; readonly endpointId: string }
+  | { readonly op: 'addLocalEndpoint'; readonly networkId: string; readonly endpoint: LocalEndpointSpec }
+  | { readonly op: 'addRemoteEndpoint'; readonly networkId: string; readonly endpoint: RemoteEndpointSpec }
+  | { readonly op: 'setServiceVip'; readonly networkId: string; readonly vip: ServiceVip }
+  | { readonly op: 'setDnsAddress'; readonly networkId: string; readonly address: string | undefined };
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when both encryption settings are the same (suite, send generation, every key). */
+export function sameEncryption(a: NetworkEncryption | undefined, b: NetworkEncryption | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.suite !== b.suite || a.sendGeneration !== b.sendGeneration || a.keys.length !== b.keys.length) return false;
+  return a.keys.every((k, i) => k.generation === b.keys[i]!.generation && sameBytes(k.secret, b.keys[i]!.secret));
+}
+
+/** True when the fields other than keys are the same (a change there needs `ensureNetwork`). */
+export function sameNetworkShape(a: NetworkSpec, b: NetworkSpec): boolean {
+  return (
+    a.id === b.id &&
+    a.name === b.name &&
+    a.vni === b.vni &&
+    a.mtu === b.mtu &&
+    a.subnet === b.subnet &&
+    a.gateway === b.gateway &&
+    a.internal === b.internal &&
+    (a.encryption === undefined) === (b.encryption === undefined) &&
+    (a.encryption === undefined || a.encryption.suite === b.encryption!.suite)
+  );
+}
+
+function sameLocal(a: LocalEndpointSpec, b: LocalEndpointSpec): boolean {
+  return (
+    a.id === b.id &&
+    a.name === b.name &&
+    a.ip === b.ip &&
+    a.prefixLength === b.prefixLength &&
+    a.mac === b.mac &&
+    a.sandbox === b.sandbox &&
+    a.interfaceName === b.interfaceName
+  );
+}
+
+function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
+  return (
+    a.id === b.id &&
+    a.ip === b.ip &&
+    a.mac === b.mac &&
+    a.peer.id === b.peer.id &&
+    a.peer.address === b.peer.address &&
+    a.peer.vxlanPort === b.peer.vxlanPort &&
+    a.peer.encryptedPort === b.peer.encryptedPort &&
+    a.peer.epoch === b.peer.epoch
+  );
+}
+
+function sameVip(a: ServiceVip, b: ServiceVip): boolean {
+  return a.vip === b.vip && a.backends.length === b.backends.length && a.backends.every((x, i) => x === b.backends[i]);
+}
+
+function planNetwork(want: ProgrammedNetwork, have: ProgrammedNetwork | undefined, ops: DataPlaneOp[]): void {
+  const networkId = want.spec.id;
+  if (have === undefined || !sameNetworkShape(want.spec, have.spec)) {
+    ops.push({ op: 'ensureNetwork', spec: want.spec });
+  } else if (!sameEncryption(want.spec.encryption, have.spec.encryption)) {
+    ops.push({ op: 'setNetworkKeys', networkId, encryption: want.spec.encryption! });
+  }
+  const haveRemote = new Map((have?.remote ?? []).map((r) => [r.id, r]));
+  const haveLocal = new Map((have?.local ?? []).map((l) => [l.id, l]));
+  const wantRemote = new Set(want.remote.map((r) => r.id));
+  const wantLocal = new Set(want.local.map((l) => l.id));
+  // Removals first, so an address that moved to a new endpoint is never programmed twice.
+  for (const id of haveRemote.keys()) if (!wantRemote.has(id)) ops.push({ op: 'removeRemoteEndpoint', networkId, endpointId: id });
+  for (const id of haveLocal.keys()) if (!wantLocal.has(id)) ops.push({ op: 'removeLocalEndpoint', networkId, endpointId: id });
+  for (const l of want.local) {
+    const h = haveLocal.get(l.id);
+    if (h === undefined || !sameLocal(l, h)) ops.push({ op: 'addLocalEndpoint', networkId, endpoint: l });
+  }
+  for (const r of want.remote) {
+    const h = haveRemote.get(r.id);
+    if (h === undefined || !sameRemote(r, h)) ops.push({ op: 'addRemoteEndpoint', networkId, endpoint: r });
+  }
+  const haveVips = new Map((have?.vips ?? []).map((v) => [v.vip, v]));
+  const wantVips = new Set(want.vips.map((v) => v.vip));
+  for (const vip of haveVips.keys()) if (!wantVips.has(vip)) ops.push({ op: 'setServiceVip', networkId, vip: { vip, backends: [] } });
+  for (const v of want.vips) {
+    const h = haveVips.get(v.vip);
+    if (h === undefined || !sameVip(v, h)) ops.push({ op: 'setServiceVip', networkId, vip: v });
+  }
+  if (want.dnsAddress !== have?.dnsAddress) ops.push({ op: 'setDnsAddress', networkId, address: want.dnsAddress });
+}
+
+/**
+ * The data-plane calls that turn `have` (what is programmed) into `want`
+ * (what should be): exactly one call per record that differs, none when they
+ * agree — never a wipe-and-reprogram. Order: networks that go away first,
+ * then per network: the network itself, its keys, removals, additions.
+ * Flood entries are not planned: the data plane derives them from remote
+ * endpoints (see the `DataPlane` contract).
+ */
+export function planReconcile(want: ProgrammedState, have: ProgrammedState): DataPlaneOp[] {
+  const ops: DataPlaneOp[] = [];
+  const wantIds = new Set(want.networks.map((n) => n.spec.id));
+  for (const n of have.networks) if (!wantIds.has(n.spec.id)) ops.push({ op: 'removeNetwork', networkId: n.spec.id });
+  const haveById = new Map(have.networks.map((n) => [n.spec.id, n]));
+  for (const n of want.networks) planNetwork(n, haveById.get(n.spec.id), ops);
+  return ops;
+}

@@ -1,0 +1,96 @@
+/**
+ * The key layout of Weft's shared state (see docs/architecture.md). Every
+ * key lives under one root prefix (default `weft/`), so a store can be shared
+ * with other data, and several clusters can share one etcd under different
+ * roots. Ids never contain `/`.
+ */
+export class KeyLayout {
+  /** @param root - prefix of every key, ending in `/` (e.g. `weft/`). */
+  constructor(readonly root: string) {}
+
+  /** The cluster record (id, default pools, ingress network id). */
+  cluster(): string {
+    return `${this.root}cluster`;
+  }
+  /** Node records: `nodes/<nodeId>`. */
+  nodes(): string {
+    return `${this.root}nodes/`;
+  }
+  node(nodeId: string): string {
+    return `${this.nodes()}${nodeId}`;
+  }
+  /** Node liveness: rewritten every heartbeat interval; only managers read it. */
+  heartbeats(): string {
+    return `${this.root}heartbeats/`;
+  }
+  heartbeat(nodeId: string): string {
+    return `${this.heartbeats()}${nodeId}`;
+  }
+  /** Network records: `networks/<networkId>`. */
+  networks(): string {
+    return `${this.root}networks/`;
+  }
+  network(networkId: string): string {
+    return `${this.networks()}${networkId}`;
+  }
+  /** Name index: `network-names/<name>` → network id (names are unique). */
+  networkName(name: string): string {
+    return `${this.root}network-names/${name}`;
+  }
+  /** VNI index: `vnis/<vni>` → network id (a VNI is used by one network at a time). */
+  vnis(): string {
+    return `${this.root}vnis/`;
+  }
+  vni(vni: number): string {
+    return `${this.vnis()}${vni}`;
+  }
+  /** The last VNI handed out (serial allocation). */
+  vniCursor(): string {
+    return `${this.root}vni-cursor`;
+  }
+  /** Subnet allocation of the cluster's address space (an `@weft/ipam` snapshot). */
+  subnets(): string {
+    return `${this.root}ipam/subnets`;
+  }
+  /** One network's address pool (an `@weft/ipam` snapshot); one key per pool, so networks never contend. */
+  pool(networkId: string): string {
+    return `${this.root}ipam/pools/${networkId}`;
+  }
+  /** An encrypted network's key record. */
+  networkKeys(networkId: string): string {
+    return `${this.root}keys/${networkId}`;
+  }
+  /** Key-rotation acknowledgements of one network: `key-acks/<networkId>/<nodeId>`. */
+  keyAcks(networkId: string): string {
+    return `${this.root}key-acks/${networkId}/`;
+  }
+  keyAck(networkId: string, nodeId: string): string {
+    return `${this.keyAcks(networkId)}${nodeId}`;
+  }
+  /** Endpoint records of one network: `endpoints/<networkId>/<endpointId>` (what peers watch). */
+  endpoints(networkId: string): string {
+    return `${this.root}endpoints/${networkId}/`;
+  }
+  /** Every network's endpoint records. */
+  allEndpoints(): string {
+    return `${this.root}endpoints/`;
+  }
+  endpoint(networkId: string, endpointId: string): string {
+    return `${this.endpoints(networkId)}${endpointId}`;
+  }
+  /** The same records indexed by node: `node-endpoints/<nodeId>/<endpointId>` (what a node watches for its own). */
+  nodeEndpoints(nodeId: string): string {
+    return `${this.root}node-endpoints/${nodeId}/`;
+  }
+  nodeEndpoint(nodeId: string, endpointId: string): string {
+    return `${this.nodeEndpoints(nodeId)}${endpointId}`;
+  }
+  /** Endpoint name index per network: `endpoint-names/<networkId>/<name>` → endpoint id. */
+  endpointName(networkId: string, name: string): string {
+    return `${this.root}endpoint-names/${networkId}/${name.toLowerCase()}`;
+  }
+  /** Attach idempotency: `attach-requests/<requestId>` → the endpoint it created. */
+  attachRequest(requestId: string): string {
+    return `${this.root}attach-requests/${requestId}`;
+  }
+}

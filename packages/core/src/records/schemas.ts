@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Schemas of the records core keeps in the store. Values are UTF-8 JSON;
+ * every record read from the store is parsed with these (shared state is a
+ * trust boundary: a malformed record is skipped and counted, never trusted).
+ */
+
+const id = z.string().min(1).max(128).regex(/^[^/\s]+$/, 'must not contain "/" or whitespace');
+const ip = z.string().min(2).max(45);
+const labels = z.record(z.string(), z.string());
+
+/** `cluster` */
+export const clusterRecordSchema = z.object({
+  id,
+  createdAt: z.string(),
+  /** Default address pools networks take subnets from. */
+  defaultPools: z.array(z.object({ base: z.string(), size: z.number().int() })),
+  /** First VNI handed out. */
+  vniStart: z.number().int().min(1).max(0xffffff),
+  ingressNetworkId: id.optional(),
+});
+export type ClusterRecord = z.infer<typeof clusterRecordSchema>;
+
+/** The data-plane facts a node advertises (see `DataPlaneInfo`). */
+export const dataPlaneInfoSchema = z.object({
+  kind: z.string().min(1),
+  address: ip,
+  vxlanPort: z.number().int().min(1).max(65535),
+  encryptedPort: z.number().int().min(1).max(65535),
+  underlayMtu: z.number().int().min(576).max(65535),
+  epoch: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits'),
+});
+
+/** `nodes/<id>` */
+export const nodeRecordSchema = z.object({
+  id,
+  role: z.enum(['manager', 'worker']),
+  dataPlane: dataPlaneInfoSchema,
+  labels,
+  startedAt: z.string(),
+});
+export type NodeRecord = z.infer<typeof nodeRecordSchema>;
+
+/** `networks/<id>` */
+export const networkRecordSchema = z.object({
+  id,
+  name: z.string().min(1).max(128),
+  driver: z.literal('overlay'),
+  scope: z.literal('swarm'),
+  vni: z.number().int().min(1).max(0xffffff),
+  subnet: z.string(),
+  gateway: ip.nullable(),
+  mtu: z.number().int().min(68).max(65535),
+  encrypted: z.boolean(),
+  attachable: z.boolean(),
+  internal: z.boolean(),
+  ingress: z.boolean(),
+  labels,
+  createdAt: z.string(),
+});
+export type NetworkRecord = z.infer<typeof networkRecordSchema>;
+
+/** `keys/<networkId>`: an encrypted network's secrets and rotation state. */
+export const keysRecordSchema = z.object({
+  networkId: id,
+  suite: z.string(),
+  keys: z.array(z.object({ generation: z.number().int().min(0).max(0xffffffff), secret: z.string().min(43) })).min(1),
+  sendGeneration: z.number().int().min(0),
+  /** Rotation in progress: `install` (new generation accepted for receive), `activate` (sent with). Absent when idle. */
+  rotation: z
+    .object({ phase: z.enum(['install', 'activate']), generation: z.number().int().min(0), startedAtMs: z.number() })
+    .optional(),
+  /** Wall-clock ms of the last completed rotation (or creation). */
+  rotatedAtMs: z.number(),
+});
+export type KeysRecord = z.infer<typeof keysRecordSchema>;
+
+/** `key-acks/<networkId>/<nodeId>`: what a node has programmed of a network's keys. */
+export const keyAckSchema = z.object({
+  nodeId: id,
+  receive: z.array(z.number().int().min(0)),
+  send: z.number().int().min(0),
+});
+export type KeyAck = z.infer<typeof keyAckSchema>;
+
+/** `endpoints/<networkId>/<id>` and `node-endpoints/<nodeId>/<id>` */
+export const endpointRecordSchema = z.object({
+  id,
+  networkId: id,
+  name: z.string().min(1).max(255),
+  aliases: z.array(z.string().min(1).max(255)),
+  ip,
+  prefixLength: z.number().int().min(0).max(128),
+  mac: z.string().length(17),
+  nodeId: id,
+  sandbox: z.string().optional(),
+  interfaceName: z.string().optional(),
+  service: z.string().optional(),
+  requestId: id,
+  createdAt: z.string(),
+});
+export type EndpointRecord = z.infer<typeof endpointRecordSchema>;
+
+/** `attach-requests/<requestId>` */
+export const attachRequestSchema = z.object({ networkId: id, endpointId: id });
+export type AttachRequestRecord = z.infer<typeof attachRequestSchema>;
+
+/** `heartbeats/<nodeId>` */
+export const heartbeatSchema = z.object({ nodeId: id, seq: z.number().int().min(0) });

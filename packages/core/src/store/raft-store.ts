@@ -1,0 +1,269 @@
+import {
+  InvalidOptionsError,
+  StoreClosedError,
+  StoreUnavailableError,
+  isWeftError,
+  kv as ops,
+  parseOptions,
+  type DeleteResult,
+  type KeySelector,
+  type KeyValue,
+  type PutResult,
+  type RangeOptions,
+  type RangeResult,
+  type ReadOptions,
+  type SocketAddress,
+  type Store,
+  type StoreWatch,
+  type TxnInput,
+  type TxnResult,
+  type ValueInput,
+  type WatchListener,
+  type WatchOptions,
+} from '@weft/interface';
+import { KvStore, RaftKv, RaftNode, TcpTransport, memoryStores, type RaftStores, type Transport } from '@weft/raft';
+import { z } from 'zod';
+import { RemoteStore } from './remote/remote-store';
+import { StoreServer } from './remote/store-server';
+
+/** A manager of the cluster: its Raft address and the address its store is served on. */
+export interface ManagerAddress {
+  readonly id: string;
+  /** Where its Raft transport listens. */
+  readonly raft: SocketAddress;
+  /** Where its `StoreServer` listens (workers and follower managers connect here). */
+  readonly store: SocketAddress;
+}
+
+/** Options of {@link RaftStore.open}. */
+export interface RaftStoreOptions {
+  /** This manager's id. */
+  readonly id: string;
+  /** Every manager of a new cluster, this one included (ignored for bootstrap once storage holds state, still used to find the leader's store address). */
+  readonly managers: readonly ManagerAddress[];
+  /**
+   * Durable Raft storage: a LevelDB directory opened with `@weft/raft/level`'s
+   * `LevelStorage.open(dir)` (fsync on), or any `RaftStores`. Default: in memory (state is lost when the process ends).
+   */
+  readonly stores?: RaftStores;
+  /** Raft transport override (default: a `TcpTransport` listening on this manager's `raft` address). */
+  readonly transport?: Transport;
+  /** Minimum election timeout, ms (default 1000). */
+  readonly electionTimeoutMs?: number;
+  /** Leader heartbeat interval, ms (default 100). */
+  readonly heartbeatIntervalMs?: number;
+  /** A request that cannot be served within this time rejects with StoreUnavailableError, ms (default 10000). */
+  readonly requestTimeoutMs?: number;
+  /** Events the local replica keeps for watches from an older revision (default 10,000). */
+  readonly historyLimit?: number;
+  /** Serve the store on this manager's `store` address (default true). */
+  readonly serve?: boolean;
+}
+
+const address = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
+const optionsSchema = z.object({
+  id: z.string().min(1),
+  managers: z.array(z.object({ id: z.string().min(1), raft: address, store: address })).min(1),
+  stores: z.custom<RaftStores>((v) => typeof v === 'object' && v !== null && 'log' in v && 'stable' in v, { message: 'must be RaftStores' }).optional(),
+  transport: z.custom<Transport>((v) => typeof v === 'object' && v !== null && typeof (v as Transport).send === 'function', { message: 'must be a Transport' }).optional(),
+  electionTimeoutMs: z.number().int().min(2).default(1000),
+  heartbeatIntervalMs: z.number().int().min(1).default(100),
+  requestTimeoutMs: z.number().int().min(1).default(10_000),
+  historyLimit: z.number().int().min(1).default(10_000),
+  serve: z.boolean().default(true),
+});
+
+/** Counters of a {@link RaftStore}. */
+export interface RaftStoreStats {
+  /** Writes proposed on this replica as leader. */
+  proposed: number;
+  /** Writes forwarded to the leader's store server. */
+  forwarded: number;
+  /** Attempts retried because there was no leader, or it changed. */
+  retries: number;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The embedded store of a manager: a Raft replica of the cluster's KV state
+ * (`@weft/raft`'s `RaftNode` + `KvStore`), durable in LevelDB, serving the
+ * `Store` contract. Writes proposed here when this manager leads, otherwise
+ * forwarded to the leader's store server; `NotLeaderError` (nothing appended)
+ * and lost proposals are retried internally until `requestTimeoutMs`.
+ * Reads are linearizable on any manager (ReadIndex). Watches are served by
+ * the local replica. The store is also served to workers over the network
+ * (`StoreServer`), which `RemoteStore` connects to.
+ */
+export class RaftStore implements Store {
+  readonly stats: RaftStoreStats = { proposed: 0, forwarded: 0, retries: 0 };
+  private readonly forwarders = new Map<string, RemoteStore>();
+  private closed = false;
+  private server: StoreServer | undefined;
+
+  private constructor(
+    /** This manager's id. */
+    readonly id: string,
+    /** The Raft node (status, leadership, membership). */
+    readonly node: RaftNode,
+    private readonly kv: RaftKv,
+    private readonly managers: readonly ManagerAddress[],
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * Starts this manager's replica (recovering from `stores` if they hold
+   * state) and its store server.
+   * @throws InvalidOptionsError naming the bad option.
+   */
+  static async open(options: RaftStoreOptions): Promise<RaftStore> {
+    const o = parseOptions(optionsSchema, options, 'RaftStore');
+    const me = o.managers.find((m) => m.id === o.id);
+    if (me === undefined) {
+      throw new InvalidOptionsError('managers', `RaftStore: option "managers" must include this manager ${JSON.stringify(o.id)}`);
+    }
+    const stores = options.stores ?? memoryStores();
+    const transport =
+      options.transport ??
+      (await TcpTransport.listen({
+        id: o.id,
+        host: me.raft.host,
+        port: me.raft.port,
+        peers: Object.fromEntries(o.managers.filter((m) => m.id !== o.id).map((m) => [m.id, m.raft])),
+      }));
+    const store = new KvStore({ historyLimit: o.historyLimit });
+    const node = await RaftNode.create({
+      id: o.id,
+      peers: o.managers.map((m) => m.id),
+      stateMachine: store,
+      transport,
+      stores,
+      electionTimeoutMs: o.electionTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+    });
+    node.start();
+    const kv = new RaftKv(node, store);
+    const raftStore = new RaftStore(o.id, node, kv, o.managers, o.requestTimeoutMs);
+    if (o.serve) {
+      raftStore.server = await StoreServer.listen({ store: raftStore, listen: me.store });
+    }
+    return raftStore;
+  }
+
+  /** The address the store is served on (with the port picked when 0 was asked), if served. */
+  get serverAddress(): SocketAddress | undefined {
+    return this.server?.address;
+  }
+
+  /** True while this replica is the Raft leader. */
+  get isLeader(): boolean {
+    return this.node.isLeader;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StoreClosedError(`raft store ${this.id} is closed`);
+  }
+
+  /**
+   * Runs `attempt` until it succeeds or the deadline: NotLeaderError (nothing
+   * appended) and lost proposals are retried; a timeout of a write whose
+   * proposal may have been appended is reported as outcome unknown.
+   */
+  private async withRetry<T>(what: string, write: boolean, attempt: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + this.timeoutMs;
+    let maybeApplied = false;
+    for (let i = 0; ; i++) {
+      this.check();
+      try {
+        return await attempt();
+      } catch (err) {
+        if (isWeftError(err, 'NotLeaderError') || isWeftError(err, 'ProposalLostError')) {
+          // Nothing was (or will be) committed by this attempt.
+        } else if (isWeftError(err, 'StoreUnavailableError')) {
+          if ((err as StoreUnavailableError).outcomeUnknown) maybeApplied = true;
+        } else if (isWeftError(err, 'RequestTimeoutError')) {
+          if (write) maybeApplied = true;
+        } else if (isWeftError(err, 'NodeClosedError') || isWeftError(err, 'NodeFailedError')) {
+          throw new StoreUnavailableError(`raft store ${this.id}: ${(err as Error).message}`, write, { cause: err });
+        } else {
+          throw err;
+        }
+        if (performance.now() > deadline) {
+          throw new StoreUnavailableError(`raft store ${this.id}: ${what} not served within ${this.timeoutMs} ms (${(err as Error).message})`, write && maybeApplied, {
+            cause: err,
+          });
+        }
+        this.stats.retries += 1;
+        await pause(Math.min(100, 5 * 2 ** Math.min(i, 5)));
+      }
+    }
+  }
+
+  /** The leader's store, reached over the network (cached per leader). */
+  private forwarder(leaderId: string): RemoteStore | undefined {
+    let f = this.forwarders.get(leaderId);
+    if (f === undefined) {
+      const m = this.managers.find((x) => x.id === leaderId);
+      if (m === undefined) return undefined;
+      f = new RemoteStore({ endpoints: [m.store], requestTimeoutMs: Math.max(1000, Math.floor(this.timeoutMs / 2)) });
+      this.forwarders.set(leaderId, f);
+    }
+    return f;
+  }
+
+  private async write(request: TxnInput): Promise<TxnResult> {
+    return this.withRetry('write', true, async () => {
+      if (this.node.isLeader) {
+        this.stats.proposed += 1;
+        return this.kv.txn(request);
+      }
+      const leader = this.node.leader;
+      const f = leader === null || leader === this.id ? undefined : this.forwarder(leader);
+      if (f === undefined) throw new StoreUnavailableError('no leader known', false);
+      this.stats.forwarded += 1;
+      return f.txn(request);
+    });
+  }
+
+  async get(key: string, options: ReadOptions = {}): Promise<KeyValue | undefined> {
+    this.check();
+    return this.withRetry('read', false, () => this.kv.get(key, options));
+  }
+
+  async range(keys: KeySelector, options: RangeOptions = {}): Promise<RangeResult> {
+    this.check();
+    return this.withRetry('read', false, () => this.kv.range(keys, options));
+  }
+
+  async put(key: string, value: ValueInput, options: { readonly prevKv?: boolean } = {}): Promise<PutResult> {
+    const r = await this.write({ success: [ops.put(key, value, options)] });
+    return r.results[0] as PutResult;
+  }
+
+  async delete(keys: string | KeySelector, options: { readonly prevKv?: boolean } = {}): Promise<DeleteResult> {
+    const r = await this.write({ success: [ops.delete(keys, options)] });
+    return r.results[0] as DeleteResult;
+  }
+
+  txn(request: TxnInput): Promise<TxnResult> {
+    return this.write(request);
+  }
+
+  async watch(keys: string | KeySelector, listener: WatchListener, options: WatchOptions = {}): Promise<StoreWatch> {
+    this.check();
+    return this.kv.watch(keys, listener, options);
+  }
+
+  /** Stops serving, closes the replica (its state stays in its storage) and the forwarders. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.server?.close();
+    for (const f of this.forwarders.values()) await f.close();
+    this.forwarders.clear();
+    await this.kv.close();
+    // The node closes its transport and stores.
+    await this.node.close();
+  }
+}

@@ -1,0 +1,162 @@
+import type { ProgrammedState, RemoteEndpointSpec } from '@weft/interface';
+import { desiredState, type ClusterView } from '../../src/reconcile/desired-state';
+import { ProgrammedMirror } from '../../src/reconcile/mirror';
+import { planReconcile } from '../../src/reconcile/plan';
+import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../../src/records/schemas';
+
+const node = (id: string, address: string): NodeRecord => ({
+  id,
+  role: 'worker',
+  dataPlane: { kind: 'userspace', address, vxlanPort: 4789, encryptedPort: 4790, underlayMtu: 1500, epoch: '00000000000000a1' },
+  labels: {},
+  startedAt: '2026-01-01T00:00:00.000Z',
+});
+const network = (id: string, vni: number, encrypted = false): NetworkRecord => ({
+  id,
+  name: `net-${id}`,
+  driver: 'overlay',
+  scope: 'swarm',
+  vni,
+  subnet: '10.0.1.0/24',
+  gateway: '10.0.1.1',
+  mtu: 1450,
+  encrypted,
+  attachable: true,
+  internal: false,
+  ingress: false,
+  labels: {},
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+let seq = 0;
+const endpoint = (networkId: string, nodeId: string, ip: string, id = `ep${++seq}`): EndpointRecord => ({
+  id,
+  networkId,
+  name: id,
+  aliases: [],
+  ip,
+  prefixLength: 24,
+  mac: '02:42:0a:00:01:02',
+  nodeId,
+  requestId: `r-${id}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+
+function view(parts: { networks: NetworkRecord[]; nodes: NodeRecord[]; endpoints: EndpointRecord[]; me: string; keys?: KeysRecord[] }): ClusterView {
+  const localEndpoints = new Map(parts.endpoints.filter((e) => e.nodeId === parts.me).map((e) => [e.id, e]));
+  const active = new Set([...localEndpoints.values()].map((e) => e.networkId));
+  const networkEndpoints = new Map<string, Map<string, EndpointRecord>>();
+  for (const e of parts.endpoints) {
+    if (!active.has(e.networkId)) continue;
+    if (!networkEndpoints.has(e.networkId)) networkEndpoints.set(e.networkId, new Map());
+    networkEndpoints.get(e.networkId)!.set(e.id, e);
+  }
+  return {
+    networks: new Map(parts.networks.map((n) => [n.id, n])),
+    nodes: new Map(parts.nodes.map((n) => [n.id, n])),
+    localEndpoints,
+    networkEndpoints,
+    keys: new Map((parts.keys ?? []).map((k) => [k.networkId, k])),
+  };
+}
+
+const nodes = [node('a', '127.0.0.1'), node('b', '127.0.0.2'), node('c', '127.0.0.3')];
+const empty: ProgrammedState = { networks: [] };
+
+describe('desiredState (lazy activation)', () => {
+  it('has no network at all on a node with no local endpoint', () => {
+    const v = view({ networks: [network('n1', 4096)], nodes, endpoints: [endpoint('n1', 'b', '10.0.1.2'), endpoint('n1', 'c', '10.0.1.3')], me: 'a' });
+    expect(desiredState(v, 'a')).toEqual(empty);
+  });
+
+  it('holds local endpoints, every remote endpoint of the network, and one flood entry per remote node', () => {
+    const eps = [endpoint('n1', 'a', '10.0.1.2'), endpoint('n1', 'b', '10.0.1.3'), endpoint('n1', 'b', '10.0.1.4'), endpoint('n1', 'c', '10.0.1.5')];
+    const d = desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: eps, me: 'a' }), 'a');
+    expect(d.networks).toHaveLength(1);
+    const n = d.networks[0]!;
+    expect(n.spec).toMatchObject({ id: 'n1', vni: 4096, mtu: 1450 });
+    expect(n.local.map((l) => l.ip)).toEqual(['10.0.1.2']);
+    expect(n.remote.map((r) => r.ip).sort()).toEqual(['10.0.1.3', '10.0.1.4', '10.0.1.5']);
+    expect(n.flood.map((p) => p.id)).toEqual(['b', 'c']);
+  });
+
+  it('never programs an encrypted network without its keys (no cleartext by construction)', () => {
+    const v = view({ networks: [network('n1', 4096, true)], nodes, endpoints: [endpoint('n1', 'a', '10.0.1.2')], me: 'a' });
+    expect(desiredState(v, 'a')).toEqual(empty);
+    const keys: KeysRecord = {
+      networkId: 'n1',
+      suite: 'aes-256-gcm',
+      keys: [{ generation: 1, secret: Buffer.alloc(32, 7).toString('base64url') }],
+      sendGeneration: 1,
+      rotatedAtMs: 0,
+    };
+    const withKeys = desiredState(view({ networks: [network('n1', 4096, true)], nodes, endpoints: [endpoint('n1', 'a', '10.0.1.2')], me: 'a', keys: [keys] }), 'a');
+    expect(withKeys.networks[0]!.spec.encryption).toMatchObject({ suite: 'aes-256-gcm', sendGeneration: 1 });
+    expect(withKeys.networks[0]!.spec.encryption!.keys[0]!.secret).toEqual(new Uint8Array(32).fill(7));
+  });
+});
+
+describe('planReconcile', () => {
+  const base = [endpoint('n1', 'a', '10.0.1.2', 'l1'), endpoint('n1', 'b', '10.0.1.3', 'r1'), endpoint('n1', 'c', '10.0.1.4', 'r2')];
+  const want = desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: base, me: 'a' }), 'a');
+
+  it('programs a network from nothing with one call per record', () => {
+    const ops = planReconcile(want, empty);
+    expect(ops.map((o) => o.op)).toEqual(['ensureNetwork', 'addLocalEndpoint', 'addRemoteEndpoint', 'addRemoteEndpoint']);
+  });
+
+  it('makes zero calls when programmed equals desired', () => {
+    const mirror = new ProgrammedMirror();
+    for (const op of planReconcile(want, empty)) mirror.apply(op);
+    expect(mirror.state()).toEqual(want);
+    expect(planReconcile(want, mirror.state())).toEqual([]);
+  });
+
+  it('makes one call per changed record: a detach, a re-attach of the same address on another node', () => {
+    const mirror = new ProgrammedMirror();
+    for (const op of planReconcile(want, empty)) mirror.apply(op);
+    // r1 (10.0.1.3 on b) detached; the same address re-attached on c as r3.
+    const next = [base[0]!, base[2]!, endpoint('n1', 'c', '10.0.1.3', 'r3')];
+    const want2 = desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: next, me: 'a' }), 'a');
+    const ops = planReconcile(want2, mirror.state());
+    expect(ops).toEqual([
+      { op: 'removeRemoteEndpoint', networkId: 'n1', endpointId: 'r1' },
+      { op: 'addRemoteEndpoint', networkId: 'n1', endpoint: expect.objectContaining({ id: 'r3', ip: '10.0.1.3', peer: expect.objectContaining({ id: 'c' }) }) as RemoteEndpointSpec },
+    ]);
+    for (const op of ops) mirror.apply(op);
+    expect(mirror.state().networks[0]!.flood.map((p) => p.id)).toEqual(['c']);
+    expect(planReconcile(want2, mirror.state())).toEqual([]);
+  });
+
+  it('removes the whole network in one call when the last local endpoint goes', () => {
+    const mirror = new ProgrammedMirror();
+    for (const op of planReconcile(want, empty)) mirror.apply(op);
+    const want2 = desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: base.slice(1), me: 'a' }), 'a');
+    expect(planReconcile(want2, mirror.state())).toEqual([{ op: 'removeNetwork', networkId: 'n1' }]);
+  });
+
+  it('replaces a remote endpoint whose node moved to another underlay address', () => {
+    const mirror = new ProgrammedMirror();
+    for (const op of planReconcile(want, empty)) mirror.apply(op);
+    const moved = [node('a', '127.0.0.1'), node('b', '127.0.0.9'), node('c', '127.0.0.3')];
+    const want2 = desiredState(view({ networks: [network('n1', 4096)], nodes: moved, endpoints: base, me: 'a' }), 'a');
+    const ops = planReconcile(want2, mirror.state());
+    expect(ops).toHaveLength(1);
+    expect(ops[0]).toMatchObject({ op: 'addRemoteEndpoint', endpoint: { id: 'r1', peer: { address: '127.0.0.9' } } });
+  });
+
+  it('changes keys with one setNetworkKeys call', () => {
+    const keys = (send: number, gens: number[]): KeysRecord => ({
+      networkId: 'n1',
+      suite: 'aes-256-gcm',
+      keys: gens.map((g) => ({ generation: g, secret: Buffer.alloc(32, g).toString('base64url') })),
+      sendGeneration: send,
+      rotatedAtMs: 0,
+    });
+    const at = (k: KeysRecord): ProgrammedState =>
+      desiredState(view({ networks: [network('n1', 4096, true)], nodes, endpoints: base, me: 'a', keys: [k] }), 'a');
+    const mirror = new ProgrammedMirror();
+    for (const op of planReconcile(at(keys(1, [1])), empty)) mirror.apply(op);
+    const ops = planReconcile(at(keys(1, [1, 2])), mirror.state());
+    expect(ops.map((o) => o.op)).toEqual(['setNetworkKeys']);
+  });
+});

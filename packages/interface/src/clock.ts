@@ -1,0 +1,32 @@
+/** A monotonic millisecond clock, injected wherever logic must be replayable. */
+export interface Clock {
+  /** Current time in milliseconds (monotonic; the origin is arbitrary). */
+  now(): number;
+}
+
+/**
+ * Wall-clock time: milliseconds since the Unix epoch (`Date.now()`), for
+ * values that are compared across machines or stored (record timestamps,
+ * command time in replicated state). Not monotonic.
+ */
+export const wallClock: Clock = { now: () => Date.now() };
+
+/** The process's monotonic clock (`performance.now()`). */
+export const systemClock: Clock = { now: () => globalThis.performance.now() };
+
+/** A clock that only moves when told to; for deterministic tests. */
+export class ManualClock implements Clock {
+  private time: number;
+  /** @param start - initial reading in ms (default 0). */
+  constructor(start = 0) {
+    this.time = start;
+  }
+  /** Current reading in ms. */
+  now(): number {
+    return this.time;
+  }
+  /** Moves the clock forward by `ms` milliseconds (negative values are ignored). */
+  advance(ms: number): void {
+    if (ms > 0) this.time += ms;
+  }
+}
