@@ -9,7 +9,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { EncryptedUnderlay, KeyRing, type EncryptedUnderlayCounters, type SuiteName } from '@weft/crypto';
-import { Endpoint, UdpUnderlay, Vtep, parseIpv4, parseMac, vxlanHeader, writeUdpFrame, type EndpointUdpSocket } from '@weft/vxlan';
+import { parseIpv4, parseMac } from '@weft/interface';
+import { Endpoint, UdpUnderlay, Vtep, vxlanHeader, writeUdpFrame, type EndpointUdpSocket } from '@weft/vxlan';
 
 const VNI = 42;
 const APP_PORT = 7000;

@@ -61,7 +61,7 @@ function tsBlocks(file: string, text: string): Block[] {
 /** The block with its named `@weft/*` imports turned into destructured default imports (see the file comment). */
 function runnable(code: string): string {
   let n = 0;
-  return code.replace(/^import\s+\{([^}]*)\}\s+from\s+'(@weft\/[\w-]+)';?[ \t]*$/gm, (_all, list: string, spec: string) => {
+  return code.replace(/^import\s+\{([^}]*)\}\s+from\s+'(@weft\/[\w-]+(?:\/[\w-]+)?)';?[ \t]*$/gm, (_all, list: string, spec: string) => {
     const names = list
       .split(',')
       .map((x) => x.trim())
@@ -78,7 +78,8 @@ function typecheck(dir: string, files: string[]): void {
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       extends: join(root, 'tsconfig.base.json'),
-      compilerOptions: { noEmit: true, types: ['node'], baseUrl: root, paths: { '@weft/*': ['packages/*/src/index.ts'] } },
+      // The root tsconfig's paths: every package and subpath entry (`@weft/raft/level`, ...) resolves to its sources.
+      compilerOptions: { noEmit: true, types: ['node'], baseUrl: root, paths: (JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths },
       files,
     }),
   );
