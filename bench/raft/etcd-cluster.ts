@@ -62,6 +62,11 @@ export class EtcdCluster {
     });
   }
 
+  /** Process ids of the members (for /proc CPU accounting). */
+  pids(): number[] {
+    return this.procs.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** Recent stderr of the members. */
   log(): string {
     return this.logs;

@@ -70,6 +70,11 @@ export class KvClient {
     });
   }
 
+  /** Local TCP port of the connection (how a trace tells this client's socket apart). */
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

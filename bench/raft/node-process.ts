@@ -27,6 +27,12 @@ export interface NodeProcessConfig {
   dataDir: string;
   electionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /**
+   * UNSAFE, tests only: open LevelDB with `sync: false` (writes reach the page
+   * cache, not the disk, before they are acknowledged). The durability test
+   * uses it to show that its check catches a node that does not sync.
+   */
+  unsafeNoSync?: boolean;
 }
 
 interface Request {
@@ -40,7 +46,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.WEFT_RAFT_NODE ?? '') as NodeProcessConfig;
   const peers: Record<string, { host: string; port: number }> = {};
   for (const [id, m] of Object.entries(cfg.members)) if (id !== cfg.id) peers[id] = { host: '127.0.0.1', port: m.raftPort };
-  const storage = await LevelStorage.open(cfg.dataDir);
+  const storage = await LevelStorage.open(cfg.dataDir, cfg.unsafeNoSync === true ? { sync: false } : {});
   const transport = await TcpTransport.listen({ id: cfg.id, port: cfg.raftPort, peers });
   const store = new KvStore();
   const node = await RaftNode.create({

@@ -32,6 +32,8 @@ export interface ProcessClusterOptions {
   ids?: string[];
   electionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** UNSAFE, tests only: every node opens LevelDB with `sync: false` (see NodeProcessConfig.unsafeNoSync). */
+  unsafeNoSync?: boolean;
 }
 
 export class ProcessCluster {
@@ -39,6 +41,7 @@ export class ProcessCluster {
   readonly ids: string[];
   readonly electionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
+  private readonly unsafeNoSync: boolean;
   private members: Record<string, { raftPort: number; clientPort: number }> = {};
   private readonly procs = new Map<string, ChildProcess>();
   private readonly logs = new Map<string, string>();
@@ -51,6 +54,7 @@ export class ProcessCluster {
     this.ids = options.ids ?? ['n1', 'n2', 'n3'];
     this.electionTimeoutMs = options.electionTimeoutMs ?? 1000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 100;
+    this.unsafeNoSync = options.unsafeNoSync ?? false;
     this.dir = mkdtempSync(join(tmpdir(), `weft-raft-cluster-${process.pid}-`));
     process.on('exit', this.onExit);
   }
@@ -74,9 +78,10 @@ export class ProcessCluster {
       raftPort: m.raftPort,
       clientPort: m.clientPort,
       members: this.members,
-      dataDir: join(this.dir, id),
+      dataDir: this.dataDir(id),
       electionTimeoutMs: this.electionTimeoutMs,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
+      ...(this.unsafeNoSync ? { unsafeNoSync: true } : {}),
     };
     const prof = process.env.WEFT_RAFT_PROFILE_DIR;
     const args = prof ? ['--cpu-prof', '--cpu-prof-dir', join(prof, id), '--import', 'tsx', script] : ['--import', 'tsx', script];
@@ -127,6 +132,26 @@ export class ProcessCluster {
       });
       p.kill('SIGTERM');
     });
+  }
+
+  /** Raft and client ports of node `id` on 127.0.0.1 (after start()). */
+  ports(id: string): { raftPort: number; clientPort: number } {
+    return { ...this.members[id]! };
+  }
+
+  /** Data directory of node `id`. */
+  dataDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  /** Process ids of the running nodes (for /proc CPU accounting). */
+  pids(): number[] {
+    return [...this.procs.values()].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Process id of node `id`, or undefined when it is not running. */
+  pid(id: string): number | undefined {
+    return this.procs.get(id)?.pid;
   }
 
   /** Whether node `id` has a running process. */

@@ -1,45 +1,51 @@
 /**
  * One side of the VTEP forwarding benchmark, run as a child process by
  * bench/suites/vtep.ts: `node --import tsx bench/vtep/peer.ts '<json config>'`.
+ * Each process holds BOTH modes at once, so the suite can alternate many
+ * short rounds without restarting anything:
  *
- * Roles:
- * - `raw-recv` / `vtep-recv`: bind, count datagrams (raw) or UDP messages
- *   delivered to an Endpoint socket behind a Vtep (vtep), print `ready` with the
- *   port, then after the first packet wait `warmupMs`, count for `windowMs` and
- *   print `{"pps": ...}` and exit. Gives up after `idleMs` without traffic.
- * - `raw-send` / `vtep-send`: send in batches with a setImmediate between
- *   them, keeping at most `window` packets beyond the receiver's last
- *   acknowledgement in flight (acknowledgements travel on a separate plain
- *   UDP control socket, the same in both modes), until SIGTERM (then print
- *   `{"sentPps": ...}`, the offered rate after warm-up) or `maxMs`.
+ * - `recv`: a raw node:dgram socket, and a Vtep (UdpUnderlay) with an
+ *   Endpoint whose UDP socket receives the tunnelled traffic; counts what
+ *   each delivers. Prints `ready <rawPort> <vtepPort> <ctlPort>`. Commands on
+ *   stdin, one answer line each: `reset` (counts to 0) → `ok`;
+ *   `count <ms>` → `{"raw":pps,"vtep":pps}` over the next `ms`.
+ * - `send`: a raw socket sending `frameBytes`-byte datagrams to the raw
+ *   receiver, and an Endpoint behind a Vtep sending UDP messages whose inner
+ *   Ethernet frames are `frameBytes` bytes to the receiving Endpoint. Prints
+ *   `ready`. Commands: `start raw|vtep` → `ok`, then sends in that mode as
+ *   fast as flow control lets it; `stop` → `{"sentPps":...}`.
  *
- * The same payload crosses in both modes: raw sends `frameBytes`-byte datagrams;
- * the VTEP endpoints exchange `frameBytes`-byte inner Ethernet frames (UDP
- * payload = frameBytes - 42), so the outer datagram is frameBytes + 8.
+ * Flow control, the same in both modes: the receiver acknowledges every
+ * `ackEvery` packets on a plain UDP control socket, and the sender keeps at
+ * most `window` packets beyond the last acknowledgement in flight (without
+ * it the faster raw sender floods the receiver's queue and the kernel's drop
+ * work steals CPU from the receiver on a 2-core machine). Both processes exit
+ * when stdin closes (the suite is gone) or after `maxMs`.
  */
 import { createSocket } from 'node:dgram';
+import { createInterface } from 'node:readline';
 import { Endpoint, UdpUnderlay, Vtep } from '../../packages/vxlan/src';
 
 interface Config {
-  role: 'raw-recv' | 'raw-send' | 'vtep-recv' | 'vtep-send';
+  role: 'recv' | 'send';
   host: string;
-  port?: number;
   peerHost?: string;
-  peerPort?: number;
+  /** Receiver ports (given to the sender). */
+  rawPort?: number;
+  vtepPort?: number;
+  ctlPort?: number;
   frameBytes: number;
-  warmupMs: number;
-  windowMs: number;
-  idleMs: number;
-  maxMs: number;
   batch: number;
   /** Packets the sender may have in flight beyond the receiver's last acknowledgement. */
   window: number;
   /** The receiver acknowledges every `ackEvery` packets on the control socket. */
   ackEvery: number;
-  /** Receiver's control port (given to the sender). */
-  ctlPort?: number;
   udpChecksum?: boolean;
+  maxMs: number;
 }
+
+type Mode = 'raw' | 'vtep';
+const MODE_BYTE: Record<Mode, number> = { raw: 1, vtep: 2 };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as Config;
 const BUF = 4 * 1024 * 1024;
@@ -48,86 +54,116 @@ const RECV = { mac: '02:00:00:00:00:02', ip: '10.0.0.2' };
 const SEND = { mac: '02:00:00:00:00:01', ip: '10.0.0.1' };
 const APP_PORT = 9000;
 
-/**
- * Out-of-band flow control, identical in both modes: the receiver tells the
- * sender how many packets it has taken, so neither mode measures the kernel
- * dropping a flooded socket queue (which also steals CPU from the receiver on
- * a small machine). Returns the control port.
- */
-async function ackChannel(): Promise<{ port: number; ack: (count: number) => void }> {
+setTimeout(() => process.exit(0), cfg.maxMs).unref();
+
+/** Runs `onLine` for each stdin command and writes its answer; exits when stdin closes. */
+function commands(onLine: (words: string[]) => Promise<string> | string): void {
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    void Promise.resolve(onLine(line.trim().split(/\s+/))).then((answer) => process.stdout.write(`${answer}\n`));
+  });
+  rl.on('close', () => process.exit(0));
+}
+
+async function receiver(): Promise<void> {
+  const raw = createSocket('udp4');
+  await new Promise<void>((r) => raw.bind(0, cfg.host, r));
+  raw.setRecvBufferSize(BUF);
+  const underlay = await UdpUnderlay.bind({ host: cfg.host, port: 0, recvBufferSize: BUF });
+  const vtep = new Vtep({ underlay });
+  const ep = new Endpoint(RECV).attach(vtep.addSegment(VNI));
+  const sock = ep.bind(APP_PORT);
   const ctl = createSocket('udp4');
   await new Promise<void>((r) => ctl.bind(0, cfg.host, r));
   let peer: { port: number; address: string } | undefined;
   ctl.on('message', (_m, rinfo) => {
     peer = { port: rinfo.port, address: rinfo.address };
   });
-  const msg = Buffer.alloc(8);
-  return {
-    port: ctl.address().port,
-    ack: (count) => {
-      if (peer === undefined) return;
-      msg.writeDoubleBE(count, 0);
-      ctl.send(msg, peer.port, peer.address);
-    },
-  };
-}
-
-function measure(onPacket: (count: () => void) => void, ack: (count: number) => void): void {
-  let count = 0;
-  let started = false;
+  const ackMsg = Buffer.alloc(9);
   const every = cfg.ackEvery;
-  const idle = setTimeout(() => finish(0), cfg.idleMs);
-  const finish = (pps: number): void => {
-    process.stdout.write(`${JSON.stringify({ pps })}\n`, () => process.exit(0));
+  const counts = { raw: 0, vtep: 0 };
+  const ack = (mode: Mode, n: number): void => {
+    if (peer === undefined) return;
+    ackMsg[0] = MODE_BYTE[mode];
+    ackMsg.writeDoubleBE(n, 1);
+    ctl.send(ackMsg, peer.port, peer.address);
   };
-  onPacket(() => {
-    count++;
-    if (count % every === 0) ack(count);
-    if (started) return;
-    started = true;
-    clearTimeout(idle);
-    setTimeout(() => {
-      const c0 = count;
-      const t0 = process.hrtime.bigint();
-      setTimeout(() => {
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        finish((count - c0) / seconds);
-      }, cfg.windowMs);
-    }, cfg.warmupMs);
+  raw.on('message', () => {
+    if (++counts.raw % every === 0) ack('raw', counts.raw);
   });
+  sock.on('message', () => {
+    if (++counts.vtep % every === 0) ack('vtep', counts.vtep);
+  });
+  commands(async ([cmd, arg]) => {
+    if (cmd === 'reset') {
+      counts.raw = counts.vtep = 0;
+      return 'ok';
+    }
+    if (cmd === 'count') {
+      const r0 = counts.raw;
+      const v0 = counts.vtep;
+      const t0 = process.hrtime.bigint();
+      await new Promise((r) => setTimeout(r, Number(arg)));
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      return JSON.stringify({ raw: (counts.raw - r0) / s, vtep: (counts.vtep - v0) / s });
+    }
+    return `error unknown command ${cmd}`;
+  });
+  process.stdout.write(`ready ${raw.address().port} ${underlay.local.port} ${ctl.address().port}\n`);
 }
 
-async function pump(sendOne: () => void): Promise<void> {
-  const deadline = Date.now() + cfg.maxMs;
+async function sender(): Promise<void> {
+  // The same synchronous IP-literal lookup UdpUnderlay uses, so the baseline
+  // does not pay dns.lookup's tick per datagram and only the VTEP's own work differs.
+  const raw = createSocket({
+    type: 'udp4',
+    lookup: ((address: string, family: number, cb: (e: null, a: string, f: number) => void) => cb(null, address, family)) as never,
+  });
+  await new Promise<void>((r) => raw.bind(0, cfg.host, r));
+  raw.setSendBufferSize(BUF);
+  const rawPayload = Buffer.alloc(cfg.frameBytes, 0xab);
+  const underlay = await UdpUnderlay.bind({ host: cfg.host, port: 0, sendBufferSize: BUF });
+  const vtep = new Vtep({ underlay });
+  const seg = vtep.addSegment(VNI);
+  // Control plane: the receiver's endpoint lives behind the peer VTEP.
+  seg.addRemoteEndpoint({ mac: RECV.mac, ip: RECV.ip, vtep: { host: cfg.peerHost!, port: cfg.vtepPort! } });
+  const ep = new Endpoint({ ...SEND, udpChecksum: cfg.udpChecksum ?? true }).attach(seg);
+  await ep.resolve(RECV.ip); // answered locally by ARP suppression
+  const sock = ep.bind(APP_PORT);
+  const vtepPayload = Buffer.alloc(cfg.frameBytes - 42, 0xab);
+  const host = cfg.peerHost!;
+  const rawPort = cfg.rawPort!;
+  const sendOne: Record<Mode, () => void> = {
+    raw: () => raw.send(rawPayload, rawPort, host),
+    vtep: () => sock.send(vtepPayload, RECV.ip, APP_PORT),
+  };
+
+  let mode: Mode | undefined;
   let sent = 0;
-  // Acknowledged count, and the sent count it corresponds to (losses shift the base).
   let acked = 0;
+  // Sent count that acknowledgement 0 corresponds to (losses shift it).
   let base = 0;
-  let lastProgress = Date.now();
+  let lastProgress = 0;
+  let startedAt = 0n;
   const ctl = createSocket('udp4');
   await new Promise<void>((r) => ctl.bind(0, cfg.host, r));
   ctl.on('message', (m: Buffer) => {
-    const n = m.readDoubleBE(0);
+    if (mode === undefined || m[0] !== MODE_BYTE[mode]) return;
+    const n = m.readDoubleBE(1);
     if (n > acked) {
       acked = n;
       lastProgress = Date.now();
     }
   });
-  ctl.send(Buffer.from('hello'), cfg.ctlPort!, cfg.peerHost!);
-  let mark = 0;
-  let markAt = 0n;
-  // After warm-up, remember where we were; on SIGTERM report the offered rate since then.
-  setTimeout(() => {
-    mark = sent;
-    markAt = process.hrtime.bigint();
-  }, cfg.warmupMs);
-  process.once('SIGTERM', () => {
-    const seconds = markAt === 0n ? 0 : Number(process.hrtime.bigint() - markAt) / 1e9;
-    process.stdout.write(`${JSON.stringify({ sentPps: seconds > 0 ? (sent - mark) / seconds : 0 })}\n`, () => process.exit(0));
-  });
+  ctl.send(Buffer.from('hello'), cfg.ctlPort!, host);
+
   const window = cfg.window;
-  const loop = (): void => {
-    let room = Math.min(window, window - (sent - base - acked));
+  /** Bumped on every start, so a loop of an earlier run never runs on. */
+  let run = 0;
+  const loop = (mine: number): void => {
+    const m = mode;
+    if (m === undefined || mine !== run) return;
+    let room = window - (sent - base - acked);
     if (room <= 0 && Date.now() - lastProgress > 200) {
       // Nothing acknowledged for 200 ms (far longer than a descheduled
       // receiver takes to catch up): count what is in flight as lost.
@@ -136,68 +172,31 @@ async function pump(sendOne: () => void): Promise<void> {
       room = window;
     }
     const n = room < cfg.batch ? room : cfg.batch;
-    for (let i = 0; i < n; i++) sendOne();
+    const send = sendOne[m];
+    for (let i = 0; i < n; i++) send();
     if (n > 0) sent += n;
-    if (Date.now() < deadline) setImmediate(loop);
-    else process.exit(0);
+    setImmediate(loop, mine);
   };
-  loop();
+  commands(([cmd, arg]) => {
+    if (cmd === 'start' && (arg === 'raw' || arg === 'vtep')) {
+      mode = arg;
+      sent = acked = base = 0;
+      lastProgress = Date.now();
+      startedAt = process.hrtime.bigint();
+      setImmediate(loop, ++run);
+      return 'ok';
+    }
+    if (cmd === 'stop') {
+      const s = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      mode = undefined;
+      return JSON.stringify({ sentPps: s > 0 ? sent / s : 0 });
+    }
+    return `error unknown command ${cmd}`;
+  });
+  process.stdout.write('ready\n');
 }
 
-async function main(): Promise<void> {
-  switch (cfg.role) {
-    case 'raw-recv': {
-      const s = createSocket('udp4');
-      await new Promise<void>((r) => s.bind(cfg.port ?? 0, cfg.host, r));
-      s.setRecvBufferSize(BUF);
-      const ctl = await ackChannel();
-      measure((tick) => s.on('message', tick), ctl.ack);
-      process.stdout.write(`ready ${s.address().port} ${ctl.port}\n`);
-      return;
-    }
-    case 'raw-send': {
-      // The same synchronous IP-literal lookup UdpUnderlay uses, so the baseline
-      // does not pay dns.lookup's tick per datagram and only the VTEP's own work differs.
-      const s = createSocket({
-        type: 'udp4',
-        lookup: ((address: string, family: number, cb: (e: null, a: string, f: number) => void) => cb(null, address, family)) as never,
-      });
-      await new Promise<void>((r) => s.bind(0, cfg.host, r));
-      s.setSendBufferSize(BUF);
-      const payload = Buffer.alloc(cfg.frameBytes, 0xab);
-      const host = cfg.peerHost!;
-      const port = cfg.peerPort!;
-      await pump(() => s.send(payload, port, host));
-      return;
-    }
-    case 'vtep-recv': {
-      const underlay = await UdpUnderlay.bind({ host: cfg.host, port: cfg.port ?? 0, recvBufferSize: BUF });
-      const vtep = new Vtep({ underlay });
-      const seg = vtep.addSegment(VNI);
-      const ep = new Endpoint(RECV).attach(seg);
-      const sock = ep.bind(APP_PORT);
-      const ctl = await ackChannel();
-      measure((tick) => sock.on('message', tick), ctl.ack);
-      process.stdout.write(`ready ${underlay.local.port} ${ctl.port}\n`);
-      return;
-    }
-    case 'vtep-send': {
-      const underlay = await UdpUnderlay.bind({ host: cfg.host, port: 0, sendBufferSize: BUF });
-      const vtep = new Vtep({ underlay });
-      const seg = vtep.addSegment(VNI);
-      // Control plane: the receiver's endpoint lives behind the peer VTEP.
-      seg.addRemoteEndpoint({ mac: RECV.mac, ip: RECV.ip, vtep: { host: cfg.peerHost!, port: cfg.peerPort! } });
-      const ep = new Endpoint({ ...SEND, udpChecksum: cfg.udpChecksum ?? true }).attach(seg);
-      await ep.resolve(RECV.ip); // answered locally by ARP suppression
-      const sock = ep.bind(APP_PORT);
-      const payload = Buffer.alloc(cfg.frameBytes - 42, 0xab);
-      await pump(() => sock.send(payload, RECV.ip, APP_PORT));
-      return;
-    }
-  }
-}
-
-main().catch((err: unknown) => {
+(cfg.role === 'recv' ? receiver() : sender()).catch((err: unknown) => {
   process.stderr.write(`${String(err)}\n`);
   process.exit(1);
 });

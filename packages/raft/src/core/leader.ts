@@ -153,6 +153,23 @@ function respondReadIndex(r: Raft, req: Message, index: number): void {
   }
 }
 
+/**
+ * The leader's entries up to `index` are durable on its own disk (called by
+ * RawNode.advance): they count towards the quorum from now on, which may
+ * commit them (thesis §10.2.1: the leader writes its log in parallel with
+ * replicating it; etcd-raft acknowledges itself the same way once the append
+ * is persisted).
+ */
+export function leaderPersisted(r: Raft, index: number): void {
+  if (r.role !== 'leader') return;
+  const pr = r.trk.progress.get(r.id);
+  if (pr === undefined || !pr.maybeUpdate(index)) return;
+  if (r.maybeCommit()) {
+    releasePendingReadIndexMessages(r);
+    bcastAppend(r);
+  }
+}
+
 function releasePendingReadIndexMessages(r: Raft): void {
   if (r.pendingReadIndexMessages.length === 0 || !committedEntryInCurrentTerm(r)) return;
   const msgs = r.pendingReadIndexMessages;

@@ -439,11 +439,11 @@ export class Raft {
   appendEntries(es: readonly Entry[]): void {
     let li = this.log.lastIndex();
     const ents: Entry[] = es.map((e) => ({ term: this.term, index: ++li, type: e.type, data: e.data }));
-    li = this.log.append(ents);
-    // The leader's own entries count towards the quorum once persisted; the
-    // Ready contract persists them before any message (or apply) happens.
-    this.trk.progress.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    this.log.append(ents);
+    // The leader's own entries count towards the quorum only once they are on
+    // its disk (RawNode.advance → persistedByLeader), so its appends may go out
+    // while its own write is in flight (thesis §10.2.1) without an entry being
+    // committed that only a minority holds durably.
   }
 
   /** §5.3/§5.4.2: advance the commit index to what a quorum holds, if that entry is of this term. */

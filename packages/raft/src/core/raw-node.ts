@@ -7,6 +7,7 @@ import { encodeConfChange } from './conf-change-codec';
 import { resolveConfig, type RawNodeConfig } from './config';
 import { ProposalDroppedError, RaftUsageError } from './errors';
 import type { ProgressState } from './progress';
+import { leaderPersisted } from './leader';
 import { Raft } from './raft';
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Ready, Role, SoftState } from './types';
 
@@ -223,7 +224,11 @@ export class RawNode {
     this.outstanding = null;
     const r = this.raft;
     const last: Entry | undefined = rd.entries[rd.entries.length - 1];
-    if (last) r.log.stableTo(last.index, last.term);
+    if (last) {
+      r.log.stableTo(last.index, last.term);
+      // Only now does a leader count its own new entries towards the commit quorum.
+      if (r.log.matchTerm(last.index, last.term)) leaderPersisted(r, last.index);
+    }
     if (rd.snapshot) r.log.stableSnapTo(rd.snapshot.meta.index);
     let applied = 0;
     const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];

@@ -141,7 +141,11 @@ export interface ReadState {
  * Everything the driver must do, in order:
  * 1. persist `snapshot` (if any), `entries` and `hardState` (if any) — durably
  *    when `mustSync`;
- * 2. then send `messages`;
+ * 2. then send `messages` — except that a leader (`softState` or the role it
+ *    already had says so) may send them before or while step 1 runs: its
+ *    term and vote were made durable before it could win, and its own new
+ *    entries count towards the commit only once `advance()` reports them
+ *    persisted (Raft thesis §10.2.1);
  * 3. apply `snapshot` then `committedEntries` to the state machine, calling
  *    `applyConfChange` for conf-change entries;
  * 4. call `advance()`.

@@ -47,7 +47,9 @@ const EMPTY_CONF: ConfState = { voters: [], learners: [], votersOutgoing: [], le
  * transport and a state machine (etcd's `node.go` + raftexample loop).
  *
  * Each turn of the Ready loop: (1) persist the Ready's snapshot, entries and
- * hard state and await durability; (2) only then send its messages; (3) apply
+ * hard state and await durability; (2) only then send its messages (a leader
+ * sends them before (1): it writes its log in parallel with replicating it,
+ * and the core counts its entries only once persisted); (3) apply
  * the snapshot and committed entries to the state machine and settle the
  * requests waiting on them; (4) `advance()`. Committed entries already durable
  * locally before the Ready are applied during (1) rather than after it.
@@ -430,11 +432,14 @@ export class RaftNode<R = unknown> {
     }
     this.requests.recordReadStates(rd.readStates);
     if (next > 0) this.requests.settleReads(this.applied);
-    // 1. durable first.
+    // 1. durable first, 2. then send — except on a leader, whose appends and heartbeats go out
+    // while its own write is in flight (thesis §10.2.1; see Ready): the followers' fsyncs overlap
+    // the leader's, and the core counts the leader's new entries only after advance().
+    const sendFirst = this.role === 'leader';
+    if (sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
     await persistReady(this.stores, this.view, rd);
     if (this.closed) return;
-    // 2. then send.
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (!sendFirst && rd.messages.length > 0) this.transport.send(rd.messages);
     // 3. apply the rest.
     if (rd.snapshot) this.installSnapshot(rd.snapshot.meta.index, rd.snapshot.data, rd.snapshot.meta.confState);
     for (; next < committed.length; next++) this.applyEntry(committed[next]!);

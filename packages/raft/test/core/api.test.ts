@@ -9,6 +9,7 @@ import {
 } from '../../src/core';
 import { InvalidOptionsError, isWeftError } from '@weft/interface';
 import type { ConfChange } from '../../src/core/types';
+import { drain, nodeWith, storageWith } from './fixtures';
 import { seeded } from './network';
 
 const base = () => ({ id: 'a', storage: new MemoryStorage(), random: seeded(1) });
@@ -87,7 +88,7 @@ describe('RawNode usage', () => {
     expect(() => n.step({ type: 'MsgHup', from: 'a', to: 'a', term: 0 })).toThrow(RaftUsageError);
   });
 
-  it('a single voter elects itself and commits a proposal in one Ready', () => {
+  it('a single voter elects itself and commits a proposal once its own write is persisted', () => {
     const s = new MemoryStorage();
     const n = new RawNode({ id: 'a', storage: s, peers: ['a'], random: seeded(3) });
     let rd = n.ready();
@@ -98,8 +99,53 @@ describe('RawNode usage', () => {
     rd = n.ready();
     expect(rd.softState).toEqual({ leader: 'a', role: 'leader' });
     expect(rd.entries.map((e) => e.index)).toEqual([2, 3]);
-    expect(rd.committedEntries.map((e) => e.index)).toEqual([2, 3]); // 1 was applied with the first Ready
+    // Its own entries count towards the quorum only once advance() reports them on disk.
+    expect(rd.committedEntries).toEqual([]);
     expect(rd.mustSync).toBe(true);
+    s.append(rd.entries);
+    if (rd.hardState) s.setHardState(rd.hardState);
+    n.advance();
+    rd = n.ready();
+    expect(rd.entries).toEqual([]);
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([2, 3]); // 1 was applied with the first Ready
+  });
+});
+
+describe('a leader counts its own entries only once persisted (thesis §10.2.1)', () => {
+  /** Leader a of voters a, b, c in term 2, its no-op (index 3) committed; returns it and its storage. */
+  function leader(): { n: RawNode; s: MemoryStorage } {
+    const s = storageWith(['a', 'b', 'c'], [1]);
+    const n = nodeWith('a', s);
+    n.campaign();
+    drain(n, s);
+    n.step({ type: 'MsgVoteResp', from: 'b', to: 'a', term: 2 });
+    drain(n, s);
+    n.step({ type: 'MsgAppResp', from: 'b', to: 'a', term: 2, index: 3 });
+    drain(n, s);
+    expect(n.status().commit).toBe(3);
+    return { n, s };
+  }
+
+  it('one follower’s acknowledgement while the leader’s own write is in flight does not commit', () => {
+    const { n, s } = leader();
+    n.propose(new Uint8Array([7]));
+    const rd = n.ready(); // the driver may send rd.messages now, before persisting rd.entries
+    expect(rd.entries.map((e) => e.index)).toEqual([4]);
+    expect(rd.messages.some((m) => m.type === 'MsgApp' && m.to === 'b' && m.entries?.[0]?.index === 4)).toBe(true);
+    n.step({ type: 'MsgAppResp', from: 'b', to: 'a', term: 2, index: 4 });
+    expect(n.status().commit).toBe(3); // a and b would be a majority, but a's copy is not durable yet
+    s.append(rd.entries);
+    n.advance();
+    expect(n.status().commit).toBe(4);
+  });
+
+  it('two followers’ acknowledgements commit before the leader’s own write finishes', () => {
+    const { n } = leader();
+    n.propose(new Uint8Array([7]));
+    n.ready();
+    n.step({ type: 'MsgAppResp', from: 'b', to: 'a', term: 2, index: 4 });
+    n.step({ type: 'MsgAppResp', from: 'c', to: 'a', term: 2, index: 4 });
+    expect(n.status().commit).toBe(4); // b and c hold it durably: a majority without the leader
   });
 });
 

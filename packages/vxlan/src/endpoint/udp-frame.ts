@@ -47,6 +47,22 @@ export function onesSum(b: Uint8Array, offset: number, length: number): number {
   return sum;
 }
 
+let lastBuffer: ArrayBufferLike | undefined;
+let lastWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/**
+ * A Uint32Array over all of `buffer` (its whole 4-byte words), kept for the
+ * last buffer asked for: frames come from a few large slabs, so the
+ * checksum of a frame reuses one view instead of building one per packet.
+ */
+function wordsOf(buffer: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
+  if (buffer !== lastBuffer) {
+    lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    lastBuffer = buffer;
+  }
+  return lastWords;
+}
+
 /**
  * The same sum as {@link onesSum}, faster for long ranges: the bulk is read as
  * little-endian 32-bit words through a `Uint32Array` view (RFC 1071 §2: the
@@ -65,9 +81,18 @@ export function fastOnesSum(b: Uint8Array, offset: number, length: number): numb
     i += 2;
   }
   const words = (end - i) >>> 2;
-  const view = new Uint32Array(b.buffer, b.byteOffset + i, words);
-  let le = 0; // host byte order, despite the name
-  for (let k = 0; k < words; k++) le += view[k]!;
+  const view = wordsOf(b.buffer);
+  let k = (b.byteOffset + i) >>> 2;
+  const kEnd = k + words;
+  // Host byte order, despite the names; two sums so consecutive adds do not wait on each other.
+  let le0 = 0;
+  let le1 = 0;
+  for (; k + 1 < kEnd; k += 2) {
+    le0 += view[k]!;
+    le1 += view[k + 1]!;
+  }
+  if (k < kEnd) le0 += view[k]!;
+  let le = le0 + le1;
   i += words << 2;
   if (i + 1 < end) {
     be += (b[i]! << 8) | b[i + 1]!;
@@ -92,8 +117,12 @@ export function fastOnesSum(b: Uint8Array, offset: number, length: number): numb
 export function writeUdpFrame(f: UdpFrameFields, data: Uint8Array, slab?: FrameSlab): Uint8Array {
   const udpLength = 8 + data.length;
   const total = 20 + udpLength;
-  const whole = slab !== undefined ? slab.alloc(HEADROOM + 14 + total) : Buffer.allocUnsafe(HEADROOM + 14 + total);
-  const buf = whole.subarray(HEADROOM);
+  let buf: Uint8Array;
+  if (slab !== undefined) buf = slab.allocAfter(HEADROOM, 14 + total);
+  else {
+    const whole = Buffer.allocUnsafe(HEADROOM + 14 + total);
+    buf = new Uint8Array(whole.buffer, whole.byteOffset + HEADROOM, 14 + total);
+  }
   buf.set(f.dstMac, 0);
   buf.set(f.srcMac, 6);
   buf[12] = 0x08;
