@@ -18,6 +18,8 @@ const ALICE = { mac: '02:00:00:00:00:01', ip: '10.0.0.1' };
 const BOB = { mac: '02:00:00:00:00:02', ip: '10.0.0.2' };
 
 interface Host {
+  /** This node's epoch (16 hex digits): part of every pair key to and from it. */
+  epoch: string;
   udp: UdpUnderlay;
   enc: EncryptedUnderlay;
   vtep: Vtep;
@@ -28,13 +30,14 @@ interface Host {
 
 async function host(id: string, ip: string, suite: SuiteName, sourcePorts: number, mac: typeof ALICE): Promise<Host> {
   const udp = await UdpUnderlay.bind({ host: ip, port: 0, reuseAddr: true, sourcePorts });
-  const enc = new EncryptedUnderlay({ underlay: udp, keyRing: new KeyRing({ secret: new Uint8Array(32).fill(9), suite }), localId: id });
+  const epoch = id === 'node-a' ? '00000000000000a1' : '00000000000000b2';
+  const enc = new EncryptedUnderlay({ underlay: udp, keyRing: new KeyRing({ secret: new Uint8Array(32).fill(9), suite }), localId: id, localEpoch: epoch });
   const vtep = new Vtep({ underlay: enc });
   const ep = new Endpoint({ ...mac, arpTimeoutMs: 200, arpRetries: 2 }).attach(vtep.addSegment(VNI));
   const sock = ep.bind(APP_PORT);
   const got: string[] = [];
   sock.on('message', (data: Uint8Array) => got.push(Buffer.from(data).toString()));
-  return { udp, enc, vtep, ep, sock, got };
+  return { epoch, udp, enc, vtep, ep, sock, got };
 }
 
 /** A cleartext VXLAN packet (VNI 42) carrying a UDP datagram from Alice to Bob's APP_PORT. */
@@ -75,8 +78,8 @@ describe.each([
   beforeAll(async () => {
     a = await host('node-a', '127.0.0.1', suite, sourcePorts, ALICE);
     b = await host('node-b', '127.0.0.2', suite, sourcePorts, BOB);
-    a.enc.addPeer('node-b', b.udp.local);
-    b.enc.addPeer('node-a', a.udp.local);
+    a.enc.addPeer('node-b', b.udp.local, b.epoch);
+    b.enc.addPeer('node-a', a.udp.local, a.epoch);
     // Control plane: each endpoint lives behind the other VTEP (FDB + neighbour entries).
     a.vtep.segment(VNI)!.addRemoteEndpoint({ ...BOB, vtep: b.vtep.local });
     b.vtep.segment(VNI)!.addRemoteEndpoint({ ...ALICE, vtep: a.vtep.local });
