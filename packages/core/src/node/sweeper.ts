@@ -30,6 +30,9 @@ export class Sweeper {
   private readonly seen = new Map<string, Seen>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private intervalMs = 0;
+  /** Monotonic ms of the last sweep that could read the store. */
+  private lastRead: number | undefined;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -41,6 +44,7 @@ export class Sweeper {
 
   /** Sweeps every `intervalMs` (default: a quarter of the grace period). */
   start(intervalMs = Math.max(50, Math.floor(this.graceMs / 4))): void {
+    this.intervalMs = intervalMs;
     this.timer = setInterval(() => {
       if (this.running === undefined) {
         this.running = this.sweep()
@@ -69,6 +73,12 @@ export class Sweeper {
     const k = this.ctx.keys;
     const now = this.monotonic();
     const [beats, nodes] = await Promise.all([this.ctx.store.range({ prefix: k.heartbeats() }), this.ctx.store.range({ prefix: k.nodes() })]);
+    // After a gap in this manager's own view of the store (quorum lost, partitioned), nobody's heartbeat
+    // could be written or seen: start every node's clock afresh rather than judge it by the outage.
+    if (this.lastRead !== undefined && now - this.lastRead > Math.max(2 * this.intervalMs, 1000)) {
+      for (const s of this.seen.values()) s.since = now;
+    }
+    this.lastRead = now;
     const revisions = new Map<string, number>();
     for (const b of beats.kvs) revisions.set(b.key.slice(k.heartbeats().length), b.modRevision);
     const nodeIds = new Set<string>(revisions.keys());
