@@ -67,10 +67,10 @@ export class EndpointNotFoundError extends CoreError {
   }
 }
 
-/** The node was closed; nothing more can be done with it. */
-export class NodeClosedError extends CoreError {
-  override name = 'NodeClosedError';
-  override readonly code = 'ERR_NODE_CLOSED';
+/** The Weft node was closed; nothing more can be done with it. (`@weft/raft`'s `NodeClosedError` is a Raft node's.) */
+export class WeftNodeClosedError extends CoreError {
+  override name = 'WeftNodeClosedError';
+  override readonly code = 'ERR_WEFT_NODE_CLOSED';
   constructor(readonly nodeId: string) {
     super(`node ${JSON.stringify(nodeId)} is closed`);
   }

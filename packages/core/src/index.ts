@@ -21,7 +21,7 @@ export {
   NetworkInUseError,
   AttachRefusedError,
   EndpointNotFoundError,
-  NodeClosedError,
+  WeftNodeClosedError,
   OperationTimeoutError,
   CorruptStateError,
   ContentionError,

@@ -1,3 +1,6 @@
+import { describeValue } from './errors/parse-options';
+import { InvalidOptionsError } from './errors/shared-errors';
+
 /** A monotonic millisecond clock, injected wherever logic must be replayable. */
 export interface Clock {
   /** Current time in milliseconds (monotonic; the origin is arbitrary). */
@@ -17,8 +20,14 @@ export const systemClock: Clock = { now: () => globalThis.performance.now() };
 /** A clock that only moves when told to; for deterministic tests. */
 export class ManualClock implements Clock {
   private time: number;
-  /** @param start - initial reading in ms (default 0). */
+  /**
+   * @param start - initial reading in ms (default 0).
+   * @throws InvalidOptionsError (`field` `start`) when `start` is not a finite number.
+   */
   constructor(start = 0) {
+    if (typeof start !== 'number' || !Number.isFinite(start)) {
+      throw new InvalidOptionsError('start', `ManualClock: option "start" must be a finite number of ms (got ${describeValue(start)})`);
+    }
     this.time = start;
   }
   /** Current reading in ms. */

@@ -76,7 +76,7 @@ export interface PoolInfo {
  * The ergonomic allocator: one {@link IpamState} plus methods that throw
  * typed errors. Every method is a command (`execute`), so an `Ipam` fed the
  * same calls as another produces the same addresses and a byte-identical
- * {@link snapshot}. Not safe for concurrent writers across processes by itself:
+ * {@link Ipam.snapshot | snapshot()}. Not safe for concurrent writers across processes by itself:
  * replicate the commands (Raft) or the snapshot (compare-and-swap).
  */
 export class Ipam {
@@ -95,7 +95,7 @@ export class Ipam {
   }
 
   /**
-   * Rebuilds an allocator from {@link snapshot} text.
+   * Rebuilds an allocator from {@link Ipam.snapshot | snapshot()} text.
    * @param deps - the clock; see {@link IpamDeps}.
    * @throws {InvalidSnapshotError} when the text is malformed.
    * @throws {InvalidOptionsError} (from `@weft/interface`) for bad `deps`.

@@ -15,6 +15,7 @@ export interface AttachmentHost {
  * the userspace data plane — the `Endpoint` that pings and sends UDP.
  */
 export class Attachment {
+  /** @internal Built by `WeftNode.attach` and `WeftNode.attachments`. */
   constructor(
     private readonly host: AttachmentHost,
     /** The endpoint's record as stored. */

@@ -1,4 +1,12 @@
 import { PACKET_OVERHEAD } from '@weft/crypto';
+import { parseOptions } from '@weft/interface';
+import { z } from 'zod';
+
+const overlayMtuInputSchema = z.object({
+  underlayMtus: z.array(z.number().int().min(576).max(65535)),
+  ipv6Underlay: z.boolean(),
+  encrypted: z.boolean(),
+});
 
 /** Bytes VXLAN adds to an inner IP packet on an IPv4 underlay: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
 export const VXLAN_OVERHEAD_IPV4 = 50;
@@ -21,8 +29,10 @@ export interface OverlayMtuInput {
  * min(1500, the smallest advertised underlay MTU) − VXLAN overhead (50 bytes
  * on IPv4, 70 on IPv6) − the sealing overhead on encrypted networks. Not a
  * fixed 1450 (libnetwork#2661): a 1400-byte underlay gives 1350.
+ * @throws InvalidOptionsError naming the bad field.
  */
 export function overlayMtu(input: OverlayMtuInput): number {
-  const base = Math.min(1500, ...input.underlayMtus);
-  return base - (input.ipv6Underlay ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4) - (input.encrypted ? ENCRYPTION_OVERHEAD : 0);
+  const o = parseOptions(overlayMtuInputSchema, input, 'overlayMtu');
+  const base = Math.min(1500, ...o.underlayMtus);
+  return base - (o.ipv6Underlay ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4) - (o.encrypted ? ENCRYPTION_OVERHEAD : 0);
 }

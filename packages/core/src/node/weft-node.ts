@@ -1,5 +1,5 @@
 import { parseOptions, type DataPlane, type ProgrammedState, type Store } from '@weft/interface';
-import { AttachRefusedError, NodeClosedError, OperationTimeoutError } from '../errors';
+import { AttachRefusedError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
 import { Attachment, type AttachmentHost } from '../endpoint/attachment';
 import { attachOptionsSchema, type AttachOptions } from '../endpoint/attach-options';
 import { NetworkBatcher } from '../endpoint/network-batcher';
@@ -149,7 +149,7 @@ export class WeftNode implements AttachmentHost {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new NodeClosedError(this.id);
+    if (this.closed) throw new WeftNodeClosedError(this.id);
   }
 
   // ---- networks ----

@@ -1,3 +1,5 @@
+import { InvalidOptionsError } from '@weft/interface';
+
 /**
  * The key layout of Weft's shared state (see docs/architecture.md). Every
  * key lives under one root prefix (default `weft/`), so a store can be shared
@@ -5,8 +7,15 @@
  * roots. Ids never contain `/`.
  */
 export class KeyLayout {
-  /** @param root - prefix of every key, ending in `/` (e.g. `weft/`). */
-  constructor(readonly root: string) {}
+  /**
+   * @param root - prefix of every key, ending in `/` (e.g. `weft/`).
+   * @throws InvalidOptionsError (field `root`) for anything else.
+   */
+  constructor(readonly root: string) {
+    if (typeof root !== 'string' || !/^[A-Za-z0-9_.-]*\/$/.test(root)) {
+      throw new InvalidOptionsError('root', `KeyLayout: option "root" must be letters, digits, "_", "." or "-" ending in "/" (got ${JSON.stringify(root)})`);
+    }
+  }
 
   /** The cluster record (id, default pools, ingress network id). */
   cluster(): string {

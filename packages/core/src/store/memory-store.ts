@@ -2,6 +2,7 @@ import {
   StoreClosedError,
   StoreUnavailableError,
   kv as ops,
+  parseOptions,
   type DeleteResult,
   type KeySelector,
   type KeyValue,
@@ -18,6 +19,9 @@ import {
   type WatchOptions,
 } from '@weft/interface';
 import { KvStore, type KvResult } from '@weft/raft';
+import { z } from 'zod';
+
+const memoryStoreOptionsSchema = z.object({ historyLimit: z.number().int().min(1).optional() }).strict();
 
 /** Options of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -37,8 +41,10 @@ export class MemoryStore implements Store {
   private closed = false;
   private readonly watches = new Set<StoreWatch>();
 
+  /** @throws InvalidOptionsError naming the bad option. */
   constructor(options: MemoryStoreOptions = {}) {
-    this.kv = new KvStore(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {});
+    const o = parseOptions(memoryStoreOptionsSchema, options, 'MemoryStore');
+    this.kv = new KvStore(o.historyLimit !== undefined ? { historyLimit: o.historyLimit } : {});
   }
 
   /** The store's current revision. */

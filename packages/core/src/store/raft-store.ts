@@ -178,13 +178,13 @@ export class RaftStore implements Store {
       try {
         return await attempt();
       } catch (err) {
-        if (isWeftError(err, 'NotLeaderError') || isWeftError(err, 'ProposalLostError')) {
+        if (isWeftError(err, 'ERR_RAFT_NOT_LEADER') || isWeftError(err, 'ERR_RAFT_PROPOSAL_LOST')) {
           // Nothing was (or will be) committed by this attempt.
         } else if (isWeftError(err, 'StoreUnavailableError')) {
           if ((err as StoreUnavailableError).outcomeUnknown) maybeApplied = true;
-        } else if (isWeftError(err, 'RequestTimeoutError')) {
+        } else if (isWeftError(err, 'ERR_RAFT_REQUEST_TIMEOUT')) {
           if (write) maybeApplied = true;
-        } else if (isWeftError(err, 'NodeClosedError') || isWeftError(err, 'NodeFailedError')) {
+        } else if (isWeftError(err, 'ERR_RAFT_NODE_CLOSED') || isWeftError(err, 'ERR_RAFT_NODE_FAILED')) {
           throw new StoreUnavailableError(`raft store ${this.id}: ${(err as Error).message}`, write, { cause: err });
         } else {
           throw err;

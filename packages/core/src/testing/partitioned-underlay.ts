@@ -1,4 +1,4 @@
-import type { SocketAddress, Underlay } from '@weft/interface';
+import { InvalidOptionsError, type SocketAddress, type Underlay } from '@weft/interface';
 
 /** Decides whether traffic between two underlay hosts is cut. */
 export type LinkFilter = (fromHost: string, toHost: string) => boolean;
@@ -13,10 +13,15 @@ export class PartitionedUnderlay implements Underlay {
   readonly local: SocketAddress;
   readonly sourcePortFor?: (flowHash: number) => number;
 
+  /** @throws InvalidOptionsError naming `inner` or `cut` when it is not an Underlay or a function. */
   constructor(
     private readonly inner: Underlay,
     private readonly cut: LinkFilter,
   ) {
+    if (typeof inner !== 'object' || inner === null || typeof inner.send !== 'function' || typeof inner.onReceive !== 'function') {
+      throw new InvalidOptionsError('inner', 'PartitionedUnderlay: option "inner" must be an Underlay (send, onReceive, close, local)');
+    }
+    if (typeof cut !== 'function') throw new InvalidOptionsError('cut', 'PartitionedUnderlay: option "cut" must be a function (fromHost, toHost) => boolean');
     this.local = inner.local;
     const portFor = inner.sourcePortFor;
     if (portFor !== undefined) this.sourcePortFor = (h) => portFor.call(inner, h);

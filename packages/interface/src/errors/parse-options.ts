@@ -15,7 +15,8 @@ export interface OptionsSchema<T> {
       };
 }
 
-function describeValue(value: unknown): string {
+/** @internal A short, one-line rendering of a bad option value for an error message (not exported from the package). */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   if (typeof value === 'bigint') return `${value}n`;

@@ -4,8 +4,8 @@
  * stays a structured-cloneable value). Because runs are maximal, the same set
  * always has the same representation, and `ends[i] + 1` is never in the set.
  *
- * Two instantiations exist: {@link numberRuns} for IPv4 offsets (< 2^32) and
- * {@link bigintRuns} for IPv6 offsets (< 2^128). The algorithms are identical;
+ * Two instantiations exist: `numberRuns` for IPv4 offsets (< 2^32) and
+ * `bigintRuns` for IPv6 offsets (< 2^128). The algorithms are identical;
  * they are written out twice so the IPv4 hot path stays monomorphic on numbers.
  */
 export interface Runs<T> {

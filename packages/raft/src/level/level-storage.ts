@@ -102,19 +102,17 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
     if (this.closed) throw new StorageError('level storage: used after close');
   }
 
-  /** {@inheritDoc LogStore.firstIndex} */
   async firstIndex(): Promise<number> {
     this.check();
     return this.first;
   }
 
-  /** {@inheritDoc LogStore.lastIndex} */
   async lastIndex(): Promise<number> {
     this.check();
     return this.last;
   }
 
-  /** {@inheritDoc LogStore.getEntries} Entry data are fresh buffers owned by the caller. */
+  /** See {@link LogStore.getEntries}. Entry data are fresh buffers owned by the caller. */
   async getEntries(lo: number, hi: number): Promise<Entry[]> {
     this.check();
     if (hi <= lo) return [];
@@ -122,12 +120,12 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
     return values.map((v) => decodeEntry(v));
   }
 
-  /** {@inheritDoc LogStore.storeEntries} One synced batch. */
+  /** See {@link LogStore.storeEntries}. One synced batch. */
   async storeEntries(entries: readonly Entry[]): Promise<void> {
     await this.writeReady({ entries });
   }
 
-  /** {@inheritDoc LogStore.deleteRange} Throws StorageError for a range that would leave a hole. */
+  /** See {@link LogStore.deleteRange}. Throws StorageError for a range that would leave a hole. */
   async deleteRange(lo: number, hi: number): Promise<void> {
     this.check();
     if (hi <= lo || this.last === 0) return;
@@ -143,25 +141,22 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
     else this.last = from - 1;
   }
 
-  /** {@inheritDoc StableStore.getHardState} */
   async getHardState(): Promise<HardState | null> {
     this.check();
     const v = await this.db.get(HARD_STATE);
     return v === undefined ? null : decodeHardState(v);
   }
 
-  /** {@inheritDoc StableStore.setHardState} */
   async setHardState(state: HardState): Promise<void> {
     await this.writeReady({ entries: [], hardState: state });
   }
 
-  /** {@inheritDoc StableStore.get} */
   async get(key: string): Promise<Uint8Array | undefined> {
     this.check();
     return this.db.get(metaKey(key));
   }
 
-  /** {@inheritDoc StableStore.set} Synced. */
+  /** See {@link StableStore.set}. Synced. */
   async set(key: string, value: Uint8Array): Promise<void> {
     this.check();
     await this.db.put(metaKey(key), value, { sync: this.sync });
@@ -179,7 +174,6 @@ export class LevelStorage implements LogStore, StableStore, SnapshotStore, RaftS
     );
   }
 
-  /** {@inheritDoc SnapshotStore.latest} */
   async latest(): Promise<Snapshot | null> {
     this.check();
     const [meta, data] = await this.db.getMany([SNAP_META, SNAP_DATA]);
