@@ -8,6 +8,7 @@ import {
   type LocalEndpointSpec,
   type NetworkEncryption,
   type NetworkSpec,
+  type OptionsSchema,
   type RemoteEndpointSpec,
   type ServiceVip,
 } from '@weft/interface';
@@ -127,7 +128,13 @@ export function parseDnsAddress(address: unknown, what: string): string | undefi
   return s.address === undefined ? undefined : canonicalIp(s.address);
 }
 
+/** Built once: a zod schema costs far more to build (and compile on first use) than to run, and every data-plane call checks an id. */
+const idSchemas: Record<'networkId' | 'endpointId', OptionsSchema<Record<string, string>>> = {
+  networkId: z.object({ networkId: id }),
+  endpointId: z.object({ endpointId: id }),
+};
+
 /** @throws InvalidOptionsError (field `networkId` or `endpointId`) for an id that is not 1–255 characters. */
 export function parseId(field: 'networkId' | 'endpointId', value: unknown, what: string): string {
-  return parseOptions(z.object({ [field]: id }), { [field]: value }, what)[field] as string;
+  return parseOptions(idSchemas[field], { [field]: value }, what)[field]!;
 }

@@ -48,8 +48,8 @@ export class NodeView implements ClusterView {
     private readonly store: Store,
     private readonly keyLayout: KeyLayout,
     private readonly nodeId: string,
-    /** Told about every change; `resync` when a prefix was re-read as a whole. */
-    private readonly onChange: (change: PrefixChange & { readonly prefix: string }) => void,
+    /** Told about every change; `resync` when a prefix was re-read as a whole; `networkId` when only that network's records changed. */
+    private readonly onChange: (change: PrefixChange & { readonly prefix: string; readonly networkId?: string }) => void,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
     this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv));
@@ -57,14 +57,14 @@ export class NodeView implements ClusterView {
     this.localWatch = this.watch(keyLayout.nodeEndpoints(nodeId), (kv) => parseRecord(endpointRecordSchema, kv), () => this.updateActivation());
   }
 
-  private watch<T>(prefix: string, parse: (kv: KeyValue) => T | undefined, after?: () => void): WatchedPrefix<T> {
+  private watch<T>(prefix: string, parse: (kv: KeyValue) => T | undefined, after?: () => void, networkId?: string): WatchedPrefix<T> {
     return new WatchedPrefix<T>(
       this.store,
       prefix,
       parse,
       (change) => {
         after?.();
-        this.onChange({ ...change, prefix });
+        this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}) });
       },
       this.onError,
     );
@@ -108,9 +108,12 @@ export class NodeView implements ClusterView {
   }
 
   private activate(networkId: string): void {
-    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => parseRecord(endpointRecordSchema, kv));
-    const keys = this.watch(this.keyLayout.networkKeys(networkId), (kv) =>
-      kv.key === this.keyLayout.networkKeys(networkId) ? parseRecord(keysRecordSchema, kv) : undefined,
+    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => parseRecord(endpointRecordSchema, kv), undefined, networkId);
+    const keys = this.watch(
+      this.keyLayout.networkKeys(networkId),
+      (kv) => (kv.key === this.keyLayout.networkKeys(networkId) ? parseRecord(keysRecordSchema, kv) : undefined),
+      undefined,
+      networkId,
     );
     const started = Promise.all([endpoints.start(), keys.start()]).then(
       () => undefined,

@@ -89,12 +89,12 @@ export class WeftNode implements AttachmentHost {
       this.store,
       this.ctx.keys,
       this.id,
-      (change) => void this.reconciler.request(change.resync),
+      (change) => void this.reconciler.request(change.resync, change.networkId),
       onError,
     );
     this.reconciler = new Reconciler({
       dataPlane: this.dataPlane,
-      desired: () => desiredState(this.view, this.id),
+      desired: (only) => desiredState(this.view, this.id, only),
       onError: (err) => onError(err),
       onPass: () => this.scheduleAcks(),
     });
@@ -381,14 +381,14 @@ export class WeftNode implements AttachmentHost {
 
   /** Writes this node's key acknowledgement for each encrypted network whose programmed keys changed. */
   private async ackKeys(): Promise<void> {
-    for (const n of this.reconciler.programmed().networks) {
-      const enc = n.spec.encryption;
+    for (const spec of this.reconciler.programmedSpecs()) {
+      const enc = spec.encryption;
       if (enc === undefined) continue;
       const ack = { nodeId: this.id, receive: enc.keys.map((k) => k.generation), send: enc.sendGeneration };
       const text = JSON.stringify(ack);
-      if (this.acked.get(n.spec.id) === text) continue;
-      await this.store.put(this.ctx.keys.keyAck(n.spec.id, this.id), text);
-      this.acked.set(n.spec.id, text);
+      if (this.acked.get(spec.id) === text) continue;
+      await this.store.put(this.ctx.keys.keyAck(spec.id, this.id), text);
+      this.acked.set(spec.id, text);
     }
   }
 }

@@ -86,7 +86,7 @@ function localSpec(ep: EndpointRecord): LocalEndpointSpec {
  * node is known, one flood entry per distinct remote node, and the network's
  * VIPs and DNS address.
  */
-export function desiredState(view: ClusterView, me: string): DesiredState {
+export function desiredState(view: ClusterView, me: string, only?: ReadonlySet<string>): DesiredState {
   const localByNetwork = new Map<string, EndpointRecord[]>();
   for (const ep of view.localEndpoints.values()) {
     if (ep.nodeId !== me) continue;
@@ -96,6 +96,7 @@ export function desiredState(view: ClusterView, me: string): DesiredState {
   }
   const networks: ProgrammedNetwork[] = [];
   for (const [networkId, locals] of localByNetwork) {
+    if (only !== undefined && !only.has(networkId)) continue;
     const net = view.networks.get(networkId);
     if (net === undefined) continue;
     const spec = networkSpecOf(net, view.keys.get(networkId));

@@ -81,10 +81,16 @@ export class ProgrammedMirror {
     return this.networks.get(networkId)?.local.has(endpointId) ?? false;
   }
 
-  /** The mirror in the data plane's read-back shape (flood entries derived from remote endpoints). */
-  state(): ProgrammedState {
+  /** The specs of the programmed networks, without building their entry lists (cheap, unlike {@link state}). */
+  specs(): NetworkSpec[] {
+    return [...this.networks.values()].map((n) => n.spec);
+  }
+
+  /** The mirror in the data plane's read-back shape (flood entries derived from remote endpoints); only the networks in `only` when given. */
+  state(only?: ReadonlySet<string>): ProgrammedState {
     const networks: ProgrammedNetwork[] = [];
     for (const n of [...this.networks.values()].sort((a, b) => cmp(a.spec.id, b.spec.id))) {
+      if (only !== undefined && !only.has(n.spec.id)) continue;
       const flood = new Map<string, PeerNode>();
       for (const r of n.remote.values()) flood.set(r.peer.id, r.peer);
       networks.push({

@@ -1,4 +1,4 @@
-import type { DataPlane, ProgrammedState } from '@weft/interface';
+import type { DataPlane, NetworkSpec, ProgrammedState } from '@weft/interface';
 import { ProgrammedMirror } from './mirror';
 import { planReconcile, type DataPlaneOp } from './plan';
 
@@ -19,8 +19,8 @@ export interface ReconcileStats {
 /** Collaborators of a {@link Reconciler}. */
 export interface ReconcilerDeps {
   readonly dataPlane: DataPlane;
-  /** Computes the desired state from the current view of the records (pure, cheap). */
-  readonly desired: () => ProgrammedState;
+  /** Computes the desired state from the current view of the records (pure, cheap); only the networks in `only` when given. */
+  readonly desired: (only?: ReadonlySet<string>) => ProgrammedState;
   /** Called after a data-plane call failed (for logs and events). */
   readonly onError?: (error: unknown, op: DataPlaneOp) => void;
   /** Retry delay after a failure, ms (default 200, doubled per consecutive failure up to 5 s). */
@@ -48,6 +48,8 @@ export class Reconciler {
   private readonly handles = new Map<string, unknown>();
   private readonly waiters = new Set<Waiter>();
   private dirty = false;
+  /** What the next pass diffs: the networks whose records changed since the last pass began, or all of them. */
+  private scope: Set<string> | 'all' = 'all';
   private wantFull = true;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -56,9 +58,15 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  /** Schedules a pass (a full resync when `full`); resolves when the state requested is reconciled or a call failed. */
-  request(full = false): Promise<void> {
+  /**
+   * Schedules a pass (a full resync when `full`); resolves when the state requested is reconciled or a call failed.
+   * With `network`, only that network's records changed: the pass diffs only the networks named since the last one
+   * (a request without `network` makes it diff them all).
+   */
+  request(full = false, network?: string): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (network === undefined || full) this.scope = 'all';
+    else if (this.scope !== 'all') this.scope.add(network);
     this.dirty = true;
     if (full) this.wantFull = true;
     if (this.running === undefined) this.running = this.loop();
@@ -68,6 +76,11 @@ export class Reconciler {
   /** What core has programmed (its mirror, in read-back shape). */
   programmed(): ProgrammedState {
     return this.mirror.state();
+  }
+
+  /** The network specs core has programmed (keys included), without their endpoints: cheap enough to read after every pass. */
+  programmedSpecs(): NetworkSpec[] {
+    return this.mirror.specs();
   }
 
   /** The handle `addLocalEndpoint` returned for a local endpoint (the userspace `Endpoint`), if programmed. */
@@ -102,21 +115,26 @@ export class Reconciler {
     try {
       while (this.dirty && !this.closed) {
         this.dirty = false;
-        await this.pass();
+        const scope = this.scope;
+        this.scope = new Set();
+        await this.pass(scope);
       }
     } finally {
       this.running = undefined;
     }
   }
 
-  private async pass(): Promise<void> {
+  private async pass(scope: Set<string> | 'all'): Promise<void> {
     this.stats.passes += 1;
+    // Diff only the networks whose records changed, unless anything may have (a full resync reads everything back).
+    let only = scope === 'all' ? undefined : scope;
     if (this.wantFull) {
       this.wantFull = false;
+      only = undefined;
       this.stats.fullResyncs += 1;
       this.mirror.reset(await this.deps.dataPlane.programmed());
     }
-    const ops = planReconcile(this.deps.desired(), this.mirror.state());
+    const ops = planReconcile(this.deps.desired(only), this.mirror.state(only));
     for (const op of ops) {
       if (this.closed) return;
       try {
