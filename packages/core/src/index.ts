@@ -44,7 +44,7 @@ export { StoreServer, type StoreServerOptions, type StoreServerStats } from './s
 export { RemoteStoreError } from './store/remote/wire';
 export { KeyLayout } from './records/keys';
 export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord } from './records/schemas';
-export { desiredState, type ClusterView, type DesiredState } from './reconcile/desired-state';
+export { desiredState, type ClusterView, type DesiredState, type PeerEndpointRecord } from './reconcile/desired-state';
 export { planReconcile, type DataPlaneOp } from './reconcile/plan';
 export type { ReconcileStats } from './reconcile/reconciler';
 // Shared errors core's calls throw, re-exported from the contracts package. (Address errors —

@@ -4,9 +4,10 @@ import { AddressConflictError } from './errors';
 import { vtepAddressOf, type NetworkStack } from './network-stack';
 
 interface PeerEntry {
+  /** The peer's facts: the one object every remote endpoint of this peer in the table points at. */
   peer: PeerNode;
-  /** Ids of this peer's remote endpoints. */
-  readonly refs: Set<string>;
+  /** How many remote endpoints of the table are on this peer. */
+  refs: number;
 }
 
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -30,6 +31,10 @@ function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
  * owns the entry; when it goes, the entry passes to the remaining claimer.
  * Entries are (re)computed from the table for every key an operation
  * touches, so the stack always equals what the table says.
+ *
+ * Every endpoint of one peer points at one {@link PeerNode} object (the
+ * table holds an entry per remote endpoint of the network, and most share a
+ * handful of peers).
  */
 export class RemoteTable {
   private readonly endpoints = new Map<string, RemoteEndpointSpec>();
@@ -66,15 +71,18 @@ export class RemoteTable {
       }
     }
     const old = this.endpoints.get(spec.id);
+    const known = this.peers.get(spec.peer.id)?.peer;
+    const peer = known !== undefined && samePeer(known, spec.peer) ? known : spec.peer;
+    const entry: RemoteEndpointSpec = peer === spec.peer ? spec : { id: spec.id, ip: spec.ip, mac: spec.mac, peer };
     this.endpoints.delete(spec.id); // re-inserted last: the newest claim of its MAC and IP
-    this.endpoints.set(spec.id, spec);
-    this.usePeer(spec.peer, spec.id);
-    this.syncMac(spec.mac);
-    this.syncIp(spec.ip);
-    if (old !== undefined && !sameRemote(old, spec)) {
-      if (old.mac !== spec.mac) this.syncMac(old.mac);
-      if (old.ip !== spec.ip) this.syncIp(old.ip);
-      if (old.peer.id !== spec.peer.id) this.unref(old.peer.id, spec.id);
+    this.endpoints.set(spec.id, entry);
+    this.usePeer(peer, old === undefined || old.peer.id !== peer.id);
+    this.syncMac(entry.mac);
+    this.syncIp(entry.ip);
+    if (old !== undefined && !sameRemote(old, entry)) {
+      if (old.mac !== entry.mac) this.syncMac(old.mac);
+      if (old.ip !== entry.ip) this.syncIp(old.ip);
+      if (old.peer.id !== peer.id) this.unref(old.peer.id);
     }
   }
 
@@ -85,7 +93,7 @@ export class RemoteTable {
     this.endpoints.delete(id);
     this.syncMac(old.mac);
     this.syncIp(old.ip);
-    this.unref(old.peer.id, id);
+    this.unref(old.peer.id);
   }
 
   /** Programs every entry into `stack` (a replaced segment or a rebuilt stack); peers already registered there keep their SAs. */
@@ -104,7 +112,7 @@ export class RemoteTable {
    * its IP to its MAC (and, encrypted, whose peer is registered with the
    * `EncryptedUnderlay` in the endpoint's `peer.epoch`); peers whose VTEP
    * address is in the flood list.
-   * Both sorted by id.
+   * Both sorted by id; copies, one per peer, shared by that peer's endpoints and flood entry.
    */
   readBack(): { remote: RemoteEndpointSpec[]; flood: PeerNode[] } {
     const segment = this.stack.segment;
@@ -112,17 +120,23 @@ export class RemoteTable {
     for (const e of segment.fdbEntries()) if (e.target.kind === 'remote') fdb.set(e.mac, e.target.address);
     const neighbours = new Map(segment.neighbourEntries().map((n) => [n.ip, n.mac]));
     const enc = this.stack.sealed?.enc;
+    const copies = new Map<string, PeerNode>();
+    const copyOf = (peer: PeerNode): PeerNode => {
+      let copy = copies.get(peer.id);
+      if (copy === undefined) copies.set(peer.id, (copy = { ...peer }));
+      return copy;
+    };
     const remote: RemoteEndpointSpec[] = [];
     for (const ep of this.endpoints.values()) {
       const to = fdb.get(ep.mac);
       if (to === undefined || !sameSocketAddress(to, this.vtepOf(ep.peer)) || neighbours.get(ep.ip) !== ep.mac) continue;
       if (enc !== undefined && enc.peerEpoch(ep.peer.id) !== ep.peer.epoch) continue;
-      remote.push({ ...ep, peer: { ...ep.peer } });
+      remote.push({ id: ep.id, ip: ep.ip, mac: ep.mac, peer: copyOf(ep.peer) });
     }
     const floodList = segment.floodList;
     const flood: PeerNode[] = [];
     for (const e of this.peers.values()) {
-      if (floodList.some((a) => sameSocketAddress(a, this.vtepOf(e.peer)))) flood.push({ ...e.peer });
+      if (floodList.some((a) => sameSocketAddress(a, this.vtepOf(e.peer)))) flood.push(copyOf(e.peer));
     }
     return { remote: remote.sort(byId), flood: flood.sort(byId) };
   }
@@ -131,16 +145,20 @@ export class RemoteTable {
     return vtepAddressOf(this.stack, peer);
   }
 
-  /** Counts endpoint `ref` on its peer, registering the peer (flood entry, SAs) or moving it to a new address. */
-  private usePeer(peer: PeerNode, ref: string): void {
+  /**
+   * Registers `peer` (flood entry, SAs) or moves it to a new address, and
+   * counts one more endpoint on it when `counted` (an endpoint new to the
+   * table or moved here from another peer; not one re-added on the same peer).
+   */
+  private usePeer(peer: PeerNode, counted: boolean): void {
     const known = this.peers.get(peer.id);
     if (known === undefined) {
-      this.peers.set(peer.id, { peer, refs: new Set([ref]) });
+      this.peers.set(peer.id, { peer, refs: 1 });
       this.plumbPeer(peer);
       return;
     }
-    known.refs.add(ref);
-    if (samePeer(known.peer, peer)) {
+    if (counted) known.refs++;
+    if (known.peer === peer || samePeer(known.peer, peer)) {
       this.plumbPeer(peer); // re-assert; no-op when present
       return;
     }
@@ -157,11 +175,12 @@ export class RemoteTable {
     this.plumbPeer(peer);
   }
 
-  private unref(peerId: string, ref: string): void {
+  /** Counts one endpoint fewer on the peer, unregistering it with its last. */
+  private unref(peerId: string): void {
     const e = this.peers.get(peerId);
     if (e === undefined) return;
-    e.refs.delete(ref);
-    if (e.refs.size > 0) return;
+    e.refs--;
+    if (e.refs > 0) return;
     this.peers.delete(peerId);
     this.dropFloodIfUnused(this.vtepOf(e.peer));
     this.stack.sealed?.enc.removePeer(peerId);

@@ -65,6 +65,15 @@ const remoteSchema = z.object({ id, ip: ipText, mac: macText, peer: peerSchema }
 const vipSchema = z.object({ vip: ipText, backends: z.array(ipText) });
 const dnsSchema = z.object({ address: ipText.optional() });
 
+/**
+ * `canonical`, or `given` itself when they are equal: strings are immutable,
+ * so the copy keeps the caller's string rather than a second one equal to it
+ * (a plane holds an IP and a MAC per remote endpoint of every network).
+ */
+function keep(given: string, canonical: string): string {
+  return canonical === given ? given : canonical;
+}
+
 /** A network's keys, validated and copied (ascending generations, secrets copied). */
 export type Encryption = NetworkEncryption & { readonly suite: SuiteName };
 
@@ -102,9 +111,9 @@ export function parseLocalSpec(spec: unknown, what: string): LocalEndpointSpec {
   return {
     id: s.id,
     name: s.name,
-    ip: canonicalIp(s.ip),
+    ip: keep(s.ip, canonicalIp(s.ip)),
     prefixLength: s.prefixLength,
-    mac: formatMac(parseMac(s.mac)),
+    mac: keep(s.mac, formatMac(parseMac(s.mac))),
     ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
     ...(s.interfaceName !== undefined ? { interfaceName: s.interfaceName } : {}),
   };
@@ -113,7 +122,7 @@ export function parseLocalSpec(spec: unknown, what: string): LocalEndpointSpec {
 /** @throws InvalidOptionsError naming the bad field. */
 export function parseRemoteSpec(spec: unknown, what: string): RemoteEndpointSpec {
   const s = parseOptions(remoteSchema, spec, what);
-  return { id: s.id, ip: canonicalIp(s.ip), mac: formatMac(parseMac(s.mac)), peer: { ...s.peer } };
+  return { id: s.id, ip: keep(s.ip, canonicalIp(s.ip)), mac: keep(s.mac, formatMac(parseMac(s.mac))), peer: { ...s.peer } };
 }
 
 /** @throws InvalidOptionsError naming the bad field. */

@@ -1,61 +1,52 @@
-import { Ipam } from '@weft/ipam';
-import { cmp, kv, macForIpv4, parseIpv4, textOf, type Compare, type KeyValue, type TxnOp, type TxnOpResult } from '@weft/interface';
-import { EndpointNotFoundError, NameConflictError } from '../errors';
-import { newId, type CoreContext } from '../node/context';
-import { encodeRecord, parseRecord } from '../records/codec';
-import { attachRequestSchema, endpointRecordSchema, type EndpointRecord, type NetworkRecord } from '../records/schemas';
-import { poolIdOf } from '../network/pool-id';
-import { Conflict, retryConflicts } from '../store/retry';
+import { isWeftError, textOf, type TxnResult } from '@weft/interface';
+import { ContentionError, EndpointNotFoundError } from '../errors';
+import type { CoreContext } from '../node/context';
+import type { EndpointRecord, NetworkRecord } from '../records/schemas';
+import { StalePool, buildTxn, refusedPool, settleRefused, type AttachSpec, type BuiltTxn, type Op } from './batch-txn';
 
-/** What an attach asks for (validated by the caller). */
-export interface AttachSpec {
-  readonly requestId: string;
-  readonly name: string;
-  readonly aliases: readonly string[];
-  readonly ip?: string;
-  readonly service?: string;
-  readonly sandbox?: string;
-  readonly interfaceName?: string;
-  /** The node the endpoint lives on. */
-  readonly nodeId: string;
-}
-
-interface AttachOp {
-  readonly kind: 'attach';
-  readonly spec: AttachSpec;
-  readonly resolve: (record: EndpointRecord) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface DetachOp {
-  readonly kind: 'detach';
-  readonly endpoint: EndpointRecord;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type Op = AttachOp | DetachOp;
+export type { AttachSpec } from './batch-txn';
 
 /** Counters of a {@link NetworkBatcher}. */
 export interface BatcherStats {
   /** Txns that committed. */
   commits: number;
-  /** Txns whose compares failed (another writer changed the pool first). */
+  /** Txns refused because the pool was not what they were built on (another writer, or an earlier refused txn). */
   conflicts: number;
   /** Operations carried by committed txns. */
   operations: number;
 }
 
+/** Settings of a {@link NetworkBatcher}. */
+export interface BatcherSettings {
+  /** Operations per txn: 24 keeps a txn within etcd's 128 ops (an attach writes 5 keys). */
+  readonly maxBatch: number;
+  /** Txns in flight at once, each built on the one before it (pipelining). */
+  readonly maxInFlight: number;
+  /** An operation refused this many times fails with ContentionError. */
+  readonly maxAttempts: number;
+}
+
+const DEFAULTS: BatcherSettings = { maxBatch: 24, maxInFlight: 4, maxAttempts: 50 };
+
 /**
- * Serialises one node's attaches and detaches on one network into batched
- * txns: each txn reads-modifies-writes the network's address pool (an
+ * One node's attaches and detaches on one network, as batched, pipelined
+ * txns. Each txn reads-modifies-writes the network's address pool (an
  * `@weft/ipam` snapshot under one key) together with every endpoint record,
- * name and request index the batch touches, compared on the pool's revision.
- * Concurrent writers on other nodes make a txn fail; its failure branch
- * returns the fresh pool, so a retry costs one round trip. An address is
- * therefore allocated exactly once cluster-wide and every allocation is
- * committed before anyone uses it; batching keeps 64 attaches in flight from
- * costing 64 conflicting txns.
+ * name and request index its batch touches, and commits only if the pool is
+ * exactly the state it was built on (a value compare). Up to `maxInFlight`
+ * txns go out at once, each built on the pool the previous one leaves, so
+ * the store's log carries them back to back; they commit in order.
+ *
+ * When one is refused — another node changed the pool first — those built on
+ * it are refused too (their expected pool never existed). The batcher sends
+ * nothing more until every txn in flight has returned, takes the pool the
+ * last one reported (results come back in commit order), settles what the
+ * refusals already tell (a request id that committed earlier gets its
+ * endpoint; a name taken), and sends the rest again after a short jittered
+ * pause. An address is thus allocated exactly once cluster-wide and
+ * committed before anyone uses it. A write whose outcome is unknown (a
+ * connection lost) is re-sent the same way: its compares make a second
+ * application impossible.
  *
  * Idempotency: an attach carries a request id; the txn requires that id to
  * be new, and a retry of a request that did commit gets the endpoint it
@@ -63,28 +54,39 @@ export interface BatcherStats {
  */
 export class NetworkBatcher {
   readonly stats: BatcherStats = { commits: 0, conflicts: 0, operations: 0 };
+  private readonly settings: BatcherSettings;
   private queue: Op[] = [];
-  private flushing: Promise<void> | undefined;
+  private inFlight = 0;
+  /** The pool once every txn sent so far commits; undefined: read it before building the next txn. */
+  private tip: string | undefined;
+  /** True when `tip` was read from the store just now (a refused allocation on it is real, not staleness). */
+  private tipFresh = false;
+  /** The pool as of the last txn that returned (its new pool, or the pool its refusal read). */
+  private known: string | undefined;
+  /** A txn was refused: send nothing until every txn in flight has returned. */
+  private draining = false;
+  private paused: NodeJS.Timeout | undefined;
+  private reading = false;
+  private streak = 0;
   /** Attaches queued or in flight, by request id: a second call with the same id shares the first one's outcome. */
-  private readonly inflight = new Map<string, Promise<EndpointRecord>>();
-  /** The pool as last seen (by a read, a commit, or a failure branch). */
-  private pool: { text: string; modRevision: number } | undefined;
+  private readonly pending = new Map<string, Promise<EndpointRecord>>();
 
   constructor(
     private readonly ctx: CoreContext,
     readonly network: NetworkRecord,
-    /** Operations per txn: 24 keeps a txn within etcd's 128 ops (an attach writes 5 keys). */
-    private readonly maxBatch = 24,
-  ) {}
+    settings: Partial<BatcherSettings> = {},
+  ) {
+    this.settings = { ...DEFAULTS, ...settings };
+  }
 
   /** Allocates an address and writes the endpoint record; resolves with it once committed. */
   attach(spec: AttachSpec): Promise<EndpointRecord> {
-    const pending = this.inflight.get(spec.requestId);
-    if (pending !== undefined) return pending;
-    const p = new Promise<EndpointRecord>((resolve, reject) => this.push({ kind: 'attach', spec, resolve, reject }));
-    this.inflight.set(spec.requestId, p);
+    const same = this.pending.get(spec.requestId);
+    if (same !== undefined) return same;
+    const p = new Promise<EndpointRecord>((resolve, reject) => this.push({ kind: 'attach', spec, resolve, reject, attempts: 0 }));
+    this.pending.set(spec.requestId, p);
     const done = (): void => {
-      if (this.inflight.get(spec.requestId) === p) this.inflight.delete(spec.requestId);
+      if (this.pending.get(spec.requestId) === p) this.pending.delete(spec.requestId);
     };
     p.then(done, done);
     return p;
@@ -92,207 +94,156 @@ export class NetworkBatcher {
 
   /** Releases the endpoint's address and deletes its records; resolves once committed (also when already gone). */
   detach(endpoint: EndpointRecord): Promise<void> {
-    return new Promise((resolve, reject) => this.push({ kind: 'detach', endpoint, resolve, reject }));
+    return new Promise((resolve, reject) => this.push({ kind: 'detach', endpoint, resolve, reject, attempts: 0 }));
   }
 
   /** True while operations are queued or in flight. */
   get busy(): boolean {
-    return this.queue.length > 0 || this.flushing !== undefined;
+    return this.queue.length > 0 || this.inFlight > 0;
   }
 
   private push(op: Op): void {
     this.queue.push(op);
-    this.startFlush();
-  }
-
-  private startFlush(): void {
-    if (this.flushing !== undefined) return;
-    this.flushing = this.flush().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.startFlush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        await retryConflicts(`attach/detach on network ${this.network.name}`, () => this.attempt(batch));
-      } catch (err) {
-        for (const op of batch) op.reject(err);
-      }
-    }
-  }
-
-  private async readPool(): Promise<{ text: string; modRevision: number }> {
-    const kv = await this.ctx.store.get(this.ctx.keys.pool(this.network.id));
-    if (kv === undefined) throw new EndpointNotFoundError(`network ${this.network.id} has no address pool (removed?)`);
-    return { text: textOf(kv), modRevision: kv.modRevision };
+    this.pump();
   }
 
   /**
-   * One optimistic attempt for what is left of `batch` (ops settled here are
-   * removed from it). Throws Conflict to be retried.
+   * Sends what it may: batches built on the tip, unless draining or pausing.
+   * A txn goes out when none is in flight, or — pipelining — when a full
+   * batch is waiting and fewer than `maxInFlight` are: partial batches wait
+   * for the txn in flight, so operations arriving meanwhile share one txn.
    */
-  private async attempt(batch: Op[]): Promise<void> {
-    const k = this.ctx.keys;
-    const net = this.network;
-    // A cached pool may be stale (another node released addresses since): an allocation it refuses is re-checked on a fresh read.
-    const cached = this.pool !== undefined;
-    this.pool ??= await this.readPool();
-    const ipam = Ipam.restore(this.pool.text);
-    const poolId = poolIdOf(net.subnet);
-    const prefixLength = Number(net.subnet.slice(net.subnet.indexOf('/') + 1));
-
-    const compare: Compare[] = [cmp.modRevision(k.pool(net.id), 'equal', this.pool.modRevision)];
-    const success: TxnOp[] = [];
-    const failure: TxnOp[] = [kv.get(k.pool(net.id))];
-    const planned: { op: Op; record?: EndpointRecord; failureAt: number; freedNameOf?: string }[] = [];
-    const names = new Map<string, string>();
-    /** Names that detaches in this batch free: lowercase name → the detached endpoint's id. */
-    const freed = new Map<string, string>();
-
-    // Detaches first: within one txn ops apply in order, so an attach may take a name a detach frees.
-    for (const op of batch) {
-      if (op.kind !== 'detach') continue;
-      const ep = op.endpoint;
-      try {
-        ipam.release(poolId, ep.ip);
-      } catch {
-        // Not allocated in the pool (already released): the records still go.
+  private pump(): void {
+    while (
+      this.queue.length > 0 &&
+      (this.inFlight === 0 || (this.inFlight < this.settings.maxInFlight && this.queue.length >= this.settings.maxBatch)) &&
+      !this.draining &&
+      this.paused === undefined
+    ) {
+      if (this.tip === undefined) {
+        if (this.inFlight === 0) this.read();
+        return;
       }
-      freed.set(ep.name.toLowerCase(), ep.id);
-      compare.push(cmp.version(k.endpoint(net.id, ep.id), 'greater', 0));
-      success.push(
-        kv.delete(k.endpoint(net.id, ep.id)),
-        kv.delete(k.nodeEndpoint(ep.nodeId, ep.id)),
-        kv.delete(k.attachRequest(ep.requestId)),
-      );
-      planned.push({ op, failureAt: failure.length });
-      failure.push(kv.get(k.endpoint(net.id, ep.id)));
-    }
-    for (const op of [...batch]) {
-      if (op.kind !== 'attach') continue;
-      const s = op.spec;
-      const lname = s.name.toLowerCase();
-      if (names.has(lname)) {
-        remove(batch, op);
-        op.reject(new NameConflictError('endpoint', s.name, names.get(lname)!));
-        continue;
-      }
-      let ip: string;
+      const batch = this.queue.splice(0, this.settings.maxBatch);
+      let built: BuiltTxn | undefined;
       try {
-        ip = ipam.allocate(poolId, s.ip);
+        built = buildTxn(this.ctx, this.network, batch, this.tip, this.tipFresh);
       } catch (err) {
-        if (cached) {
-          this.pool = undefined;
-          throw new Conflict('the cached address pool refused an allocation; re-reading it');
-        }
-        remove(batch, op);
-        op.reject(err);
-        continue;
+        if (!(err instanceof StalePool)) throw err;
+        this.queue.unshift(...batch);
+        this.tip = undefined;
+        this.tipFresh = false;
+        if (this.inFlight > 0) this.draining = true;
+        else this.read();
+        return;
       }
-      const id = newId(this.ctx);
-      names.set(lname, id);
-      const record: EndpointRecord = {
-        id,
-        networkId: net.id,
-        name: s.name,
-        aliases: [...s.aliases],
-        ip,
-        prefixLength,
-        mac: macForIpv4(parseIpv4(ip)),
-        nodeId: s.nodeId,
-        requestId: s.requestId,
-        createdAt: new Date(this.ctx.now()).toISOString(),
-        ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
-        ...(s.interfaceName !== undefined ? { interfaceName: s.interfaceName } : {}),
-        ...(s.service !== undefined ? { service: s.service } : {}),
-      };
-      const bytes = encodeRecord(record);
-      const freedBy = freed.get(lname);
-      compare.push(
-        cmp.missing(k.attachRequest(s.requestId)),
-        freedBy === undefined ? cmp.missing(k.endpointName(net.id, s.name)) : cmp.value(k.endpointName(net.id, s.name), 'equal', freedBy),
-      );
-      success.push(
-        kv.put(k.endpoint(net.id, id), bytes),
-        kv.put(k.nodeEndpoint(s.nodeId, id), bytes),
-        kv.put(k.endpointName(net.id, s.name), id),
-        kv.put(k.attachRequest(s.requestId), encodeRecord({ networkId: net.id, endpointId: id })),
-      );
-      planned.push({ op, record, failureAt: failure.length, ...(freedBy !== undefined ? { freedNameOf: freedBy } : {}) });
-      failure.push(kv.get(k.attachRequest(s.requestId)), kv.get(k.endpointName(net.id, s.name)));
+      // A read is fresh for the build right after it only: later, other nodes may have changed the pool.
+      this.tipFresh = false;
+      if (built === undefined) continue;
+      this.tip = built.newPool;
+      this.inFlight += 1;
+      void this.send(built);
     }
-    if (planned.length === 0) return;
-    // A detached endpoint's name index entry goes, unless an attach in this batch takes the name over.
-    for (const p of planned) {
-      if (p.op.kind === 'detach' && !names.has(p.op.endpoint.name.toLowerCase())) success.push(kv.delete(k.endpointName(net.id, p.op.endpoint.name)));
-    }
-    const newPool = ipam.snapshot();
-    success.unshift(kv.put(k.pool(net.id), newPool));
+  }
 
-    const r = await this.ctx.store.txn({ compare, success, failure });
-    if (r.succeeded) {
-      this.pool = { text: newPool, modRevision: r.revision };
+  private read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    this.ctx.store.get(this.ctx.keys.pool(this.network.id)).then(
+      (kv) => {
+        this.reading = false;
+        if (kv === undefined) {
+          this.failAll(new EndpointNotFoundError(`network ${this.network.id} has no address pool (removed?)`));
+          return;
+        }
+        this.tip = textOf(kv);
+        this.tipFresh = true;
+        this.known = this.tip;
+        this.pump();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        if (isWeftError(err, 'StoreUnavailableError')) this.pauseThenPump();
+        else this.failAll(err);
+      },
+    );
+  }
+
+  private failAll(err: unknown): void {
+    for (const op of this.queue.splice(0)) op.reject(err);
+  }
+
+  private async send(built: BuiltTxn): Promise<void> {
+    let result: TxnResult | undefined;
+    let error: unknown;
+    try {
+      result = await this.ctx.store.txn(built.txn);
+    } catch (err) {
+      error = err;
+    }
+    let again: Op[] = [];
+    if (result?.succeeded) {
+      this.known = built.newPool;
       this.stats.commits += 1;
-      this.stats.operations += planned.length;
-      batch.length = 0;
-      for (const p of planned) {
+      this.stats.operations += built.planned.length;
+      this.streak = 0;
+      for (const p of built.planned) {
         if (p.op.kind === 'attach') p.op.resolve(p.record!);
         else p.op.resolve();
       }
-      return;
-    }
-    this.stats.conflicts += 1;
-    const poolKv = first(r.results[0]);
-    if (poolKv === undefined) {
-      this.pool = undefined;
-      const err = new EndpointNotFoundError(`network ${net.id} has no address pool (removed?)`);
-      for (const op of batch) op.reject(err);
-      batch.length = 0;
-      return;
-    }
-    this.pool = { text: textOf(poolKv), modRevision: poolKv.modRevision };
-    await this.settleFromFailure(batch, planned, r.results);
-    if (batch.length > 0) throw new Conflict('the address pool changed');
-  }
-
-  /** After a failed txn: settle ops whose outcome the failure branch already tells. */
-  private async settleFromFailure(
-    batch: Op[],
-    planned: { op: Op; failureAt: number; freedNameOf?: string }[],
-    results: readonly TxnOpResult[],
-  ): Promise<void> {
-    for (const p of planned) {
-      if (p.op.kind === 'attach') {
-        const existingRequest = first(results[p.failureAt]);
-        const existingName = first(results[p.failureAt + 1]);
-        if (existingRequest !== undefined) {
-          remove(batch, p.op);
-          const req = parseRecord(attachRequestSchema, existingRequest);
-          const epKv = req === undefined ? undefined : await this.ctx.store.get(this.ctx.keys.endpoint(req.networkId, req.endpointId));
-          const rec = epKv === undefined ? undefined : parseRecord(endpointRecordSchema, epKv);
-          if (rec !== undefined) p.op.resolve(rec);
-          else p.op.reject(new EndpointNotFoundError(req?.endpointId ?? p.op.spec.requestId));
-        } else if (existingName !== undefined && textOf(existingName) !== p.freedNameOf) {
-          remove(batch, p.op);
-          p.op.reject(new NameConflictError('endpoint', p.op.spec.name, textOf(existingName)));
-        }
-      } else if (first(results[p.failureAt]) === undefined) {
-        // Already detached (a retry, or the sweeper got there first).
-        remove(batch, p.op);
-        p.op.resolve();
+    } else if (result !== undefined) {
+      this.stats.conflicts += 1;
+      const pool = refusedPool(result.results);
+      if (pool === undefined) {
+        const gone = new EndpointNotFoundError(`network ${this.network.id} has no address pool (removed?)`);
+        for (const p of built.planned) p.op.reject(gone);
+        this.known = undefined;
+      } else {
+        this.known = textOf(pool);
+        again = await settleRefused(this.ctx, built, result.results);
       }
+      this.draining = true;
+    } else if (isWeftError(error, 'StoreUnavailableError')) {
+      // Not served, or the outcome is unknown: re-sending is safe (the compares refuse a second application).
+      again = built.planned.map((p) => p.op);
+      this.known = undefined;
+      this.draining = true;
+    } else {
+      for (const p of built.planned) p.op.reject(error);
+    }
+    this.requeue(again);
+    this.inFlight -= 1;
+    if (this.inFlight > 0) return;
+    if (this.draining) {
+      this.draining = false;
+      this.tip = this.known;
+      this.tipFresh = false;
+      this.streak += 1;
+      this.pauseThenPump();
+    } else {
+      this.pump();
     }
   }
-}
 
-function first(r: TxnOpResult | undefined): KeyValue | undefined {
-  return r?.op === 'range' ? r.kvs[0] : undefined;
-}
+  /** Puts refused operations back at the front, failing those refused too often. */
+  private requeue(ops: Op[]): void {
+    const keep: Op[] = [];
+    for (const op of ops) {
+      op.attempts += 1;
+      if (op.attempts >= this.settings.maxAttempts) op.reject(new ContentionError(`attach/detach on network ${this.network.name}`, op.attempts, 'the address pool kept changing'));
+      else keep.push(op);
+    }
+    this.queue.unshift(...keep);
+  }
 
-function remove<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
+  /** A short jittered pause (growing with consecutive refusals, at most 200 ms), then sends again. */
+  private pauseThenPump(): void {
+    if (this.paused !== undefined) return;
+    const ms = Math.min(200, 2 * 2 ** Math.min(this.streak, 7)) * (0.5 + Math.random());
+    this.paused = setTimeout(() => {
+      this.paused = undefined;
+      this.pump();
+    }, ms);
+    this.paused.unref?.();
+  }
 }

@@ -1,5 +1,5 @@
 import type { KeyValue, Store } from '@weft/interface';
-import type { ClusterView } from '../reconcile/desired-state';
+import type { ClusterView, PeerEndpointRecord } from '../reconcile/desired-state';
 import { WatchedPrefix, type PrefixChange } from '../reconcile/watched-prefix';
 import { parseRecord } from '../records/codec';
 import type { KeyLayout } from '../records/keys';
@@ -14,8 +14,11 @@ import {
   type NodeRecord,
 } from '../records/schemas';
 
+/** Records filed under `<prefix><id>` share their id string with the view's map key. */
+const byId = (record: { readonly id: string }): string => record.id;
+
 interface NetworkWatches {
-  readonly endpoints: WatchedPrefix<EndpointRecord>;
+  readonly endpoints: WatchedPrefix<PeerEndpointRecord>;
   readonly keys: WatchedPrefix<KeysRecord> | undefined;
   readonly started: Promise<void>;
 }
@@ -52,12 +55,18 @@ export class NodeView implements ClusterView {
     private readonly onChange: (change: PrefixChange & { readonly prefix: string; readonly networkId?: string }) => void,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
-    this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv));
-    this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv));
-    this.localWatch = this.watch(keyLayout.nodeEndpoints(nodeId), (kv) => parseRecord(endpointRecordSchema, kv), () => this.updateActivation());
+    this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv), byId);
+    this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv), byId);
+    this.localWatch = this.watch(keyLayout.nodeEndpoints(nodeId), (kv) => parseRecord(endpointRecordSchema, kv), byId, () => this.updateActivation());
   }
 
-  private watch<T>(prefix: string, parse: (kv: KeyValue) => T | undefined, after?: () => void, networkId?: string): WatchedPrefix<T> {
+  private watch<T>(
+    prefix: string,
+    parse: (kv: KeyValue) => T | undefined,
+    keyIn: ((value: T) => string) | undefined,
+    after?: () => void,
+    networkId?: string,
+  ): WatchedPrefix<T> {
     return new WatchedPrefix<T>(
       this.store,
       prefix,
@@ -67,7 +76,21 @@ export class NodeView implements ClusterView {
         this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}) });
       },
       this.onError,
+      keyIn,
     );
+  }
+
+  /**
+   * An endpoint record of an active network, reduced to what the data plane
+   * programs for it: the view holds one per endpoint of every network this
+   * node is on, so a full record (name, aliases, request id, timestamps)
+   * would cost several times as much. The node id is the node record's own
+   * string when that node is known (one copy per node, not per endpoint).
+   */
+  private peerEndpointOf(kv: KeyValue): PeerEndpointRecord | undefined {
+    const r = parseRecord(endpointRecordSchema, kv);
+    if (r === undefined) return undefined;
+    return { id: r.id, ip: r.ip, mac: r.mac, nodeId: this.nodeWatch.items.get(r.nodeId)?.id ?? r.nodeId };
   }
 
   /** Loads everything and starts the watches; resolves once the view is current. */
@@ -108,10 +131,11 @@ export class NodeView implements ClusterView {
   }
 
   private activate(networkId: string): void {
-    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => parseRecord(endpointRecordSchema, kv), undefined, networkId);
+    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => this.peerEndpointOf(kv), byId, undefined, networkId);
     const keys = this.watch(
       this.keyLayout.networkKeys(networkId),
       (kv) => (kv.key === this.keyLayout.networkKeys(networkId) ? parseRecord(keysRecordSchema, kv) : undefined),
+      undefined,
       undefined,
       networkId,
     );
@@ -146,8 +170,8 @@ export class NodeView implements ClusterView {
     return this.localWatch.items;
   }
 
-  get networkEndpoints(): ReadonlyMap<string, ReadonlyMap<string, EndpointRecord>> {
-    const out = new Map<string, ReadonlyMap<string, EndpointRecord>>();
+  get networkEndpoints(): ReadonlyMap<string, ReadonlyMap<string, PeerEndpointRecord>> {
+    const out = new Map<string, ReadonlyMap<string, PeerEndpointRecord>>();
     for (const [id, w] of this.perNetwork) out.set(id, w.endpoints.items);
     return out;
   }

@@ -10,6 +10,14 @@ import type {
 } from '@weft/interface';
 import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../records/schemas';
 
+/**
+ * The fields of another node's endpoint record that this node's data plane
+ * programs (a remote endpoint: FDB, neighbour and flood entries). A view may
+ * keep only these for the networks it is active on: it holds one per
+ * endpoint of each of them.
+ */
+export type PeerEndpointRecord = Pick<EndpointRecord, 'id' | 'ip' | 'mac' | 'nodeId'>;
+
 /** What a node knows of the shared state, as far as its data plane is concerned. */
 export interface ClusterView {
   /** Every network's record, by id. */
@@ -18,8 +26,8 @@ export interface ClusterView {
   readonly nodes: ReadonlyMap<string, NodeRecord>;
   /** This node's own endpoints (`node-endpoints/<me>/`), by id. */
   readonly localEndpoints: ReadonlyMap<string, EndpointRecord>;
-  /** Endpoint records of the networks this node is active on, by network id then endpoint id. */
-  readonly networkEndpoints: ReadonlyMap<string, ReadonlyMap<string, EndpointRecord>>;
+  /** Endpoint records (the fields a peer's data plane needs, at least) of the networks this node is active on, by network id then endpoint id. */
+  readonly networkEndpoints: ReadonlyMap<string, ReadonlyMap<string, PeerEndpointRecord>>;
   /** Key records of the encrypted networks this node is active on, by network id. */
   readonly keys: ReadonlyMap<string, KeysRecord>;
   /** Service VIPs per network (discovery); empty until discovery writes them. */
@@ -61,10 +69,31 @@ export function networkSpecOf(net: NetworkRecord, keys: KeysRecord | undefined):
   return { ...base, encryption: encryptionOf(keys) };
 }
 
-/** A node record's data-plane facts as a flood/FDB target. */
+/** The peer made last from each node record (see {@link peerOf}). */
+const peers = new WeakMap<NodeRecord, PeerNode>();
+
+/**
+ * A node record's data-plane facts as a flood/FDB target. The same object
+ * for the same record while its facts are unchanged, so every remote
+ * endpoint of a node — in one desired state, across passes, and in core's
+ * mirror of what it programmed — shares one peer instead of holding a copy.
+ */
 export function peerOf(node: NodeRecord): PeerNode {
   const dp = node.dataPlane;
-  return { id: node.id, address: dp.address, vxlanPort: dp.vxlanPort, encryptedPort: dp.encryptedPort, epoch: dp.epoch };
+  const known = peers.get(node);
+  if (
+    known !== undefined &&
+    known.id === node.id &&
+    known.address === dp.address &&
+    known.vxlanPort === dp.vxlanPort &&
+    known.encryptedPort === dp.encryptedPort &&
+    known.epoch === dp.epoch
+  ) {
+    return known;
+  }
+  const peer: PeerNode = { id: node.id, address: dp.address, vxlanPort: dp.vxlanPort, encryptedPort: dp.encryptedPort, epoch: dp.epoch };
+  peers.set(node, peer);
+  return peer;
 }
 
 function localSpec(ep: EndpointRecord): LocalEndpointSpec {

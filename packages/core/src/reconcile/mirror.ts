@@ -1,5 +1,5 @@
 import type { LocalEndpointSpec, NetworkSpec, PeerNode, ProgrammedNetwork, ProgrammedState, RemoteEndpointSpec, ServiceVip } from '@weft/interface';
-import type { DataPlaneOp } from './plan';
+import { samePeer, type DataPlaneOp } from './plan';
 
 interface MirrorNetwork {
   spec: NetworkSpec;
@@ -20,15 +20,28 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export class ProgrammedMirror {
   private networks = new Map<string, MirrorNetwork>();
 
-  /** Replaces the mirror with a read-back of the data plane. */
+  /**
+   * Replaces the mirror with a read-back of the data plane. Remote endpoints
+   * of one peer are kept pointing at one peer object (the first of the
+   * read-back's equal ones), whatever the plane returned.
+   */
   reset(state: ProgrammedState): void {
+    const peers = new Map<string, PeerNode>();
+    const shared = (r: RemoteEndpointSpec): RemoteEndpointSpec => {
+      const known = peers.get(r.peer.id);
+      if (known === undefined || !samePeer(known, r.peer)) {
+        peers.set(r.peer.id, r.peer);
+        return r;
+      }
+      return known === r.peer ? r : { ...r, peer: known };
+    };
     this.networks = new Map(
       state.networks.map((n) => [
         n.spec.id,
         {
           spec: n.spec,
           local: new Map(n.local.map((l) => [l.id, l])),
-          remote: new Map(n.remote.map((r) => [r.id, r])),
+          remote: new Map(n.remote.map((r) => [r.id, shared(r)])),
           vips: new Map(n.vips.map((v) => [v.vip, v])),
           dnsAddress: n.dnsAddress,
         },

@@ -2,6 +2,7 @@ import type {
   LocalEndpointSpec,
   NetworkEncryption,
   NetworkSpec,
+  PeerNode,
   ProgrammedNetwork,
   ProgrammedState,
   RemoteEndpointSpec,
@@ -60,17 +61,13 @@ function sameLocal(a: LocalEndpointSpec, b: LocalEndpointSpec): boolean {
   );
 }
 
+/** True when both are the same node with the same data-plane facts. */
+export function samePeer(a: PeerNode, b: PeerNode): boolean {
+  return a.id === b.id && a.address === b.address && a.vxlanPort === b.vxlanPort && a.encryptedPort === b.encryptedPort && a.epoch === b.epoch;
+}
+
 function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
-  return (
-    a.id === b.id &&
-    a.ip === b.ip &&
-    a.mac === b.mac &&
-    a.peer.id === b.peer.id &&
-    a.peer.address === b.peer.address &&
-    a.peer.vxlanPort === b.peer.vxlanPort &&
-    a.peer.encryptedPort === b.peer.encryptedPort &&
-    a.peer.epoch === b.peer.epoch
-  );
+  return a.id === b.id && a.ip === b.ip && a.mac === b.mac && (a.peer === b.peer || samePeer(a.peer, b.peer));
 }
 
 function sameVip(a: ServiceVip, b: ServiceVip): boolean {

@@ -41,6 +41,13 @@ export class WatchedPrefix<T> {
     private readonly parse: (kv: KeyValue) => T | undefined,
     private readonly onChange: (change: PrefixChange) => void,
     private readonly onError: (error: unknown) => void = () => {},
+    /**
+     * The value's own copy of its key (after the prefix), e.g. a record's id
+     * under `<prefix><id>`. When it equals the key, the value is filed under
+     * it: the map then keeps no slice of the store's key string, which would
+     * hold the whole key (prefix included) in memory for as long as the entry lives.
+     */
+    private readonly keyIn?: (value: T) => string,
   ) {}
 
   /** Loads the prefix and starts watching. Resolves once the copy is current as of the load. */
@@ -66,12 +73,14 @@ export class WatchedPrefix<T> {
     } catch {
       value = undefined;
     }
+    const key = this.keyOf(kv);
     if (value === undefined) {
       this.stats.malformed += 1;
-      this.items.delete(this.keyOf(kv));
+      this.items.delete(key);
       return;
     }
-    this.items.set(this.keyOf(kv), value);
+    const own = this.keyIn?.(value);
+    this.items.set(own === key ? own : key, value);
   }
 
   private async load(): Promise<void> {

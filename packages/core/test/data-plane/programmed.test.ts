@@ -92,6 +92,56 @@ describe('UserspaceDataPlane.programmed()', () => {
     await expect(handles[0]!.ping('10.9.0.2', { timeoutMs: 50 })).rejects.toMatchObject({ name: 'EndpointClosedError' });
   });
 
+  it('holds one peer per node however many copies the calls carried, and reads it back shared by that node’s entries', async () => {
+    await a.ensureNetwork(net('n1', 4096));
+    const h = (await a.addLocalEndpoint('n1', local('e1', '10.9.0.2'))).handle!;
+    for (const [id, ip, peer] of [['r1', '10.9.0.10', peerB], ['r2', '10.9.0.11', peerB], ['r3', '10.9.0.12', peerC], ['r4', '10.9.0.13', peerB]] as const) {
+      await a.addRemoteEndpoint('n1', remote(id, ip, { ...peer }));
+    }
+    const n = await only();
+    const [r1, r2, r3, r4] = n.remote;
+    expect(n.remote.map((r) => r.id)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(r2!.peer).toBe(r1!.peer);
+    expect(r4!.peer).toBe(r1!.peer);
+    expect(r3!.peer).not.toBe(r1!.peer);
+    expect(n.flood).toEqual([peerB, peerC]);
+    expect(n.flood[0]).toBe(r1!.peer);
+    // One FDB target per peer VTEP, shared by its MACs.
+    const targets = new Map(h.segment!.fdbEntries().map((e) => [e.mac, e.target]));
+    expect(targets.get(r2!.mac)).toBe(targets.get(r1!.mac));
+    expect(targets.get(r3!.mac)).not.toBe(targets.get(r1!.mac));
+    // The node restarts (new epoch): every endpoint of it follows, still sharing.
+    const peerB2 = { ...peerB, epoch: 'b3b3b3b3b3b3b3b3' };
+    await a.addRemoteEndpoint('n1', remote('r2', '10.9.0.11', { ...peerB2 }));
+    const m = await only();
+    expect(m.remote.filter((r) => r.peer.id === 'node-b').map((r) => r.peer)).toEqual([peerB2, peerB2, peerB2]);
+    expect(new Set(m.remote.filter((r) => r.peer.id === 'node-b').map((r) => r.peer)).size).toBe(1);
+    expect(m.flood).toEqual([peerB2, peerC]);
+  });
+
+  it('treats two spellings of a peer’s IPv6 underlay address as one VTEP', async () => {
+    await a.ensureNetwork(net('n1', 4096));
+    const h = (await a.addLocalEndpoint('n1', local('e1', '10.9.0.2'))).handle!;
+    const v6 = { ...peerB, address: '2001:db8::2' };
+    await a.addRemoteEndpoint('n1', remote('r1', '10.9.0.10', v6));
+    await a.addRemoteEndpoint('n1', remote('r2', '10.9.0.11', { ...v6 }));
+    const respelled = { ...v6, address: '2001:DB8:0::2' };
+    await a.addRemoteEndpoint('n1', remote('r3', '10.9.0.12', respelled)); // the node's record now spells it another way
+    const n = await only();
+    expect(n.remote.map((r) => r.peer)).toEqual([respelled, respelled, respelled]);
+    expect(n.flood).toEqual([respelled]);
+    expect(h.segment!.floodList).toEqual([{ host: '2001:db8::2', port: 4789 }]);
+    const targets = h.segment!.fdbEntries().filter((e) => e.target.kind === 'remote');
+    expect(targets.map((e) => e.mac)).toEqual([n.remote[0]!.mac, n.remote[1]!.mac, n.remote[2]!.mac]);
+    await a.removeRemoteEndpoint('n1', 'r1');
+    await a.removeRemoteEndpoint('n1', 'r3');
+    expect((await only()).remote.map((r) => r.id)).toEqual(['r2']);
+    expect(h.segment!.floodList).toHaveLength(1);
+    await a.removeRemoteEndpoint('n1', 'r2');
+    expect(h.segment!.floodList).toEqual([]);
+    expect(h.segment!.fdbEntries().filter((e) => e.target.kind === 'remote')).toEqual([]);
+  });
+
   it('reads back the real state: entries removed behind the plane’s back disappear, and re-adding restores them', async () => {
     await a.ensureNetwork(net('n1', 4096));
     const h = (await a.addLocalEndpoint('n1', local('e1', '10.9.0.2'))).handle!;

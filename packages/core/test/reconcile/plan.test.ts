@@ -79,6 +79,26 @@ describe('desiredState (lazy activation)', () => {
     expect(n.flood.map((p) => p.id)).toEqual(['b', 'c']);
   });
 
+  it('gives every remote endpoint of a node one peer object, the same in every pass while the node record is unchanged', () => {
+    const eps = [endpoint('n1', 'a', '10.0.1.2'), endpoint('n1', 'b', '10.0.1.3'), endpoint('n1', 'b', '10.0.1.4'), endpoint('n1', 'c', '10.0.1.5')];
+    const v = view({ networks: [network('n1', 4096)], nodes, endpoints: eps, me: 'a' });
+    const n = desiredState(v, 'a').networks[0]!;
+    const onB = n.remote.filter((r) => r.peer.id === 'b');
+    expect(onB).toHaveLength(2);
+    expect(onB[0]!.peer).toBe(onB[1]!.peer);
+    expect(n.flood.find((p) => p.id === 'b')).toBe(onB[0]!.peer);
+    expect(desiredState(v, 'a').networks[0]!.remote.find((r) => r.peer.id === 'b')!.peer).toBe(onB[0]!.peer);
+    // A record changed in place (not the view's way, but possible for a caller's own ClusterView): new facts, new object.
+    nodes[1]!.dataPlane.epoch = '00000000000000b2';
+    try {
+      const peer = desiredState(v, 'a').networks[0]!.remote.find((r) => r.peer.id === 'b')!.peer;
+      expect(peer).toEqual({ id: 'b', address: '127.0.0.2', vxlanPort: 4789, encryptedPort: 4790, epoch: '00000000000000b2' });
+      expect(onB[0]!.peer.epoch).toBe('00000000000000a1');
+    } finally {
+      nodes[1]!.dataPlane.epoch = '00000000000000a1';
+    }
+  });
+
   it('never programs an encrypted network without its keys (no cleartext by construction)', () => {
     const v = view({ networks: [network('n1', 4096, true)], nodes, endpoints: [endpoint('n1', 'a', '10.0.1.2')], me: 'a' });
     expect(desiredState(v, 'a')).toEqual(empty);
@@ -125,6 +145,19 @@ describe('planReconcile', () => {
     for (const op of ops) mirror.apply(op);
     expect(mirror.state().networks[0]!.flood.map((p) => p.id)).toEqual(['c']);
     expect(planReconcile(want2, mirror.state())).toEqual([]);
+  });
+
+  it('keeps one peer object per node in the mirror after a read-back that copied it per endpoint', () => {
+    const mirror = new ProgrammedMirror();
+    const copied: ProgrammedState = {
+      networks: want.networks.map((n) => ({ ...n, remote: [...n.remote, { ...n.remote[0]!, id: 'r9', ip: '10.0.1.9' }].map((r) => ({ ...r, peer: { ...r.peer } })) })),
+    };
+    mirror.reset(copied);
+    const remote = mirror.state().networks[0]!.remote;
+    const onB = remote.filter((r) => r.peer.id === 'b');
+    expect(onB.map((r) => r.id)).toEqual(['r1', 'r9']);
+    expect(onB[0]!.peer).toBe(onB[1]!.peer);
+    expect(mirror.state()).toEqual(copied);
   });
 
   it('removes the whole network in one call when the last local endpoint goes', () => {

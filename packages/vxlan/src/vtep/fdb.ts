@@ -28,16 +28,26 @@ export interface FdbEntry {
   readonly target: FdbTarget;
   /** Static entries (control plane, local ports) never age and are never overwritten by learning. */
   readonly static: boolean;
-  /** Clock reading (ms) when a learned entry was last confirmed; static entries keep their creation time. */
-  readonly lastSeen: number;
+  /** Clock reading (ms) when a learned entry was last confirmed; absent on static entries, which never age. */
+  readonly lastSeen?: number;
 }
 
 const fdbSettingsSchema = z.object({ agingMs: z.number().positive(), maxLearned: z.number().int().min(0) });
 
-interface MutableEntry {
-  target: FdbTarget;
-  static: boolean;
+/** A learned entry: where its MAC was last seen from, and when. */
+interface LearnedEntry {
+  readonly kind: 'learned';
+  target: RemoteTarget;
   lastSeen: number;
+}
+
+/** What the table holds per MAC: a static entry is its target itself. */
+type Slot = FdbTarget | LearnedEntry;
+
+/** A static remote target in use and how many entries use it. */
+interface SharedTarget {
+  readonly target: RemoteTarget;
+  refs: number;
 }
 
 /**
@@ -45,10 +55,17 @@ interface MutableEntry {
  * `macKey`) → local port or remote VTEP. Learned entries expire `agingMs` after
  * they were last seen; expired entries are invisible to {@link Fdb.get} at once
  * and removed by {@link Fdb.sweep}.
+ *
+ * A segment of an overlay holds an entry for every remote endpoint of its
+ * network, so entries are small: a static entry is stored as its target
+ * alone, and static entries to one remote VTEP (every MAC behind one peer)
+ * share one target object.
  */
 export class Fdb {
-  private readonly table = new Map<number, MutableEntry>();
+  private readonly table = new Map<number, Slot>();
   private learnedCount = 0;
+  /** Static remote targets in use, by {@link addressKey}. */
+  private readonly shared = new Map<string, SharedTarget>();
 
   /** Lifetime of a learned entry after it was last seen, in ms. */
   readonly agingMs: number;
@@ -78,20 +95,23 @@ export class Fdb {
    */
   get(key: number, now: number): FdbTarget | undefined {
     const e = this.table.get(key);
-    if (e === undefined) return undefined;
-    if (!e.static && now - e.lastSeen > this.agingMs) return undefined;
-    return e.target;
+    if (e === undefined || e.kind !== 'learned') return e;
+    return now - e.lastSeen > this.agingMs ? undefined : e.target;
   }
 
   /**
-   * Installs a static entry for `mac`, replacing any entry.
+   * Installs a static entry for `mac`, replacing any entry. The target is
+   * retained (not copied). A remote one is shared: while static entries to
+   * its address (same host text and port) exist, a later `setStatic` to that
+   * address keeps the first target object instead of the one it is given.
    * @throws InvalidAddressError when `mac` is malformed.
    */
-  setStatic(mac: string, target: FdbTarget, now: number): void {
+  setStatic(mac: string, target: FdbTarget): void {
     const key = macKeyOf(mac);
     const old = this.table.get(key);
-    if (old !== undefined && !old.static) this.learnedCount--;
-    this.table.set(key, { target, static: true, lastSeen: now });
+    const kept = target.kind === 'remote' ? this.share(target) : target;
+    if (old !== undefined) this.forget(old);
+    this.table.set(key, kept);
   }
 
   /** Removes the entry for `mac` (static or learned). Returns whether there was one. */
@@ -103,7 +123,7 @@ export class Fdb {
   deleteKey(key: number): boolean {
     const old = this.table.get(key);
     if (old === undefined) return false;
-    if (!old.static) this.learnedCount--;
+    this.forget(old);
     this.table.delete(key);
     return true;
   }
@@ -116,8 +136,8 @@ export class Fdb {
   learn(key: number, from: SocketAddress, now: number): boolean {
     const e = this.table.get(key);
     if (e !== undefined) {
-      if (e.static) return false;
-      if (e.target.kind === 'remote' && sameAddress(e.target.address, from)) {
+      if (e.kind !== 'learned') return false;
+      if (sameAddress(e.target.address, from)) {
         e.lastSeen = now;
         return false;
       }
@@ -127,7 +147,7 @@ export class Fdb {
     }
     // At the cap, make room from expired entries first (a sweep, only when full).
     if (this.learnedCount >= this.maxLearned && this.sweep(now) === 0) return false;
-    this.table.set(key, { target: { kind: 'remote', address: from }, static: false, lastSeen: now });
+    this.table.set(key, { kind: 'learned', target: { kind: 'remote', address: from }, lastSeen: now });
     this.learnedCount++;
     return true;
   }
@@ -136,7 +156,7 @@ export class Fdb {
   sweep(now: number): number {
     let n = 0;
     for (const [key, e] of this.table) {
-      if (!e.static && now - e.lastSeen > this.agingMs) {
+      if (e.kind === 'learned' && now - e.lastSeen > this.agingMs) {
         this.table.delete(key);
         this.learnedCount--;
         n++;
@@ -148,7 +168,44 @@ export class Fdb {
   /** A snapshot of every entry (expired learned entries included until swept). */
   entries(): FdbEntry[] {
     const out: FdbEntry[] = [];
-    for (const [key, e] of this.table) out.push({ mac: formatMacKey(key), target: e.target, static: e.static, lastSeen: e.lastSeen });
+    for (const [key, e] of this.table) {
+      const mac = formatMacKey(key);
+      out.push(e.kind === 'learned' ? { mac, target: e.target, static: false, lastSeen: e.lastSeen } : { mac, target: e, static: true });
+    }
     return out;
   }
+
+  /** Accounts for an entry leaving the table (removed or replaced). */
+  private forget(e: Slot): void {
+    if (e.kind === 'learned') {
+      this.learnedCount--;
+      return;
+    }
+    if (e.kind !== 'remote') return;
+    const key = addressKey(e.address);
+    const s = this.shared.get(key);
+    if (s !== undefined && s.target === e && --s.refs === 0) this.shared.delete(key);
+  }
+
+  /** The shared target for `target`'s address (`target` itself when there is none yet), counted as used once more. */
+  private share(target: RemoteTarget): RemoteTarget {
+    const key = addressKey(target.address);
+    const s = this.shared.get(key);
+    if (s !== undefined) {
+      s.refs++;
+      return s.target;
+    }
+    this.shared.set(key, { target, refs: 1 });
+    return target;
+  }
+}
+
+/**
+ * The sharing key of a remote address: port and exact host text. Two
+ * spellings of one IPv6 address get a target each (both forward to the same
+ * place); canonicalising would cost a parse per entry for a case that does
+ * not arise from a control plane, which spells a peer's address one way.
+ */
+function addressKey(a: SocketAddress): string {
+  return `${a.port}/${a.host}`;
 }

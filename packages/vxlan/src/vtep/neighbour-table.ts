@@ -1,4 +1,5 @@
-import { formatIpv4, formatMac, parseIpv4, parseMac } from '@weft/interface';
+import { formatIpv4, formatMac, parseIpv4 } from '@weft/interface';
+import { macKeyOf } from '../codec';
 
 /** One IPv4 → MAC binding known to the control plane. */
 export interface Neighbour {
@@ -6,16 +7,22 @@ export interface Neighbour {
   readonly ip: string;
   /** `aa:bb:cc:dd:ee:ff`. */
   readonly mac: string;
-  /** The MAC as 6 bytes (do not modify). */
+  /** The MAC as 6 bytes. */
   readonly macBytes: Uint8Array;
 }
 
 /**
  * IPv4 → MAC bindings of one segment, programmed by the control plane (what
  * Docker writes into the kernel's neighbour table). Used for ARP suppression.
+ *
+ * A binding is stored as two numbers (the address, unsigned 32-bit, → the
+ * MAC's 48-bit `macKey`), about 60 bytes each with the map's share, since a
+ * node holds one per remote endpoint of every network it is on; the
+ * {@link Neighbour} objects that {@link NeighbourTable.get} and
+ * {@link NeighbourTable.entries} return are built on each call.
  */
 export class NeighbourTable {
-  private readonly table = new Map<number, Neighbour>();
+  private readonly table = new Map<number, number>();
 
   /** Number of bindings. */
   get size(): number {
@@ -28,8 +35,7 @@ export class NeighbourTable {
    */
   set(ip: string, mac: string): void {
     const key = parseIpv4(ip);
-    const macBytes = parseMac(mac);
-    this.table.set(key, { ip: formatIpv4(key), mac: formatMac(macBytes), macBytes });
+    this.table.set(key, macKeyOf(mac));
   }
 
   /** Removes the binding of `ip`. @throws InvalidAddressError when `ip` is malformed. */
@@ -37,13 +43,27 @@ export class NeighbourTable {
     return this.table.delete(parseIpv4(ip));
   }
 
-  /** The binding of the address `ip` (unsigned 32-bit), or undefined. Allocation-free. */
+  /**
+   * The binding of the address `ip` (unsigned 32-bit), or undefined: a new
+   * object (with its strings and bytes) on every call that finds one — ARP
+   * suppression, which builds a reply frame anyway, is the caller.
+   */
   get(ip: number): Neighbour | undefined {
-    return this.table.get(ip);
+    const mac = this.table.get(ip);
+    return mac === undefined ? undefined : neighbourOf(ip, mac);
   }
 
-  /** A snapshot of every binding. */
+  /** A snapshot of every binding (new objects). */
   entries(): Neighbour[] {
-    return [...this.table.values()];
+    const out: Neighbour[] = [];
+    for (const [ip, mac] of this.table) out.push(neighbourOf(ip, mac));
+    return out;
   }
+}
+
+function neighbourOf(ip: number, key: number): Neighbour {
+  const hi = Math.floor(key / 0x100000000);
+  const lo = key >>> 0;
+  const macBytes = Uint8Array.of(hi >>> 8, hi & 255, lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
+  return { ip: formatIpv4(ip), mac: formatMac(macBytes), macBytes };
 }

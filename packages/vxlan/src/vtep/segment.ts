@@ -134,7 +134,7 @@ export class Segment implements ForwardingView {
     const link = new Link(this, port, target, key);
     this.links.set(port, link);
     this.localPorts = [...this.localPorts, link];
-    this.fdb.setStatic(port.mac, target, this.host.clock.now());
+    this.fdb.setStatic(port.mac, target);
     try {
       port.attached?.(link);
     } catch (err) {
@@ -164,12 +164,13 @@ export class Segment implements ForwardingView {
   }
 
   /**
-   * Adds (or moves) a static FDB entry: frames for `mac` go to the remote VTEP at `address`.
+   * Adds (or moves) a static FDB entry: frames for `mac` go to the remote VTEP
+   * at `address` (copied; entries to one address share one target, see `Fdb.setStatic`).
    * @throws InvalidAddressError when `mac` is malformed; InvalidOptionsError for a bad address.
    */
   addRemoteMac(mac: string, address: SocketAddress): void {
     const a = parseOptions(socketAddressSchema, address, `segment ${this.vni}: remote VTEP`);
-    this.fdb.setStatic(mac, { kind: 'remote', address: { host: a.host, port: a.port } }, this.host.clock.now());
+    this.fdb.setStatic(mac, { kind: 'remote', address: { host: a.host, port: a.port } });
   }
 
   /** Removes the FDB entry of `mac`. Returns whether there was one. @throws InvalidAddressError on a malformed MAC. */

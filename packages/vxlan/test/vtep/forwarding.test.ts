@@ -20,8 +20,8 @@ const remote = { host: '192.0.2.20', port: 4789 };
 
 function view(over: Partial<ForwardingView> = {}): ForwardingView {
   const fdb = new Fdb(1000, 10);
-  fdb.setStatic(LOCAL_MAC, { kind: 'local', port }, 0);
-  fdb.setStatic(REMOTE_MAC, { kind: 'remote', address: remote }, 0);
+  fdb.setStatic(LOCAL_MAC, { kind: 'local', port });
+  fdb.setStatic(REMOTE_MAC, { kind: 'remote', address: remote });
   const neighbours = new NeighbourTable();
   neighbours.set('10.0.0.2', REMOTE_MAC);
   return { fdb, neighbours, mtu: 1450, arpSuppression: true, floodUnknownUnicast: true, ...over };
