@@ -87,9 +87,17 @@ export interface AttachThroughputResult {
 
 export async function attachThroughput(
   cluster: LocalCluster,
-  options: { pairs: number; warmMs: number; windowMs: number; inFlight: number; log: (m: string) => void },
+  options: {
+    pairs: number;
+    warmMs: number;
+    windowMs: number;
+    inFlight: number;
+    log: (m: string) => void;
+    /** `spread`: loops round-robin over the managers; `leader`: every loop on the Raft leader's node (one entry point, as one client). */
+    entry?: 'spread' | 'leader';
+  },
 ): Promise<AttachThroughputResult> {
-  const ids = cluster.managerIds;
+  const ids = options.entry === 'leader' ? [await cluster.awaitRaftLeader()] : cluster.managerIds;
   const nodes: WeftNode[] = ids.map((id) => cluster.node(id));
   const loops: Record<string, number> = {};
   for (let c = 0; c < options.inFlight; c++) loops[ids[c % ids.length]!] = (loops[ids[c % ids.length]!] ?? 0) + 1;
@@ -98,6 +106,7 @@ export async function attachThroughput(
   const sizer = await nodes[0]!.attach(net.name, { name: 'sizer' });
   const valueBytes = Buffer.byteLength(JSON.stringify(sizer.record));
   await sizer.detach();
+  const everyNode: WeftNode[] = cluster.managerIds.map((id) => cluster.node(id));
   const value = 'x'.repeat(valueBytes);
 
   let round = 0;
@@ -109,7 +118,7 @@ export async function attachThroughput(
     });
     // Not timed: detach everything with the same spread and number in flight, then let every node drop the network.
     await forEachLimited(made, options.inFlight, (a) => a.detach());
-    await until(async () => (await Promise.all(nodes.map((n) => networkGone(n, net.id)))).every(Boolean), 'every node to drop the throughput network', 60_000, 20);
+    await until(async () => (await Promise.all(everyNode.map((n) => networkGone(n, net.id)))).every(Boolean), 'every node to drop the throughput network', 60_000, 20);
     return result;
   };
   const putRound = (): Promise<WindowResult> =>
