@@ -1,10 +1,10 @@
 import { Ipam } from '@weft/ipam';
 import { cmp, kv, macForIpv4, parseIpv4, textOf, type Compare, type KeyValue, type TxnInput, type TxnOp, type TxnOpResult } from '@weft/interface';
 import { EndpointNotFoundError, NameConflictError } from '../errors';
-import { newId, type CoreContext } from '../node/context';
+import { endpointIdFor, type CoreContext } from '../node/context';
 import { poolIdOf } from '../network/pool-id';
 import { encodeRecord, parseRecord } from '../records/codec';
-import { attachRequestSchema, endpointRecordSchema, type EndpointRecord, type NetworkRecord } from '../records/schemas';
+import { endpointRecordSchema, type EndpointRecord, type NetworkRecord } from '../records/schemas';
 
 /** What an attach asks for (validated by the caller). */
 export interface AttachSpec {
@@ -69,8 +69,8 @@ export class StalePool {
  * detaches (first: ops in a txn apply in order, so an attach may take a name
  * a detach frees), allocations for the attaches, every record, index and the
  * new pool — guarded by comparing the pool's value with `poolText` (so a txn
- * built on another txn's result commits only right after it), each request id
- * being new and each name free. Operations that cannot be (a duplicate name
+ * built on another txn's result commits only right after it), each endpoint
+ * id (derived from its request id) being new and each name free. Operations that cannot be (a duplicate name
  * inside the batch, an allocation a fresh pool refuses) are rejected at once
  * and removed from `batch`.
  * @throws StalePool when an allocation is refused and `fresh` is false (re-read and rebuild).
@@ -98,7 +98,7 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
     }
     freed.set(ep.name.toLowerCase(), ep.id);
     compare.push(cmp.version(k.endpoint(net.id, ep.id), 'greater', 0));
-    success.push(kv.delete(k.endpoint(net.id, ep.id)), kv.delete(k.nodeEndpoint(ep.nodeId, ep.id)), kv.delete(k.attachRequest(ep.requestId)));
+    success.push(kv.delete(k.endpoint(net.id, ep.id)), kv.delete(k.nodeEndpoint(ep.nodeId, ep.id)));
     planned.push({ op, failureAt: failure.length });
     failure.push(kv.get(k.endpoint(net.id, ep.id)));
   }
@@ -120,7 +120,7 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
       op.reject(err);
       continue;
     }
-    const id = newId(ctx);
+    const id = endpointIdFor(net.id, s.requestId);
     names.set(lname, id);
     const record: EndpointRecord = {
       id,
@@ -137,20 +137,19 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
       ...(s.interfaceName !== undefined ? { interfaceName: s.interfaceName } : {}),
       ...(s.service !== undefined ? { service: s.service } : {}),
     };
-    const bytes = encodeRecord(record);
     const freedBy = freed.get(lname);
     compare.push(
-      cmp.missing(k.attachRequest(s.requestId)),
+      cmp.missing(k.endpoint(net.id, id)),
       freedBy === undefined ? cmp.missing(k.endpointName(net.id, s.name)) : cmp.value(k.endpointName(net.id, s.name), 'equal', freedBy),
     );
     success.push(
-      kv.put(k.endpoint(net.id, id), bytes),
-      kv.put(k.nodeEndpoint(s.nodeId, id), bytes),
+      kv.put(k.endpoint(net.id, id), encodeRecord(record)),
+      // The node's index holds only the network id: the record itself is read from endpoints/<network>/.
+      kv.put(k.nodeEndpoint(s.nodeId, id), encodeRecord({ networkId: net.id })),
       kv.put(k.endpointName(net.id, s.name), id),
-      kv.put(k.attachRequest(s.requestId), encodeRecord({ networkId: net.id, endpointId: id })),
     );
     planned.push({ op, record, failureAt: failure.length, ...(freedBy !== undefined ? { freedNameOf: freedBy } : {}) });
-    failure.push(kv.get(k.attachRequest(s.requestId)), kv.get(k.endpointName(net.id, s.name)));
+    failure.push(kv.get(k.endpoint(net.id, id)), kv.get(k.endpointName(net.id, s.name)));
   }
   if (planned.length === 0) return undefined;
   // A detached endpoint's name index entry goes, unless an attach in this batch takes the name over.
@@ -164,22 +163,22 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
 
 /**
  * After a refused txn: settles the operations whose outcome its failure
- * branch already tells — an attach whose request id exists (an earlier try
- * committed: it gets that endpoint), an attach whose name is taken, a detach
- * of an endpoint already gone — and returns the rest, to be sent again.
+ * branch already tells — an attach whose endpoint exists (an earlier try of
+ * the same request committed: it gets that endpoint), an attach whose name is
+ * taken, a detach of an endpoint already gone — and returns the rest, to be
+ * sent again.
  */
-export async function settleRefused(ctx: CoreContext, built: BuiltTxn, results: readonly TxnOpResult[]): Promise<Op[]> {
+export function settleRefused(built: BuiltTxn, results: readonly TxnOpResult[]): Op[] {
   const again: Op[] = [];
   for (const p of built.planned) {
     if (p.op.kind === 'attach') {
-      const existingRequest = first(results[p.failureAt]);
+      const existing = first(results[p.failureAt]);
       const existingName = first(results[p.failureAt + 1]);
-      if (existingRequest !== undefined) {
-        const req = parseRecord(attachRequestSchema, existingRequest);
-        const epKv = req === undefined ? undefined : await ctx.store.get(ctx.keys.endpoint(req.networkId, req.endpointId));
-        const rec = epKv === undefined ? undefined : parseRecord(endpointRecordSchema, epKv);
+      if (existing !== undefined) {
+        // The endpoint this request names exists: an earlier try committed. Its record is the answer.
+        const rec = parseRecord(endpointRecordSchema, existing);
         if (rec !== undefined) p.op.resolve(rec);
-        else p.op.reject(new EndpointNotFoundError(req?.endpointId ?? p.op.spec.requestId));
+        else p.op.reject(new EndpointNotFoundError(p.record?.id ?? p.op.spec.requestId));
       } else if (existingName !== undefined && textOf(existingName) !== p.freedNameOf) {
         p.op.reject(new NameConflictError('endpoint', p.op.spec.name, textOf(existingName)));
       } else {

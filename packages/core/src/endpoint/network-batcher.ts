@@ -200,7 +200,7 @@ export class NetworkBatcher {
         this.known = undefined;
       } else {
         this.known = textOf(pool);
-        again = await settleRefused(this.ctx, built, result.results);
+        again = settleRefused(built, result.results);
       }
       this.draining = true;
     } else if (isWeftError(error, 'StoreUnavailableError')) {

@@ -1,4 +1,4 @@
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { Store } from '@weft/interface';
 import type { KeyLayout } from '../records/keys';
 
@@ -19,10 +19,24 @@ export interface CoreContext {
 /** Default random source: node:crypto. */
 export const cryptoRandomBytes = (length: number): Uint8Array => new Uint8Array(nodeRandomBytes(length));
 
-/** A 25-character lowercase base-36-ish id from 16 random bytes (Swarm's ids are 25 characters of [0-9a-z]). */
-export function newId(ctx: Pick<CoreContext, 'randomBytes'>): string {
-  const bytes = ctx.randomBytes(16);
+/** 16 bytes as a 25-character lowercase base-36 id (Swarm's ids are 25 characters of [0-9a-z]). */
+function idOf(bytes: Uint8Array): string {
   let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  for (const b of bytes.subarray(0, 16)) n = (n << 8n) | BigInt(b);
   return n.toString(36).padStart(25, '0').slice(-25);
+}
+
+/** A fresh random id (25 characters of [0-9a-z]). */
+export function newId(ctx: Pick<CoreContext, 'randomBytes'>): string {
+  return idOf(ctx.randomBytes(16));
+}
+
+/**
+ * The id an attach request gets on a network: derived (SHA-256) from the
+ * network id and the request id, so every try of one request names the same
+ * endpoint key — the txn's "endpoint missing" compare is the idempotency
+ * check, and a retry finds the endpoint an earlier try created.
+ */
+export function endpointIdFor(networkId: string, requestId: string): string {
+  return idOf(createHash('sha256').update(`weft/endpoint\0${networkId}\0${requestId}`).digest());
 }

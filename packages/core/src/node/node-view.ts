@@ -7,6 +7,7 @@ import {
   endpointRecordSchema,
   keysRecordSchema,
   networkRecordSchema,
+  nodeEndpointRefSchema,
   nodeRecordSchema,
   type EndpointRecord,
   type KeysRecord,
@@ -17,8 +18,17 @@ import {
 /** Records filed under `<prefix><id>` share their id string with the view's map key. */
 const byId = (record: { readonly id: string }): string => record.id;
 
+/** One of this node's endpoints, as its index names it: the endpoint id and its network. */
+interface LocalRef {
+  readonly id: string;
+  readonly networkId: string;
+}
+
+/** What the view keeps of an endpoint record: all of it for this node's own, the lean part for others'. */
+type ViewEndpoint = PeerEndpointRecord | EndpointRecord;
+
 interface NetworkWatches {
-  readonly endpoints: WatchedPrefix<PeerEndpointRecord>;
+  readonly endpoints: WatchedPrefix<ViewEndpoint>;
   readonly keys: WatchedPrefix<KeysRecord> | undefined;
   readonly started: Promise<void>;
 }
@@ -42,7 +52,7 @@ export interface NodeViewStats {
 export class NodeView implements ClusterView {
   private readonly networkWatch: WatchedPrefix<NetworkRecord>;
   private readonly nodeWatch: WatchedPrefix<NodeRecord>;
-  private readonly localWatch: WatchedPrefix<EndpointRecord>;
+  private readonly localWatch: WatchedPrefix<LocalRef>;
   private readonly perNetwork = new Map<string, NetworkWatches>();
   private readonly stats_: NodeViewStats = { activations: 0, deactivations: 0, malformed: 0 };
   private stopped = false;
@@ -57,7 +67,16 @@ export class NodeView implements ClusterView {
   ) {
     this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv), byId);
     this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv), byId);
-    this.localWatch = this.watch(keyLayout.nodeEndpoints(nodeId), (kv) => parseRecord(endpointRecordSchema, kv), byId, () => this.updateActivation());
+    const localPrefix = keyLayout.nodeEndpoints(nodeId);
+    this.localWatch = this.watch(
+      localPrefix,
+      (kv) => {
+        const ref = parseRecord(nodeEndpointRefSchema, kv);
+        return ref === undefined ? undefined : { id: kv.key.slice(localPrefix.length), networkId: ref.networkId };
+      },
+      byId,
+      () => this.updateActivation(),
+    );
   }
 
   private watch<T>(
@@ -87,9 +106,11 @@ export class NodeView implements ClusterView {
    * would cost several times as much. The node id is the node record's own
    * string when that node is known (one copy per node, not per endpoint).
    */
-  private peerEndpointOf(kv: KeyValue): PeerEndpointRecord | undefined {
+  private peerEndpointOf(kv: KeyValue): ViewEndpoint | undefined {
     const r = parseRecord(endpointRecordSchema, kv);
     if (r === undefined) return undefined;
+    // This node's own endpoints are kept whole: they are programmed as local endpoints (name, sandbox, ...).
+    if (r.nodeId === this.nodeId) return r;
     return { id: r.id, ip: r.ip, mac: r.mac, nodeId: this.nodeWatch.items.get(r.nodeId)?.id ?? r.nodeId };
   }
 
@@ -125,7 +146,7 @@ export class NodeView implements ClusterView {
   private updateActivation(): void {
     if (this.stopped) return;
     const wanted = new Set<string>();
-    for (const ep of this.localWatch.items.values()) if (ep.nodeId === this.nodeId) wanted.add(ep.networkId);
+    for (const ref of this.localWatch.items.values()) wanted.add(ref.networkId);
     for (const id of [...this.perNetwork.keys()]) if (!wanted.has(id)) this.deactivate(id);
     for (const id of wanted) if (!this.perNetwork.has(id)) this.activate(id);
   }
@@ -166,8 +187,18 @@ export class NodeView implements ClusterView {
     return this.nodeWatch.items;
   }
 
+  /**
+   * This node's endpoints: those its index (`node-endpoints/<me>/`) names
+   * whose record its network's watch holds (so an endpoint is programmed once
+   * both have arrived, and not after either is gone).
+   */
   get localEndpoints(): ReadonlyMap<string, EndpointRecord> {
-    return this.localWatch.items;
+    const out = new Map<string, EndpointRecord>();
+    for (const ref of this.localWatch.items.values()) {
+      const rec = this.perNetwork.get(ref.networkId)?.endpoints.items.get(ref.id);
+      if (rec !== undefined && 'name' in rec && rec.nodeId === this.nodeId) out.set(rec.id, rec);
+    }
+    return out;
   }
 
   get networkEndpoints(): ReadonlyMap<string, ReadonlyMap<string, PeerEndpointRecord>> {

@@ -1,6 +1,6 @@
 import type { CoreContext } from './context';
 import { parseRecord } from '../records/codec';
-import { endpointRecordSchema, nodeRecordSchema, type EndpointRecord } from '../records/schemas';
+import { endpointRecordSchema, nodeEndpointRefSchema, nodeRecordSchema, type EndpointRecord } from '../records/schemas';
 
 /** Counters of a {@link Sweeper}. */
 export interface SweeperStats {
@@ -99,10 +99,18 @@ export class Sweeper {
     }
     let reclaimed = 0;
     for (const id of dead) {
-      const eps = await this.ctx.store.range({ prefix: k.nodeEndpoints(id) });
-      for (const kv of eps.kvs) {
-        const rec = parseRecord(endpointRecordSchema, kv);
-        if (rec === undefined) continue;
+      const refs = await this.ctx.store.range({ prefix: k.nodeEndpoints(id) });
+      for (const refKv of refs.kvs) {
+        const ref = parseRecord(nodeEndpointRefSchema, refKv);
+        if (ref === undefined) continue;
+        const endpointId = refKv.key.slice(k.nodeEndpoints(id).length);
+        const recKv = await this.ctx.store.get(k.endpoint(ref.networkId, endpointId));
+        const rec = recKv === undefined ? undefined : parseRecord(endpointRecordSchema, recKv);
+        if (rec === undefined) {
+          // An index entry whose record is gone (it cannot happen through core's txns): drop it.
+          await this.ctx.store.delete(refKv.key);
+          continue;
+        }
         await this.detach(rec);
         reclaimed += 1;
       }

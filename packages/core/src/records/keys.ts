@@ -87,7 +87,7 @@ export class KeyLayout {
   endpoint(networkId: string, endpointId: string): string {
     return `${this.endpoints(networkId)}${endpointId}`;
   }
-  /** The same records indexed by node: `node-endpoints/<nodeId>/<endpointId>` (what a node watches for its own). */
+  /** Which endpoints live on a node: `node-endpoints/<nodeId>/<endpointId>` → `{ networkId }` (what a node watches for its own; the record is under `endpoints/`). */
   nodeEndpoints(nodeId: string): string {
     return `${this.root}node-endpoints/${nodeId}/`;
   }
@@ -97,9 +97,5 @@ export class KeyLayout {
   /** Endpoint name index per network: `endpoint-names/<networkId>/<name>` → endpoint id. */
   endpointName(networkId: string, name: string): string {
     return `${this.root}endpoint-names/${networkId}/${name.toLowerCase()}`;
-  }
-  /** Attach idempotency: `attach-requests/<requestId>` → the endpoint it created. */
-  attachRequest(requestId: string): string {
-    return `${this.root}attach-requests/${requestId}`;
   }
 }

@@ -84,7 +84,7 @@ export const keyAckSchema = z.object({
 });
 export type KeyAck = z.infer<typeof keyAckSchema>;
 
-/** `endpoints/<networkId>/<id>` and `node-endpoints/<nodeId>/<id>` */
+/** `endpoints/<networkId>/<id>` */
 export const endpointRecordSchema = z.object({
   id,
   networkId: id,
@@ -102,9 +102,9 @@ export const endpointRecordSchema = z.object({
 });
 export type EndpointRecord = z.infer<typeof endpointRecordSchema>;
 
-/** `attach-requests/<requestId>` */
-export const attachRequestSchema = z.object({ networkId: id, endpointId: id });
-export type AttachRequestRecord = z.infer<typeof attachRequestSchema>;
+/** `node-endpoints/<nodeId>/<endpointId>`: the network of one of the node's endpoints. */
+export const nodeEndpointRefSchema = z.object({ networkId: id });
+export type NodeEndpointRef = z.infer<typeof nodeEndpointRefSchema>;
 
 /** `heartbeats/<nodeId>` */
 export const heartbeatSchema = z.object({ nodeId: id, seq: z.number().int().min(0) });

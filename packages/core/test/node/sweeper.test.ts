@@ -29,7 +29,10 @@ function setup() {
     reclaimed,
     at: (t: number) => (clock = t),
     beat: (nodeId: string, seq: number) => store.put(keys.heartbeat(nodeId), JSON.stringify({ nodeId, seq })),
-    attach: (id: string, nodeId: string) => store.put(keys.nodeEndpoint(nodeId, id), JSON.stringify(endpoint(id, nodeId))),
+    attach: async (id: string, nodeId: string) => {
+      await store.put(keys.endpoint('n1', id), JSON.stringify(endpoint(id, nodeId)));
+      await store.put(keys.nodeEndpoint(nodeId, id), JSON.stringify({ networkId: 'n1' }));
+    },
   };
 }
 
