@@ -1,5 +1,6 @@
 import { DataPlaneError, isValidIpv4, type Clock, type LocalEndpointSpec } from '@weft/interface';
 import { Endpoint, type Segment } from '@weft/vxlan';
+import { ClaimIndex } from './claim-index';
 
 interface LocalEntry {
   spec: LocalEndpointSpec;
@@ -15,6 +16,8 @@ const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1
  */
 export class LocalEndpoints {
   private readonly entries = new Map<string, LocalEntry>();
+  private readonly macs = new ClaimIndex();
+  private readonly ips = new ClaimIndex();
 
   constructor(private readonly clock: Clock) {}
 
@@ -25,8 +28,17 @@ export class LocalEndpoints {
 
   /** Id of a local endpoint other than `except` holding `mac` or `ip`. */
   holderOf(field: 'mac' | 'ip', value: string, except?: string): string | undefined {
-    for (const [id, e] of this.entries) if (id !== except && e.spec[field] === value) return id;
-    return undefined;
+    return (field === 'mac' ? this.macs : this.ips).other(value, except);
+  }
+
+  private index(spec: LocalEndpointSpec): void {
+    this.macs.claim(spec.mac, spec.id);
+    this.ips.claim(spec.ip, spec.id);
+  }
+
+  private unindex(spec: LocalEndpointSpec): void {
+    this.macs.release(spec.mac, spec.id);
+    this.ips.release(spec.ip, spec.id);
   }
 
   /**
@@ -41,12 +53,18 @@ export class LocalEndpoints {
     if (!isValidIpv4(spec.ip)) throw new DataPlaneError(`addLocalEndpoint: endpoint ${spec.id}: userspace endpoints are IPv4 only (got ${spec.ip})`);
     const old = this.entries.get(spec.id);
     if (old !== undefined && old.endpoint.ip === spec.ip && old.endpoint.mac === spec.mac) {
+      this.unindex(old.spec);
+      this.index(spec);
       old.spec = spec;
       this.ensureAttached(old, segment);
       return old.endpoint;
     }
-    if (old !== undefined) void old.endpoint.close();
+    if (old !== undefined) {
+      this.unindex(old.spec);
+      void old.endpoint.close();
+    }
     const entry = { spec, endpoint: this.nic(spec) };
+    this.index(spec);
     segment.attach(entry.endpoint);
     this.entries.set(spec.id, entry);
     return entry.endpoint;
@@ -57,6 +75,7 @@ export class LocalEndpoints {
     const e = this.entries.get(id);
     if (e === undefined) return;
     this.entries.delete(id);
+    this.unindex(e.spec);
     await e.endpoint.close();
   }
 
@@ -70,6 +89,8 @@ export class LocalEndpoints {
   async closeAll(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
+    this.macs.clear();
+    this.ips.clear();
     await Promise.all(all.map((e) => e.endpoint.close()));
   }
 

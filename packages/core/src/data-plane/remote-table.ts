@@ -1,5 +1,6 @@
 import { formatSocketAddress, sameSocketAddress, type PeerNode, type RemoteEndpointSpec, type SocketAddress } from '@weft/interface';
 import { macKeyOf } from '@weft/vxlan';
+import { ClaimIndex } from './claim-index';
 import { AddressConflictError } from './errors';
 import { vtepAddressOf, type NetworkStack } from './network-stack';
 
@@ -38,6 +39,9 @@ function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
  */
 export class RemoteTable {
   private readonly endpoints = new Map<string, RemoteEndpointSpec>();
+  /** Claims of each MAC and IP by remote endpoint id, newest last (the newest claim is programmed). */
+  private readonly macClaims = new ClaimIndex();
+  private readonly ipClaims = new ClaimIndex();
   private readonly peers = new Map<string, PeerEntry>();
 
   constructor(
@@ -52,8 +56,7 @@ export class RemoteTable {
 
   /** Id of a remote endpoint holding `mac` or `ip`, if any. */
   holderOf(field: 'mac' | 'ip', value: string): string | undefined {
-    for (const ep of this.endpoints.values()) if (ep[field] === value) return ep.id;
-    return undefined;
+    return (field === 'mac' ? this.macClaims : this.ipClaims).newest(value);
   }
 
   /**
@@ -74,8 +77,15 @@ export class RemoteTable {
     const known = this.peers.get(spec.peer.id)?.peer;
     const peer = known !== undefined && samePeer(known, spec.peer) ? known : spec.peer;
     const entry: RemoteEndpointSpec = peer === spec.peer ? spec : { id: spec.id, ip: spec.ip, mac: spec.mac, peer };
-    this.endpoints.delete(spec.id); // re-inserted last: the newest claim of its MAC and IP
+    this.endpoints.delete(spec.id);
     this.endpoints.set(spec.id, entry);
+    if (old !== undefined) {
+      this.macClaims.release(old.mac, old.id);
+      this.ipClaims.release(old.ip, old.id);
+    }
+    // The newest claim of its MAC and IP.
+    this.macClaims.claim(entry.mac, entry.id);
+    this.ipClaims.claim(entry.ip, entry.id);
     this.usePeer(peer, old === undefined || old.peer.id !== peer.id);
     this.syncMac(entry.mac);
     this.syncIp(entry.ip);
@@ -91,6 +101,8 @@ export class RemoteTable {
     const old = this.endpoints.get(id);
     if (old === undefined) return;
     this.endpoints.delete(id);
+    this.macClaims.release(old.mac, old.id);
+    this.ipClaims.release(old.ip, old.id);
     this.syncMac(old.mac);
     this.syncIp(old.ip);
     this.unref(old.peer.id);
@@ -204,8 +216,8 @@ export class RemoteTable {
 
   /** Points the FDB entry of `mac` at its newest claimer's peer, or removes it (a remote entry only: a local port's stays). */
   private syncMac(mac: string): void {
-    let owner: RemoteEndpointSpec | undefined;
-    for (const ep of this.endpoints.values()) if (ep.mac === mac) owner = ep;
+    const newest = this.macClaims.newest(mac);
+    const owner = newest === undefined ? undefined : this.endpoints.get(newest);
     const segment = this.stack.segment;
     if (owner !== undefined) segment.addRemoteMac(mac, this.vtepOf(owner.peer));
     else if (segment.fdb.get(macKeyOf(mac), 0)?.kind === 'remote') segment.removeMac(mac);
@@ -213,8 +225,8 @@ export class RemoteTable {
 
   /** Binds `ip` to its newest claimer's MAC, or removes the binding. */
   private syncIp(ip: string): void {
-    let owner: RemoteEndpointSpec | undefined;
-    for (const ep of this.endpoints.values()) if (ep.ip === ip) owner = ep;
+    const newest = this.ipClaims.newest(ip);
+    const owner = newest === undefined ? undefined : this.endpoints.get(newest);
     if (owner !== undefined) this.stack.segment.addNeighbour(ip, owner.mac);
     else this.stack.segment.removeNeighbour(ip);
   }

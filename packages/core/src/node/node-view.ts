@@ -56,6 +56,8 @@ export class NodeView implements ClusterView {
   private readonly perNetwork = new Map<string, NetworkWatches>();
   private readonly stats_: NodeViewStats = { activations: 0, deactivations: 0, malformed: 0 };
   private stopped = false;
+  /** `localEndpoints`, computed once per change of the watches it reads. */
+  private localCache: ReadonlyMap<string, EndpointRecord> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -91,6 +93,7 @@ export class NodeView implements ClusterView {
       prefix,
       parse,
       (change) => {
+        this.localCache = undefined;
         after?.();
         this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}) });
       },
@@ -171,6 +174,7 @@ export class NodeView implements ClusterView {
   private deactivate(networkId: string): void {
     const w = this.perNetwork.get(networkId);
     if (w === undefined) return;
+    this.localCache = undefined;
     w.endpoints.stop();
     w.keys?.stop();
     this.perNetwork.delete(networkId);
@@ -193,11 +197,13 @@ export class NodeView implements ClusterView {
    * both have arrived, and not after either is gone).
    */
   get localEndpoints(): ReadonlyMap<string, EndpointRecord> {
+    if (this.localCache !== undefined) return this.localCache;
     const out = new Map<string, EndpointRecord>();
     for (const ref of this.localWatch.items.values()) {
       const rec = this.perNetwork.get(ref.networkId)?.endpoints.items.get(ref.id);
       if (rec !== undefined && 'name' in rec && rec.nodeId === this.nodeId) out.set(rec.id, rec);
     }
+    this.localCache = out;
     return out;
   }
 
