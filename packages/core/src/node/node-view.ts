@@ -63,8 +63,11 @@ export class NodeView implements ClusterView {
     private readonly store: Store,
     private readonly keyLayout: KeyLayout,
     private readonly nodeId: string,
-    /** Told about every change; `resync` when a prefix was re-read as a whole; `networkId` when only that network's records changed. */
-    private readonly onChange: (change: PrefixChange & { readonly prefix: string; readonly networkId?: string }) => void,
+    /**
+     * Told about every change; `resync` when a prefix was re-read as a whole; `networkId` when only that network's
+     * records changed, and `endpoints` when those were endpoint records (then `keys` are their ids).
+     */
+    private readonly onChange: (change: PrefixChange & { readonly prefix: string; readonly networkId?: string; readonly endpoints?: boolean }) => void,
     private readonly onError: (error: unknown) => void = () => {},
   ) {
     this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv), byId);
@@ -87,6 +90,7 @@ export class NodeView implements ClusterView {
     keyIn: ((value: T) => string) | undefined,
     after?: () => void,
     networkId?: string,
+    endpoints = false,
   ): WatchedPrefix<T> {
     return new WatchedPrefix<T>(
       this.store,
@@ -95,7 +99,7 @@ export class NodeView implements ClusterView {
       (change) => {
         this.localCache = undefined;
         after?.();
-        this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}) });
+        this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}), ...(endpoints ? { endpoints: true } : {}) });
       },
       this.onError,
       keyIn,
@@ -155,7 +159,7 @@ export class NodeView implements ClusterView {
   }
 
   private activate(networkId: string): void {
-    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => this.peerEndpointOf(kv), byId, undefined, networkId);
+    const endpoints = this.watch(this.keyLayout.endpoints(networkId), (kv) => this.peerEndpointOf(kv), byId, undefined, networkId, true);
     const keys = this.watch(
       this.keyLayout.networkKeys(networkId),
       (kv) => (kv.key === this.keyLayout.networkKeys(networkId) ? parseRecord(keysRecordSchema, kv) : undefined),

@@ -9,7 +9,7 @@ import { inspectNetwork, listNetworks, networkInfo, type NetworkInfo, type Netwo
 import type { CreateNetworkOptions } from '../network/network-options';
 import { removeNetwork } from '../network/remove-network';
 import { resolveNetwork } from '../network/resolve-network';
-import { desiredState, type DesiredState } from '../reconcile/desired-state';
+import { desiredEndpoint, desiredState, type DesiredState } from '../reconcile/desired-state';
 import { Reconciler, type ReconcileStats } from '../reconcile/reconciler';
 import { encodeRecord } from '../records/codec';
 import { KeyLayout } from '../records/keys';
@@ -89,7 +89,7 @@ export class WeftNode implements AttachmentHost {
       this.store,
       this.ctx.keys,
       this.id,
-      (change) => void this.reconciler.request(change.resync, change.networkId),
+      (change) => void this.reconciler.request(change.resync, change.networkId, change.endpoints ? change.keys : undefined),
       onError,
     );
     this.reconciler = new Reconciler({
@@ -97,6 +97,7 @@ export class WeftNode implements AttachmentHost {
       desired: (only) => desiredState(this.view, this.id, only),
       onError: (err) => onError(err),
       onPass: () => this.scheduleAcks(),
+      desiredEndpoint: (networkId, endpointId) => desiredEndpoint(this.view, this.id, networkId, endpointId),
     });
     this.heartbeat = new Heartbeat(this.ctx, options.heartbeatIntervalMs, onError);
     if (this.role === 'manager') {

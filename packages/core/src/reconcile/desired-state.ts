@@ -153,3 +153,18 @@ export function desiredState(view: ClusterView, me: string, only?: ReadonlySet<s
   }
   return { networks: networks.sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0)) };
 }
+
+/**
+ * What node `me` should program for one endpoint of an active network (the
+ * same rule as {@link desiredState}, for one record): its remote endpoint
+ * spec; `local` when it is one of this node's own; undefined when it should
+ * not be programmed (gone, or its node unknown).
+ */
+export function desiredEndpoint(view: ClusterView, me: string, networkId: string, endpointId: string): RemoteEndpointSpec | 'local' | undefined {
+  const ep = view.networkEndpoints.get(networkId)?.get(endpointId);
+  if (ep === undefined) return view.localEndpoints.has(endpointId) ? 'local' : undefined;
+  if (ep.nodeId === me) return 'local';
+  const node = view.nodes.get(ep.nodeId);
+  if (node === undefined) return undefined;
+  return { id: ep.id, ip: ep.ip, mac: ep.mac, peer: peerOf(node) };
+}

@@ -89,6 +89,16 @@ export class ProgrammedMirror {
     }
   }
 
+  /** True when the network is programmed. */
+  hasNetwork(networkId: string): boolean {
+    return this.networks.has(networkId);
+  }
+
+  /** The programmed remote endpoint, if any. */
+  remote(networkId: string, endpointId: string): RemoteEndpointSpec | undefined {
+    return this.networks.get(networkId)?.remote.get(endpointId);
+  }
+
   /** True when a local endpoint with this id is programmed. */
   hasLocal(networkId: string, endpointId: string): boolean {
     return this.networks.get(networkId)?.local.has(endpointId) ?? false;

@@ -122,3 +122,39 @@ export function planReconcile(want: ProgrammedState, have: ProgrammedState): Dat
   for (const n of want.networks) planNetwork(n, haveById.get(n.spec.id), ops);
   return ops;
 }
+
+/** What {@link planEndpoints} reads of what is programmed. */
+export interface ProgrammedLookup {
+  /** True when the network is programmed at all. */
+  hasNetwork(networkId: string): boolean;
+  hasLocal(networkId: string, endpointId: string): boolean;
+  remote(networkId: string, endpointId: string): RemoteEndpointSpec | undefined;
+}
+
+/**
+ * The calls for a change to some endpoint records of one network, without
+ * diffing the rest of it: one call per endpoint that differs. Undefined when
+ * the change is not that simple (the network is not programmed yet, or a
+ * local endpoint is involved) — then diff the whole network.
+ */
+export function planEndpoints(
+  networkId: string,
+  endpointIds: Iterable<string>,
+  want: (endpointId: string) => RemoteEndpointSpec | 'local' | undefined,
+  have: ProgrammedLookup,
+): DataPlaneOp[] | undefined {
+  if (!have.hasNetwork(networkId)) return undefined;
+  const removes: DataPlaneOp[] = [];
+  const adds: DataPlaneOp[] = [];
+  for (const id of endpointIds) {
+    const w = want(id);
+    if (w === 'local' || have.hasLocal(networkId, id)) return undefined;
+    const h = have.remote(networkId, id);
+    if (w === undefined) {
+      if (h !== undefined) removes.push({ op: 'removeRemoteEndpoint', networkId, endpointId: id });
+    } else if (h === undefined || !sameRemote(w, h)) {
+      adds.push({ op: 'addRemoteEndpoint', networkId, endpoint: w });
+    }
+  }
+  return [...removes, ...adds];
+}

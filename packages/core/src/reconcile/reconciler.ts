@@ -1,6 +1,6 @@
-import type { DataPlane, NetworkSpec, ProgrammedState } from '@weft/interface';
+import type { DataPlane, NetworkSpec, ProgrammedState, RemoteEndpointSpec } from '@weft/interface';
 import { ProgrammedMirror } from './mirror';
-import { planReconcile, type DataPlaneOp } from './plan';
+import { planEndpoints, planReconcile, type DataPlaneOp } from './plan';
 
 /** Counters of a {@link Reconciler}. */
 export interface ReconcileStats {
@@ -27,7 +27,16 @@ export interface ReconcilerDeps {
   readonly retryMs?: number;
   /** Called after every pass that completed without a failure. */
   readonly onPass?: () => void;
+  /**
+   * What should be programmed for one endpoint of an active network (see
+   * `desiredEndpoint`): lets a change to a few endpoint records be planned
+   * without diffing the whole network. Absent: every change diffs its network.
+   */
+  readonly desiredEndpoint?: (networkId: string, endpointId: string) => RemoteEndpointSpec | 'local' | undefined;
 }
+
+/** What changed in one network since the last pass: some endpoint records, or anything. */
+type NetworkScope = Set<string> | 'all';
 
 interface Waiter {
   readonly check: () => boolean;
@@ -48,8 +57,8 @@ export class Reconciler {
   private readonly handles = new Map<string, unknown>();
   private readonly waiters = new Set<Waiter>();
   private dirty = false;
-  /** What the next pass diffs: the networks whose records changed since the last pass began, or all of them. */
-  private scope: Set<string> | 'all' = 'all';
+  /** What the next pass diffs: per network, the endpoint records that changed (or the whole network) since the last pass began; or everything. */
+  private scope: Map<string, NetworkScope> | 'all' = 'all';
   private wantFull = true;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -60,13 +69,21 @@ export class Reconciler {
 
   /**
    * Schedules a pass (a full resync when `full`); resolves when the state requested is reconciled or a call failed.
-   * With `network`, only that network's records changed: the pass diffs only the networks named since the last one
-   * (a request without `network` makes it diff them all).
+   * With `network`, only that network's records changed — with `endpoints`, only those endpoint records of it —
+   * so the pass plans just what was named since the last one (a request without `network` makes it diff everything).
    */
-  request(full = false, network?: string): Promise<void> {
+  request(full = false, network?: string, endpoints?: readonly string[]): Promise<void> {
     if (this.closed) return Promise.resolve();
     if (network === undefined || full) this.scope = 'all';
-    else if (this.scope !== 'all') this.scope.add(network);
+    else if (this.scope !== 'all') {
+      const cur = this.scope.get(network);
+      if (endpoints === undefined || endpoints.length === 0 || cur === 'all') this.scope.set(network, 'all');
+      else {
+        const set = cur ?? new Set<string>();
+        for (const e of endpoints) set.add(e);
+        this.scope.set(network, set);
+      }
+    }
     this.dirty = true;
     if (full) this.wantFull = true;
     if (this.running === undefined) this.running = this.loop();
@@ -116,7 +133,7 @@ export class Reconciler {
       while (this.dirty && !this.closed) {
         this.dirty = false;
         const scope = this.scope;
-        this.scope = new Set();
+        this.scope = new Map();
         await this.pass(scope);
       }
     } finally {
@@ -124,17 +141,19 @@ export class Reconciler {
     }
   }
 
-  private async pass(scope: Set<string> | 'all'): Promise<void> {
+  private async pass(scope: Map<string, NetworkScope> | 'all'): Promise<void> {
     this.stats.passes += 1;
-    // Diff only the networks whose records changed, unless anything may have (a full resync reads everything back).
-    let only = scope === 'all' ? undefined : scope;
-    if (this.wantFull) {
-      this.wantFull = false;
-      only = undefined;
-      this.stats.fullResyncs += 1;
-      this.mirror.reset(await this.deps.dataPlane.programmed());
+    let ops: DataPlaneOp[];
+    if (this.wantFull || scope === 'all') {
+      if (this.wantFull) {
+        this.wantFull = false;
+        this.stats.fullResyncs += 1;
+        this.mirror.reset(await this.deps.dataPlane.programmed());
+      }
+      ops = planReconcile(this.deps.desired(), this.mirror.state());
+    } else {
+      ops = this.planScoped(scope);
     }
-    const ops = planReconcile(this.deps.desired(only), this.mirror.state(only));
     for (const op of ops) {
       if (this.closed) return;
       try {
@@ -154,6 +173,24 @@ export class Reconciler {
     this.consecutiveFailures = 0;
     this.notify();
     this.deps.onPass?.();
+  }
+
+  /**
+   * Plans only what changed: endpoint records one by one where that is
+   * enough, whole networks otherwise (their keys or spec changed, a local
+   * endpoint is involved, the network is not programmed yet).
+   */
+  private planScoped(scope: Map<string, NetworkScope>): DataPlaneOp[] {
+    const whole = new Set<string>();
+    const ops: DataPlaneOp[] = [];
+    const want = this.deps.desiredEndpoint;
+    for (const [networkId, s] of scope) {
+      const targeted = s === 'all' || want === undefined ? undefined : planEndpoints(networkId, s, (id) => want(networkId, id), this.mirror);
+      if (targeted === undefined) whole.add(networkId);
+      else ops.push(...targeted);
+    }
+    if (whole.size > 0) ops.unshift(...planReconcile(this.deps.desired(whole), this.mirror.state(whole)));
+    return ops;
   }
 
   private scheduleRetry(): void {

@@ -193,3 +193,37 @@ describe('planReconcile', () => {
     expect(ops.map((o) => o.op)).toEqual(['setNetworkKeys']);
   });
 });
+
+describe('planEndpoints (a change to a few endpoint records, without diffing the network)', () => {
+  const { planEndpoints } = require('../../src/reconcile/plan') as typeof import('../../src/reconcile/plan');
+  const base = [endpoint('n1', 'a', '10.0.1.2', 'l1'), endpoint('n1', 'b', '10.0.1.3', 'r1'), endpoint('n1', 'c', '10.0.1.4', 'r2')];
+  const programmed = (): ProgrammedMirror => {
+    const m = new ProgrammedMirror();
+    for (const op of planReconcile(desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: base, me: 'a' }), 'a'), empty)) m.apply(op);
+    return m;
+  };
+
+  it('plans exactly what the whole-network diff plans for the changed records, and nothing for the rest', () => {
+    const m = programmed();
+    const next = [base[0]!, base[2]!, endpoint('n1', 'c', '10.0.1.5', 'r3')];
+    const v = view({ networks: [network('n1', 4096)], nodes, endpoints: next, me: 'a' });
+    const want = (id: string) => {
+      const ep = v.networkEndpoints.get('n1')?.get(id);
+      if (ep === undefined) return undefined;
+      if (ep.nodeId === 'a') return 'local' as const;
+      const n = v.nodes.get(ep.nodeId)!;
+      return { id: ep.id, ip: ep.ip, mac: ep.mac, peer: { id: n.id, address: n.dataPlane.address, vxlanPort: n.dataPlane.vxlanPort, encryptedPort: n.dataPlane.encryptedPort, epoch: n.dataPlane.epoch } };
+    };
+    const targeted = planEndpoints('n1', ['r1', 'r3'], want, m);
+    const whole = planReconcile(desiredState(v, 'a'), m.state());
+    expect(targeted).toEqual(whole);
+    expect(planEndpoints('n1', ['r2'], want, m)).toEqual([]);
+  });
+
+  it('gives up (undefined) when the network is not programmed or a local endpoint is involved', () => {
+    const m = programmed();
+    expect(planEndpoints('n2', ['x'], () => undefined, m)).toBeUndefined();
+    expect(planEndpoints('n1', ['l1'], () => undefined, m)).toBeUndefined();
+    expect(planEndpoints('n1', ['new'], () => 'local', m)).toBeUndefined();
+  });
+});
