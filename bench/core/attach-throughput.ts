@@ -101,7 +101,8 @@ export async function attachThroughput(
   const nodes: WeftNode[] = ids.map((id) => cluster.node(id));
   const loops: Record<string, number> = {};
   for (let c = 0; c < options.inFlight; c++) loops[ids[c % ids.length]!] = (loops[ids[c % ids.length]!] ?? 0) + 1;
-  const net = await nodes[0]!.createNetwork({ name: 'bench-throughput', attachable: true, subnet: '10.211.0.0/16' });
+  const spread = options.entry !== 'leader';
+  const net = await nodes[0]!.createNetwork({ name: spread ? 'bench-throughput-spread' : 'bench-throughput', attachable: true, subnet: spread ? '10.212.0.0/16' : '10.211.0.0/16' });
   // One attach to size the put values like an endpoint record.
   const sizer = await nodes[0]!.attach(net.name, { name: 'sizer' });
   const valueBytes = Buffer.byteLength(JSON.stringify(sizer.record));
