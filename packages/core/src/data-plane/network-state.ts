@@ -151,7 +151,7 @@ export class NetworkState {
       local: this.locals.readBack(segment),
       remote,
       flood,
-      vips: [...this.vips.values()].map((v) => ({ vip: v.vip, backends: [...v.backends] })).sort((a, b) => cmp(a.vip, b.vip)),
+      vips: [...this.vips.values()].map((v) => ({ vip: v.vip, backends: v.backends.map((b) => ({ ...b })) })).sort((a, b) => cmp(a.vip, b.vip)),
       ...(this.dns !== undefined ? { dnsAddress: this.dns } : {}),
     };
   }

@@ -62,7 +62,7 @@ const localSchema = z.object({
 
 const peerSchema = z.object({ id, address: ipText, vxlanPort: udpPort, encryptedPort: udpPort, epoch: epochSchema });
 const remoteSchema = z.object({ id, ip: ipText, mac: macText, peer: peerSchema });
-const vipSchema = z.object({ vip: ipText, backends: z.array(ipText) });
+const vipSchema = z.object({ vip: ipText, backends: z.array(z.object({ ip: ipText, state: z.enum(['up', 'draining']) })) });
 const dnsSchema = z.object({ address: ipText.optional() });
 
 /**
@@ -128,7 +128,10 @@ export function parseRemoteSpec(spec: unknown, what: string): RemoteEndpointSpec
 /** @throws InvalidOptionsError naming the bad field. */
 export function parseVip(vip: unknown, what: string): ServiceVip {
   const s = parseOptions(vipSchema, vip, what);
-  return { vip: canonicalIp(s.vip), backends: s.backends.map(canonicalIp) };
+  return {
+    vip: canonicalIp(s.vip),
+    backends: s.backends.map((b) => ({ ip: canonicalIp(b.ip), state: b.state })).sort((x, y) => (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : 0)),
+  };
 }
 
 /** @throws InvalidOptionsError (field `address`) for text that is not an IP literal. */

@@ -5,6 +5,7 @@ import {
   parseOptions,
   type DataPlane,
   type DataPlaneInfo,
+  type DnsQueryHandler,
   type LocalAttachment,
   type LocalEndpointSpec,
   type NetworkEncryption,
@@ -76,6 +77,8 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
   readonly info: DataPlaneInfo;
   /** This node's id, as given in the options (peers derive this node's per-pair keys with it). */
   readonly nodeId: string;
+  /** Answers DNS queries at the networks' DNS addresses (set by core's discovery). */
+  private dnsHandler: DnsQueryHandler | undefined;
   private readonly networks = new Map<string, NetworkState>();
   private readonly parts: PlaneParts;
   private readonly guard: CleartextGuard;
@@ -275,6 +278,11 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
    * resolver is a later issue.
    * @throws UnknownNetworkError; InvalidOptionsError when it is not an IP literal.
    */
+  /** The handler of DNS queries at the networks' DNS addresses (the data path that delivers them comes with discovery). */
+  setDnsHandler(handler: DnsQueryHandler | undefined): void {
+    this.dnsHandler = handler;
+  }
+
   async setDnsAddress(networkId: string, address: string | undefined): Promise<void> {
     this.assertOpen('setDnsAddress');
     const a = parseDnsAddress(address, `${WHAT}.setDnsAddress`);

@@ -71,7 +71,7 @@ function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
 }
 
 function sameVip(a: ServiceVip, b: ServiceVip): boolean {
-  return a.vip === b.vip && a.backends.length === b.backends.length && a.backends.every((x, i) => x === b.backends[i]);
+  return a.vip === b.vip && a.backends.length === b.backends.length && a.backends.every((x, i) => x.ip === b.backends[i]!.ip && x.state === b.backends[i]!.state);
 }
 
 function planNetwork(want: ProgrammedNetwork, have: ProgrammedNetwork | undefined, ops: DataPlaneOp[]): void {

@@ -42,7 +42,7 @@ describe('UserspaceDataPlane.programmed()', () => {
       await a.ensureNetwork(spec);
       const h = [(await a.addLocalEndpoint('n1', e2)).handle!, (await a.addLocalEndpoint('n1', e1)).handle!];
       for (const r of [r3, r1, r2]) await a.addRemoteEndpoint('n1', r);
-      await a.setServiceVip('n1', { vip: '10.9.0.200', backends: ['10.9.0.2', '10.9.0.10'] });
+      await a.setServiceVip('n1', { vip: '10.9.0.200', backends: [{ ip: '10.9.0.10', state: 'up' }, { ip: '10.9.0.2', state: 'up' }] });
       await a.setDnsAddress('n1', '10.9.0.253');
       return h;
     };
@@ -54,7 +54,7 @@ describe('UserspaceDataPlane.programmed()', () => {
           local: [e1, e2],
           remote: [r1, r2, r3],
           flood: [peerB, peerC],
-          vips: [{ vip: '10.9.0.200', backends: ['10.9.0.2', '10.9.0.10'] }],
+          vips: [{ vip: '10.9.0.200', backends: [{ ip: '10.9.0.10', state: 'up' }, { ip: '10.9.0.2', state: 'up' }] }],
           dnsAddress: '10.9.0.253',
         },
       ],

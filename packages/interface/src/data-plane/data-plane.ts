@@ -6,6 +6,7 @@ import type {
   ProgrammedState,
   RemoteEndpointSpec,
   ServiceVip,
+  DnsQueryHandler,
 } from './types';
 
 /**
@@ -57,10 +58,21 @@ export interface DataPlane<H = unknown> {
   addRemoteEndpoint(networkId: string, endpoint: RemoteEndpointSpec): Promise<void>;
   /** Removes a remote endpoint's entries (and the flood entry when it was its peer's last). */
   removeRemoteEndpoint(networkId: string, endpointId: string): Promise<void>;
-  /** Sets (or, with no backends, removes) a service VIP's backends on a network. */
+  /**
+   * Sets (or, with no backends, removes) a service VIP on a network: traffic
+   * from this node's local endpoints to the VIP is balanced over the up
+   * backends per flow; a flow stays on its backend while that backend exists.
+   */
   setServiceVip(networkId: string, vip: ServiceVip): Promise<void>;
-  /** Sets (or clears, with undefined) the network's node-local DNS address. */
+  /**
+   * Sets (or clears, with undefined) the network's node-local DNS address:
+   * this node's local endpoints' DNS queries to it (UDP port 53) go to the
+   * handler set with {@link DataPlane.setDnsHandler} and its reply goes back.
+   * The address is never advertised to peers, flooded or put in a remote FDB.
+   */
   setDnsAddress(networkId: string, address: string | undefined): Promise<void>;
+  /** The handler answering DNS queries at every network's DNS address (undefined: queries are dropped and counted). */
+  setDnsHandler(handler: DnsQueryHandler | undefined): void;
   /** What is programmed, read back. */
   programmed(): Promise<ProgrammedState>;
   /** Per-reason counters (drops and traffic), for tests and diagnostics. */

@@ -112,13 +112,40 @@ export interface RemoteEndpointSpec {
   readonly peer: PeerNode;
 }
 
-/** A service's virtual IP on a network and the addresses it balances over. */
+/** One backend of a service VIP. */
+export interface ServiceBackend {
+  /** The backend endpoint's address on the network. */
+  readonly ip: string;
+  /**
+   * `up`: takes new flows. `draining`: the orchestrator is stopping it — no
+   * new flow goes to it; flows already pinned to it continue.
+   */
+  readonly state: 'up' | 'draining';
+}
+
+/** A service's virtual IP on a network and the backends it balances over (client-side, in the sending node's data plane). */
 export interface ServiceVip {
   /** The virtual IP (inside the network's subnet). */
   readonly vip: string;
-  /** Backend endpoint addresses, in the order the control plane gives. */
-  readonly backends: readonly string[];
+  /** Backends, sorted by address. */
+  readonly backends: readonly ServiceBackend[];
 }
+
+/** One DNS query that reached a data plane at a network's DNS address, from one of its local endpoints. */
+export interface DnsQuery {
+  /** The network whose DNS address was asked: the scope of the answer. */
+  readonly networkId: string;
+  /** The asking endpoint's address and port. */
+  readonly sourceIp: string;
+  readonly sourcePort: number;
+  /** How it arrived (the reply over UDP is truncated, TC set, when too large). */
+  readonly transport: 'udp' | 'tcp';
+  /** The query in DNS wire format; owned by the handler. */
+  readonly message: Uint8Array;
+}
+
+/** Answers DNS queries for a data plane: resolves with the reply in wire format, or undefined to send none. */
+export type DnsQueryHandler = (query: DnsQuery) => Promise<Uint8Array | undefined>;
 
 /** What a data plane has programmed for one network (read back, not remembered). */
 export interface ProgrammedNetwork {
