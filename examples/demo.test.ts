@@ -33,7 +33,7 @@ describe('examples/demo.ts (npm run demo)', () => {
     expect(ms).toBeLessThan(60_000); // the process exits by itself: nothing left open
     // Every step reports its time and none failed.
     const steps = stdout.split('\n').filter((l) => /^\d+\.\s/.test(l));
-    expect(steps).toHaveLength(10);
+    expect(steps).toHaveLength(11);
     for (const s of steps) expect(s).toMatch(/\d+ ms$/);
     expect(stdout).not.toContain('FAILED');
     expect(stdout).toMatch(/w1 data plane networks: \[\]/);
@@ -41,6 +41,11 @@ describe('examples/demo.ts (npm run demo)', () => {
     expect(stdout.match(/ping \w -> \w \(10\.\d+\.\d+\.\d+\): reply in [\d.]+ ms/g)).toHaveLength(3);
     expect(stdout).toMatch(/udp {2}a -> c:7 "hello": echo "hello"/);
     expect(stdout).toMatch(/Containers: a {2}10\./);
+    // The service step: the name resolves to the VIP by DNS over the overlay, and the flows reach both backends, replies from the VIP.
+    const vip = /"api" -> (10\.\d+\.\d+\.\d+) \(the VIP\)/.exec(stdout)?.[1];
+    expect(vip).toBeDefined();
+    expect(stdout).toMatch(/8 UDP flows a -> api:7070 answered by b x[1-7], c x[1-7] \(chosen per flow in a's own node; 8\/8 replies from the VIP\)/);
+    expect(stdout).toMatch(/dig @127\.0\.0\.1 -p \d+ api/);
     const killed = /kill the Raft leader (m\d)/.exec(stdout)?.[1];
     const elected = /new leader (m\d) \(term \d+\) elected \d+ ms after the crash/.exec(stdout)?.[1];
     expect(killed).toBeDefined();

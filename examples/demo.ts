@@ -3,7 +3,7 @@
  * and 1 worker in one process, wired with the public API as separate hosts
  * would be (Raft over TCP, LevelDB, userspace data planes on 127.0.0.11-14
  * over real UDP), an encrypted overlay, the Raft leader killed under
- * traffic, a key rotation. Prints a step-by-step report with timings.
+ * traffic, a key rotation, a service resolved by name and balanced per flow. Prints a step-by-step report with timings.
  *
  *   npm run demo            (or: npx tsx examples/demo.ts)
  */
@@ -15,7 +15,7 @@ import { ENCRYPTION_OVERHEAD, RaftStore, RemoteStore, UserspaceDataPlane, VXLAN_
 import type { Store } from '@weft/interface';
 import { LevelStorage } from '@weft/raft/level';
 import { Report } from './support/report';
-import { describeLoop, pingLoop, pingUntil, udpEcho, type LoopResult } from './support/traffic';
+import { askOnce, describeLoop, pingLoop, pingUntil, udpEcho, whoAmI, type LoopResult } from './support/traffic';
 
 /** What the demo saw, for examples/demo.test.ts. */
 export interface DemoReport {
@@ -144,6 +144,38 @@ export async function main(print: (line: string) => void = () => undefined): Pro
     await report.step('ping and UDP across nodes (sealed on the underlay)', async (note) => {
       for (const [x, y] of [[a, b], [b, c], [c, a]] as const) note(`ping ${x.name} -> ${y.name} (${y.ip}): reply in ${(await pingUntil(x, y.ip)).toFixed(2)} ms`);
       note(`udp  a -> c:7 "hello": echo "${await udpEcho(a, c, 'hello')}"`);
+    });
+
+    await report.step('service "api" with backends b and c: names and a VIP by DNS over the overlay, UDP balanced per flow', async (note) => {
+      const svc = await w1.services.create({ name: 'api', networks: ['demo'] });
+      const vip = svc.networks[0]!.vip!;
+      for (const x of [b, c]) await w1.services.addBackend('api', x);
+      const servers = [b, c].map((x) => whoAmI(x, 7070));
+      try {
+        // a's node programs the VIP once the service's records reach it (a watch event, milliseconds).
+        const aNode = nodes.get(f1)!;
+        for (let i = 0; i < 250; i++) {
+          const net = (await aNode.programmedState()).networks.find((n) => n.spec.name === 'demo');
+          if (net?.vips.some((v) => v.vip === vip && v.backends.length === 2)) break;
+          await pause(20);
+        }
+        const resolved = await a.endpoint.resolve('api');
+        const tasks = (await a.endpoint.resolve('tasks.api')).sort();
+        note(`a asks its node's DNS (${a.endpoint.nameserver}) over the overlay: "api" -> ${resolved.join(', ')} (the VIP), "tasks.api" -> ${tasks.join(', ')}, "c" -> ${(await a.endpoint.resolve('c')).join(', ')}`);
+        const answers = new Map<string, number>();
+        let fromVip = 0;
+        for (let i = 0; i < 8; i++) {
+          const r = await askOnce(a, resolved[0]!, 7070);
+          answers.set(r.text, (answers.get(r.text) ?? 0) + 1);
+          if (r.from === vip) fromVip++;
+        }
+        note(`8 UDP flows a -> api:7070 answered by ${[...answers].sort().map(([n, k]) => `${n} x${k}`).join(', ')} (chosen per flow in a's own node; ${fromVip}/8 replies from the VIP)`);
+        const at = await w1.dnsListener('demo');
+        note(`host tools: dig @${at?.host} -p ${at?.port} api (w1's loopback DNS listener for "demo")`);
+      } finally {
+        for (const s of servers) s.close();
+      }
+      await w1.services.remove('api');
     });
 
     await report.step('inspectNetwork("demo") (excerpt)', async (note) => {

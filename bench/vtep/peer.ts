@@ -128,7 +128,7 @@ async function sender(): Promise<void> {
   // Control plane: the receiver's endpoint lives behind the peer VTEP.
   seg.addRemoteEndpoint({ mac: RECV.mac, ip: RECV.ip, vtep: { host: cfg.peerHost!, port: cfg.vtepPort! } });
   const ep = new Endpoint({ ...SEND, udpChecksum: cfg.udpChecksum ?? true }).attach(seg);
-  await ep.resolve(RECV.ip); // answered locally by ARP suppression
+  await ep.resolveMac(RECV.ip); // answered locally by ARP suppression
   const sock = ep.bind(APP_PORT);
   const vtepPayload = Buffer.alloc(cfg.frameBytes - 42, 0xab);
   const host = cfg.peerHost!;

@@ -81,3 +81,32 @@ export function pingLoop(from: Attachment, ip: string): { stop: () => Promise<Lo
 export function describeLoop(r: LoopResult): string {
   return `${r.sent} sent, ${r.replies} replies, ${r.lost} lost${r.errors.length > 0 ? ` (${r.errors.join(', ')})` : ''}`;
 }
+
+/**
+ * Asks `ip`:`port` "who are you?" from a fresh UDP socket of `from` (one flow
+ * per call, its own source port), retrying a few times; resolves with the
+ * reply's text and the address it came from.
+ */
+export async function askOnce(from: Attachment, ip: string, port: number): Promise<{ text: string; from: string }> {
+  const client = from.endpoint.bind(0);
+  try {
+    const reply = new Promise<{ text: string; from: string }>((resolve) =>
+      client.once('message', (data: Uint8Array, peer: { address: string }) => resolve({ text: new TextDecoder().decode(data), from: peer.address })),
+    );
+    for (let attempt = 0; attempt < 5; attempt++) {
+      client.send(new TextEncoder().encode('who'), ip, port);
+      const got = await Promise.race([reply, pause(300).then(() => undefined)]);
+      if (got !== undefined) return got;
+    }
+    throw new Error(`${from.name}: no reply from ${ip}:${port}`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Answers every datagram on `at`'s UDP `port` with `at`'s name; returns the socket (close it when done). */
+export function whoAmI(at: Attachment, port: number): { close: () => void } {
+  const server = at.endpoint.bind(port);
+  server.on('message', (_d: Uint8Array, peer: { address: string; port: number }) => server.send(new TextEncoder().encode(at.name), peer.address, peer.port));
+  return server;
+}

@@ -24,7 +24,7 @@ export class NameConflictError extends CoreError {
   override readonly code = 'ERR_NAME_CONFLICT';
   constructor(
     /** What the name is of. */
-    readonly kind: 'network' | 'endpoint',
+    readonly kind: 'network' | 'endpoint' | 'service',
     readonly conflictingName: string,
     /** The id of what holds the name now. */
     readonly existingId: string,
@@ -41,8 +41,14 @@ export class NetworkInUseError extends CoreError {
     readonly network: string,
     /** Endpoints still attached. */
     readonly endpoints: number,
+    /** Names of services that still have a VIP or backends on the network. */
+    readonly services: readonly string[] = [],
   ) {
-    super(`network ${JSON.stringify(network)} has ${endpoints} endpoint(s) attached; detach them first`);
+    super(
+      services.length > 0
+        ? `network ${JSON.stringify(network)} is used by service(s) ${services.map((s) => JSON.stringify(s)).join(', ')}; remove them first`
+        : `network ${JSON.stringify(network)} has ${endpoints} endpoint(s) attached; detach them first`,
+    );
   }
 }
 
@@ -106,5 +112,27 @@ export class ContentionError extends CoreError {
     readonly lastReason: string,
   ) {
     super(`${operation}: gave up after ${attempts} attempts (${lastReason})`);
+  }
+}
+
+/** No service has that name or id. */
+export class ServiceNotFoundError extends CoreError {
+  override name = 'ServiceNotFoundError';
+  override readonly code = 'ERR_SERVICE_NOT_FOUND';
+  constructor(readonly service: string) {
+    super(`service ${JSON.stringify(service)} not found`);
+  }
+}
+
+/** A backend change a service cannot take (the endpoint is on none of its networks, or is gone). */
+export class BackendRefusedError extends CoreError {
+  override name = 'BackendRefusedError';
+  override readonly code = 'ERR_BACKEND_REFUSED';
+  constructor(
+    readonly service: string,
+    readonly endpointId: string,
+    readonly reason: string,
+  ) {
+    super(`service ${JSON.stringify(service)}: backend ${JSON.stringify(endpointId)} refused: ${reason}`);
   }
 }

@@ -5,7 +5,9 @@
  * networks with serial VNIs and IPAM in the store, endpoints attached exactly
  * once cluster-wide, lazy activation, encrypted networks with key rotation,
  * and each node's data plane reconciled from the store (desired state +
- * reconcile loop). Testing helpers live in `@weft/core/testing`.
+ * reconcile loop), and service discovery: services with VIPs balanced
+ * client-side, and an embedded DNS server per node whose answers are a pure
+ * function of the records. Testing helpers live in `@weft/core/testing`.
  */
 export { WeftNode, type NodeStats } from './node/weft-node';
 export type { WeftNodeOptions } from './node/node-options';
@@ -25,7 +27,30 @@ export {
   OperationTimeoutError,
   CorruptStateError,
   ContentionError,
+  ServiceNotFoundError,
+  BackendRefusedError,
 } from './errors';
+export {
+  Services,
+  type CreateServiceOptions,
+  type ServiceInfo,
+  type ServiceBackendInfo,
+  type BackendRef,
+} from './service/services';
+export type { DnsScope, DnsNameRecords, DnsScopeOf } from './discovery/dns-scope';
+export { dnsScopeOf, serviceVipsOf, type DiscoveryRecords } from './discovery/dns-view';
+export { DnsServer, type DnsListenerInfo } from './discovery/dns-server';
+export {
+  DEFAULT_DNS_UPSTREAM_TIMEOUT_MS,
+  DEFAULT_DNS_TTL_SECONDS,
+  DEFAULT_DNS_MAX_TCP_CONNECTIONS,
+  DEFAULT_DNS_TCP_IDLE_TIMEOUT_MS,
+  type DnsServerOptions,
+  type DnsTimers,
+  type UdpSocketFactory,
+} from './discovery/dns-server-options';
+export { DnsServerError, DnsBindError, DnsServerClosedError } from './discovery/dns-errors';
+export type { DnsServerCounters } from './discovery/dns-counters';
 export {
   UserspaceDataPlane,
   udpUnderlayFactory,
@@ -43,7 +68,7 @@ export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './s
 export { StoreServer, type StoreServerOptions, type StoreServerStats } from './store/remote/store-server';
 export { RemoteStoreError } from './store/remote/wire';
 export { KeyLayout } from './records/keys';
-export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord } from './records/schemas';
+export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord, ServiceRecord, ServiceBackendRecord } from './records/schemas';
 export { desiredState, type ClusterView, type DesiredState, type PeerEndpointRecord } from './reconcile/desired-state';
 export { planReconcile, type DataPlaneOp } from './reconcile/plan';
 export type { ReconcileStats } from './reconcile/reconciler';
@@ -51,4 +76,19 @@ export type { ReconcileStats } from './reconcile/reconciler';
 // PoolExhaustedError, OverlapError, AddressInUseError — are @weft/ipam's; match them with isWeftError.)
 export { InvalidOptionsError, StoreUnavailableError, WatchCompactedError, isWeftError } from '@weft/interface';
 // The seams, re-exported so a user of @weft/core needs no direct dependency on @weft/interface for them.
-export type { Store, DataPlane, StoreWatch, WatchEvent, KeyValue, ProgrammedState, NetworkSpec, LocalEndpointSpec, RemoteEndpointSpec, PeerNode } from '@weft/interface';
+export type {
+  Store,
+  DataPlane,
+  StoreWatch,
+  WatchEvent,
+  KeyValue,
+  ProgrammedState,
+  NetworkSpec,
+  LocalEndpointSpec,
+  RemoteEndpointSpec,
+  PeerNode,
+  ServiceVip,
+  ServiceBackend,
+  DnsQuery,
+  DnsQueryHandler,
+} from '@weft/interface';

@@ -18,6 +18,13 @@ const own: [string, Error, string][] = [
   ['EndpointClosedError', new vxlan.EndpointClosedError('endpoint 10.0.0.1'), 'ERR_ENDPOINT_CLOSED'],
   ['PortInUseError', new vxlan.PortInUseError(5000), 'ERR_PORT_IN_USE'],
   ['MessageTooLongError', new vxlan.MessageTooLongError(70000), 'ERR_MESSAGE_TOO_LONG'],
+  ['NameResolutionError', new vxlan.NameResolutionError('web', 'x'), 'ERR_NAME_RESOLUTION'],
+  ['NoNameserverError', new vxlan.NoNameserverError('web'), 'ERR_NO_NAMESERVER'],
+  ['NameNotFoundError', new vxlan.NameNotFoundError('web', 3, 'NXDOMAIN'), 'ERR_NAME_NOT_FOUND'],
+  ['DnsTimeoutError', new vxlan.DnsTimeoutError('web', '10.0.0.53', 2, 1000), 'ERR_DNS_TIMEOUT'],
+  ['DnsServerFailureError', new vxlan.DnsServerFailureError('web', '10.0.0.53', 2, 'SERVFAIL'), 'ERR_DNS_SERVER_FAILURE'],
+  ['DnsTruncatedError', new vxlan.DnsTruncatedError('web', '10.0.0.53'), 'ERR_DNS_TRUNCATED'],
+  ['TooManyLookupsError', new vxlan.TooManyLookupsError('web', 64), 'ERR_TOO_MANY_LOOKUPS'],
 ];
 
 const reexported = ['InvalidOptionsError', 'MalformedPacketError', 'InvalidAddressError', 'UnderlayClosedError'] as const;

@@ -4,6 +4,7 @@ import { DROP_REASONS, emptyCounters, type Vtep, type VtepCounters } from '@weft
 import type { CleartextGuard } from './cleartext-guard';
 import type { EncryptedDemux } from './encrypted-demux';
 import type { NetworkStack } from './network-stack';
+import { addServiceCounters, emptyServiceCounters, putServiceCounters, type ServiceCounters } from './service-counters';
 
 /** The numeric fields of `VtepCounters` (everything but `drops`). */
 const VTEP_FIELDS = ['rxPackets', 'rxBytes', 'rxDelivered', 'rxDropped', 'txPackets', 'txBytes', 'localDelivered', 'flooded', 'arpSuppressed', 'learned'] as const;
@@ -46,10 +47,12 @@ export function underlayCounters(underlay: unknown): object | undefined {
 export interface CounterSources {
   readonly plainVtep: Vtep;
   /** The live networks. */
-  readonly networks: Iterable<{ readonly id: string; readonly vni: number; readonly current: NetworkStack }>;
+  readonly networks: Iterable<{ readonly id: string; readonly vni: number; readonly current: NetworkStack; readonly services: { readonly counters: ServiceCounters } }>;
   /** Final counters of encrypted stacks already disposed (kept so the totals never go down). */
   readonly retiredVtep: VtepCounters;
   readonly retiredEsp: EncryptedUnderlayCounters;
+  /** Final service-shim counters of networks already removed. */
+  readonly retiredServices: ServiceCounters;
   readonly demux: EncryptedDemux;
   readonly guard: CleartextGuard;
   readonly plainSocket: Underlay;
@@ -64,9 +67,13 @@ export function collectCounters(src: CounterSources): Record<string, number> {
   addVtepCounters(vtepSum, src.retiredVtep);
   const espSum = emptyEspCounters();
   addNumbers(espSum, src.retiredEsp);
+  const serviceSum = emptyServiceCounters();
+  addServiceCounters(serviceSum, src.retiredServices);
   for (const n of src.networks) {
     const { segment, sealed, vtep } = n.current;
     putVtepCounters(out, `net.${n.id}.segment`, segment.counters);
+    putServiceCounters(out, `net.${n.id}.`, n.services.counters);
+    addServiceCounters(serviceSum, n.services.counters);
     if (sealed === undefined) continue;
     const v = vtep.counters;
     const e = sealed.enc.counters;
@@ -78,6 +85,7 @@ export function collectCounters(src: CounterSources): Record<string, number> {
   }
   putVtepCounters(out, 'encrypted', vtepSum);
   putNumbers(out, 'esp', espSum);
+  putServiceCounters(out, '', serviceSum);
   putNumbers(out, 'demux', src.demux.counters);
   putNumbers(out, 'guard', src.guard.counters);
   const plainSocket = underlayCounters(src.plainSocket);

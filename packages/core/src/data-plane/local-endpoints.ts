@@ -1,29 +1,45 @@
-import { DataPlaneError, isValidIpv4, type Clock, type LocalEndpointSpec } from '@weft/interface';
+import { DataPlaneError, formatIpv4, isValidIpv4, parseMac, type Clock, type LocalEndpointSpec } from '@weft/interface';
 import { Endpoint, type Segment } from '@weft/vxlan';
 import { ClaimIndex } from './claim-index';
+import type { NetworkServices } from './network-services';
+import { ServicePort } from './service-port';
 
 interface LocalEntry {
   spec: LocalEndpointSpec;
   endpoint: Endpoint;
+  /** The port the segment sees for `endpoint` (its link too). */
+  shim: ServicePort;
 }
 
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * One network's local endpoints: a vxlan `Endpoint` (a userspace NIC with
- * ARP, ping and UDP sockets) per spec, attached to the network's segment.
- * The `Endpoint` is the handle `addLocalEndpoint` returns.
+ * ARP, ping and UDP sockets) per spec, attached to the network's segment
+ * through its {@link ServicePort} (the port the segment sees, and the link
+ * the endpoint transmits on: DNS address and VIPs). The `Endpoint` is the
+ * handle `addLocalEndpoint` returns; its `segment` is the real segment.
  */
 export class LocalEndpoints {
   private readonly entries = new Map<string, LocalEntry>();
   private readonly macs = new ClaimIndex();
   private readonly ips = new ClaimIndex();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly services: NetworkServices,
+  ) {}
 
   /** Every local endpoint's spec and NIC. */
   values(): IterableIterator<Readonly<LocalEntry>> {
     return this.entries.values();
+  }
+
+  /** The MAC (6 bytes, new) of the local endpoint holding `ip` (unsigned 32-bit), if any. */
+  macOf(ip: number): Uint8Array | undefined {
+    const id = this.ips.newest(formatIpv4(ip));
+    const e = id === undefined ? undefined : this.entries.get(id);
+    return e === undefined ? undefined : parseMac(e.endpoint.mac);
   }
 
   /** Id of a local endpoint other than `except` holding `mac` or `ip`. */
@@ -61,11 +77,17 @@ export class LocalEndpoints {
     }
     if (old !== undefined) {
       this.unindex(old.spec);
-      void old.endpoint.close();
+      void this.release(old);
     }
-    const entry = { spec, endpoint: this.nic(spec) };
+    const endpoint = this.nic(spec);
+    const entry: LocalEntry = { spec, endpoint, shim: new ServicePort(endpoint, this.services) };
     this.index(spec);
-    segment.attach(entry.endpoint);
+    try {
+      segment.attach(entry.shim);
+    } catch (err) {
+      entry.shim.close();
+      throw err;
+    }
     this.entries.set(spec.id, entry);
     return entry.endpoint;
   }
@@ -76,12 +98,12 @@ export class LocalEndpoints {
     if (e === undefined) return;
     this.entries.delete(id);
     this.unindex(e.spec);
-    await e.endpoint.close();
+    await this.release(e);
   }
 
   /** Detaches every NIC from `from` and attaches it to `to` (a replaced segment or rebuilt stack). */
   moveTo(from: Segment, to: Segment): void {
-    for (const e of this.entries.values()) from.detach(e.endpoint);
+    for (const e of this.entries.values()) from.detach(e.shim);
     for (const e of this.entries.values()) this.ensureAttached(e, to);
   }
 
@@ -91,30 +113,42 @@ export class LocalEndpoints {
     this.entries.clear();
     this.macs.clear();
     this.ips.clear();
-    await Promise.all(all.map((e) => e.endpoint.close()));
+    await Promise.all(all.map((e) => this.release(e)));
   }
 
-  /** The endpoints really attached to `segment` (its ports), with the NIC's canonical IP and MAC; sorted by id. */
+  /** The endpoints really attached to `segment` (their shims are its ports), with the NIC's canonical IP and MAC; sorted by id. */
   readBack(segment: Segment): LocalEndpointSpec[] {
     const ports = new Set(segment.ports);
     const out: LocalEndpointSpec[] = [];
-    for (const e of this.entries.values()) if (ports.has(e.endpoint)) out.push({ ...e.spec, ip: e.endpoint.ip, mac: e.endpoint.mac });
+    for (const e of this.entries.values()) if (ports.has(e.shim) && e.endpoint.segment === segment) out.push({ ...e.spec, ip: e.endpoint.ip, mac: e.endpoint.mac });
     return out.sort(byId);
   }
 
   private ensureAttached(e: LocalEntry, segment: Segment): void {
     if (e.endpoint.segment === segment) return;
-    if (e.endpoint.segment !== undefined) e.endpoint.segment.detach(e.endpoint);
+    e.shim.detach(); // from wherever it is (no-op when it is not attached)
     try {
-      segment.attach(e.endpoint);
+      segment.attach(e.shim);
     } catch {
-      // Closed through its handle: a fresh NIC with the same addresses takes its place.
+      // Closed through its handle: a fresh NIC with the same addresses (and a fresh shim) takes its place.
+      e.shim.close();
       e.endpoint = this.nic(e.spec);
-      segment.attach(e.endpoint);
+      e.shim = new ServicePort(e.endpoint, this.services);
+      segment.attach(e.shim);
     }
   }
 
+  /** Closes an entry's NIC (which detaches its shim) and its shim's flows. */
+  private release(e: LocalEntry): Promise<void> {
+    e.shim.close();
+    return e.endpoint.close();
+  }
+
   private nic(spec: LocalEndpointSpec): Endpoint {
-    return new Endpoint({ mac: spec.mac, ip: spec.ip, clock: this.clock });
+    const endpoint = new Endpoint({ mac: spec.mac, ip: spec.ip, clock: this.clock });
+    // The network's DNS address, when it has one, is the endpoint's nameserver (as 127.0.0.11 is a container's).
+    const dns = this.services.dns;
+    if (dns !== undefined) endpoint.setNameserver(formatIpv4(dns.ip));
+    return endpoint;
   }
 }

@@ -4,6 +4,7 @@ import { KeyTransitionError } from './errors';
 import { Vtep, type AddSegmentOptions, type Segment } from '@weft/vxlan';
 import type { EncryptedDemux } from './encrypted-demux';
 import { NetworkKeys } from './network-keys';
+import type { ServiceSettings } from './network-services';
 import type { Encryption } from './spec-schemas';
 
 /** What every network's stack is built from: the plane's shared parts. */
@@ -23,6 +24,8 @@ export interface PlaneParts {
   readonly plainVtep: Vtep;
   /** The shared encrypted socket's demultiplexer. */
   readonly demux: EncryptedDemux;
+  /** What every network's service shims share: flow settings, clock, the plane's DNS handler. */
+  readonly services: ServiceSettings;
 }
 
 /** The sealing half of an encrypted network's stack. */

@@ -3,6 +3,7 @@ import type { Endpoint } from '@weft/vxlan';
 import { AddressConflictError, KeyTransitionError } from './errors';
 import { LocalEndpoints } from './local-endpoints';
 import { buildStack, disposeStack, segmentOptions, type NetworkStack, type PlaneParts } from './network-stack';
+import { NetworkServices } from './network-services';
 import { RemoteTable } from './remote-table';
 import type { Encryption } from './spec-schemas';
 
@@ -19,6 +20,10 @@ function shapeOf(spec: NetworkSpec): Shape {
  * and on encrypted networks its VTEP, `EncryptedUnderlay` and key ring), its
  * local and remote endpoints, VIPs and DNS address. Every method takes
  * effect synchronously; checks come first, so a call that throws changed nothing.
+ *
+ * VIPs and the DNS address are kept twice: as given, for `readBack`, and in
+ * the {@link NetworkServices} every local endpoint's shim reads on each
+ * frame, so a change reaches the data path at once.
  */
 export class NetworkState {
   private stack: NetworkStack;
@@ -27,6 +32,8 @@ export class NetworkState {
   private readonly remotes: RemoteTable;
   private readonly vips = new Map<string, ServiceVip>();
   private dns: string | undefined;
+  /** What the local endpoints' shims answer for: VIPs, DNS address, their counters. */
+  readonly services: NetworkServices;
 
   /**
    * Builds the network's stack from `spec` (the caller has checked the VNI is free).
@@ -40,7 +47,9 @@ export class NetworkState {
   ) {
     this.stack = buildStack(parts, spec.id, spec.vni, spec.mtu, spec.encryption);
     this.shape = shapeOf(spec);
-    this.locals = new LocalEndpoints(parts.clock);
+    // Backend MACs: a local endpoint's, else the neighbour entry of a remote one (read from the live stack).
+    this.services = new NetworkServices(spec.id, parts.services, (ip) => this.locals.macOf(ip) ?? this.stack.segment.neighbours.get(ip)?.macBytes);
+    this.locals = new LocalEndpoints(parts.clock, this.services);
     this.remotes = new RemoteTable(this.stack, spec.id);
   }
 
@@ -104,12 +113,16 @@ export class NetworkState {
       const remote = this.remotes.holderOf(field, spec[field]);
       if (remote !== undefined) throw new AddressConflictError(this.id, field, spec[field], `remote endpoint ${remote}`);
     }
-    return this.locals.add(spec, this.stack.segment);
+    const endpoint = this.locals.add(spec, this.stack.segment);
+    this.services.touch();
+    return endpoint;
   }
 
   /** Closes and detaches a local endpoint; no-op when unknown. */
   removeLocal(endpointId: string): Promise<void> {
-    return this.locals.remove(endpointId);
+    const closed = this.locals.remove(endpointId);
+    this.services.touch();
+    return closed;
   }
 
   /**
@@ -122,22 +135,29 @@ export class NetworkState {
       if (local !== undefined) throw new AddressConflictError(this.id, field, spec[field], `local endpoint ${local}`);
     }
     this.remotes.add(spec);
+    this.services.touch();
   }
 
   /** Removes a remote endpoint's entries; no-op when unknown. */
   removeRemote(endpointId: string): void {
     this.remotes.remove(endpointId);
+    this.services.touch();
   }
 
-  /** Records a VIP (no backends: removes it). */
+  /** Sets a VIP (no backends: removes it): recorded, and balanced by the shims from their next frame. */
   setVip(vip: ServiceVip): void {
     if (vip.backends.length === 0) this.vips.delete(vip.vip);
     else this.vips.set(vip.vip, vip);
+    this.services.setVip(vip);
   }
 
-  /** Records the DNS address (undefined: clears it). */
+  /** Sets the DNS address (undefined: clears it): recorded, and answered by the shims from their next frame. */
   setDns(address: string | undefined): void {
     this.dns = address;
+    this.services.setDns(address);
+    // Each local endpoint's resolver asks this address (over the overlay, through its shim).
+    const ns = address !== undefined && !address.includes(':') ? address : undefined;
+    for (const e of this.locals.values()) e.endpoint.setNameserver(ns);
   }
 
   /** What is programmed, read back from the segment, key ring and `EncryptedUnderlay` (see `DataPlane.programmed`). */
@@ -163,6 +183,7 @@ export class NetworkState {
    */
   dispose(): Promise<void> {
     const closed = this.locals.closeAll();
+    this.services.close();
     this.onRetire(this.stack);
     const released = disposeStack(this.stack);
     return Promise.all([closed, released]).then(() => undefined);

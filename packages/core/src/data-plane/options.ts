@@ -19,6 +19,12 @@ export const DEFAULT_ENCRYPTED_PORT = 4790;
 /** Default underlay MTU in bytes (Ethernet). */
 export const DEFAULT_UNDERLAY_MTU = 1500;
 
+/** Default idle time (ms) after which a VIP flow is forgotten: 120 s, the kernel's `nf_conntrack_udp_timeout_stream`. */
+export const DEFAULT_SERVICE_FLOW_IDLE_MS = 120_000;
+
+/** Default most VIP flows kept per local endpoint. */
+export const DEFAULT_SERVICE_FLOW_LIMIT = 4096;
+
 /**
  * Opens the datagram socket the plane sends and receives on at `address`
  * (`port` 0: any free port; read it back from `Underlay.local`). The plane
@@ -62,6 +68,17 @@ export interface UserspaceDataPlaneOptions {
    * default 0: everything leaves from the bound port). Ignored with `underlay`.
    */
   sourcePorts?: number;
+  /**
+   * How long (ms) a client endpoint's UDP flow to a service VIP stays pinned
+   * to its backend without a datagram either way; default 120000 (120 s),
+   * 1 … 86400000. Its next datagram after that is a new flow.
+   */
+  serviceFlowIdleMs?: number;
+  /**
+   * Most VIP flows one local endpoint keeps pinned (default 4096, 1 … 1048576);
+   * a new flow beyond it forgets that endpoint's oldest.
+   */
+  serviceFlowLimit?: number;
 }
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -87,6 +104,8 @@ export const userspaceDataPlaneOptionsSchema = z
     clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', 'must be an object with now()').default(systemClock),
     sourcePorts: z.number().int().min(0).max(64).default(0),
     epoch: epochSchema.optional(),
+    serviceFlowIdleMs: z.number().int().min(1).max(86_400_000).default(DEFAULT_SERVICE_FLOW_IDLE_MS),
+    serviceFlowLimit: z.number().int().min(1).max(1 << 20).default(DEFAULT_SERVICE_FLOW_LIMIT),
   })
   .refine((o) => o.vxlanPort === 0 || o.vxlanPort !== o.encryptedPort, {
     path: ['encryptedPort'],

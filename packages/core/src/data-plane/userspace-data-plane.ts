@@ -25,6 +25,7 @@ import { AddressConflictError, DataPlaneClosedError, UnknownNetworkError } from 
 import type { NetworkStack, PlaneParts } from './network-stack';
 import { NetworkState } from './network-state';
 import { userspaceDataPlaneOptionsSchema, type ResolvedOptions, type UserspaceDataPlaneOptions } from './options';
+import { addServiceCounters, emptyServiceCounters } from './service-counters';
 import { parseDnsAddress, parseEncryption, parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec, parseVip } from './spec-schemas';
 import { udpUnderlayFactory } from './underlay-factories';
 
@@ -63,6 +64,14 @@ const WHAT = 'UserspaceDataPlane';
  * `NetworkSpec.mtu` (both are the largest inner IP packet). Endpoints are
  * IPv4 (vxlan `Endpoint`s); the attachment's handle is the `Endpoint`.
  *
+ * Services: each local endpoint reaches its segment through a shim port
+ * that answers for the network's DNS address and VIPs in the endpoint's
+ * place (ARP with a virtual MAC, `02:42` + the address; DNS queries to the
+ * handler; UDP to a VIP balanced per flow over its backends, replies
+ * rewritten back to the VIP). Neither address is ever put in an FDB,
+ * neighbour table or flood list, or sent to a peer. A network with neither
+ * passes frames straight through.
+ *
  * Every call takes effect synchronously, before its promise settles, and a
  * call that fails has changed nothing. Idempotent throughout; `add*` of an
  * existing id with other fields replaces it in the same synchronous step.
@@ -77,13 +86,14 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
   readonly info: DataPlaneInfo;
   /** This node's id, as given in the options (peers derive this node's per-pair keys with it). */
   readonly nodeId: string;
-  /** Answers DNS queries at the networks' DNS addresses (set by core's discovery). */
+  /** Answers DNS queries at the networks' DNS addresses (set by core's discovery); read by the shims on every query. */
   private dnsHandler: DnsQueryHandler | undefined;
   private readonly networks = new Map<string, NetworkState>();
   private readonly parts: PlaneParts;
   private readonly guard: CleartextGuard;
   private readonly retiredVtep = emptyCounters();
   private readonly retiredEsp = emptyEspCounters();
+  private readonly retiredServices = emptyServiceCounters();
   private readonly marks = new Map<string, SequenceMarks>();
   private closing: Promise<void> | undefined;
 
@@ -102,6 +112,12 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
       clock: options.clock,
       plainVtep: new Vtep({ underlay: this.guard, clock: options.clock, learning: false }),
       demux: new EncryptedDemux(sealedSocket),
+      services: {
+        clock: options.clock,
+        flowIdleMs: options.serviceFlowIdleMs,
+        maxFlows: options.serviceFlowLimit,
+        dnsHandler: () => this.dnsHandler,
+      },
     };
     this.info = {
       kind: 'userspace',
@@ -197,6 +213,7 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
     if (n === undefined) return;
     this.networks.delete(id);
     this.fence();
+    addServiceCounters(this.retiredServices, n.services.counters);
     await n.dispose();
   }
 
@@ -260,10 +277,25 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
   }
 
   /**
-   * Records a service VIP's backends (no backends: removes it), returned by
-   * `programmed()`. Not forwarded yet: the userspace plane has no VIP load
-   * balancing; a packet to the VIP goes where ARP for it leads (nowhere,
-   * unless an endpoint holds that address). VIP balancing is a later issue.
+   * Sets a service VIP's backends (no backends: removes it), returned by
+   * `programmed()` as given. From the next frame on, this node's local
+   * endpoints on the network reach the VIP through their shims:
+   * - ARP for the VIP is answered with its virtual MAC (`02:42` + the VIP's
+   *   bytes), never forwarded;
+   * - each UDP flow (client port, VIP, VIP port) goes to one backend, chosen
+   *   among the `up` ones by rendezvous hashing of the 5-tuple (deterministic;
+   *   a new backend moves no pinned flow) and pinned there while the VIP lists
+   *   that backend, `draining` included; destination IP and MAC are rewritten
+   *   (checksums updated incrementally; the port is kept), and the backend's
+   *   replies come back from the VIP. A flow whose backend was removed moves
+   *   to another on its next datagram; one idle for `serviceFlowIdleMs` is
+   *   forgotten; a datagram finding no `up` backend is dropped and counted
+   *   (`lb.drops.no-backend`). A client never picks its own address;
+   * - ICMP echo to the VIP is answered by the shim (from the VIP); other
+   *   protocols are dropped and counted (`lb.drops.unsupported`).
+   * Removing the VIP forgets its flows at once. Only IPv4 VIPs and backends
+   * are balanced (others are recorded only). The backend's MAC is a local
+   * endpoint's or a remote endpoint's neighbour entry (`lb.drops.unresolved` when neither).
    * @throws UnknownNetworkError; InvalidOptionsError for a malformed VIP.
    */
   async setServiceVip(networkId: string, vip: ServiceVip): Promise<void> {
@@ -273,20 +305,35 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
   }
 
   /**
-   * Records the network's node-local DNS address (undefined clears it),
-   * returned by `programmed()`. Nothing answers DNS there yet: the embedded
-   * resolver is a later issue.
+   * Sets the network's node-local DNS address (undefined clears it),
+   * returned by `programmed()`. From the next frame on, this node's local
+   * endpoints on the network get ARP for it answered by their shims (virtual
+   * MAC `02:42` + the address bytes; never forwarded, never in an FDB,
+   * neighbour table or flood list, never advertised), and each UDP datagram
+   * to its port 53 goes to the handler set with
+   * {@link UserspaceDataPlane.setDnsHandler} as `{ networkId, sourceIp,
+   * sourcePort, transport: 'udp', message }` (`message` a copy, the handler's);
+   * its reply, if any, comes back to the asking socket as a datagram from the
+   * address, port 53, after the handler's promise settles. Anything else to
+   * the address, and queries while no handler is set, are dropped and
+   * counted (`dns.drops.*`). An IPv6 address is recorded only.
    * @throws UnknownNetworkError; InvalidOptionsError when it is not an IP literal.
    */
-  /** The handler of DNS queries at the networks' DNS addresses (the data path that delivers them comes with discovery). */
-  setDnsHandler(handler: DnsQueryHandler | undefined): void {
-    this.dnsHandler = handler;
-  }
-
   async setDnsAddress(networkId: string, address: string | undefined): Promise<void> {
     this.assertOpen('setDnsAddress');
     const a = parseDnsAddress(address, `${WHAT}.setDnsAddress`);
     this.network(networkId, 'setDnsAddress').setDns(a);
+  }
+
+  /**
+   * Sets the handler of DNS queries at every network's DNS address
+   * (undefined: such queries are dropped and counted as
+   * `dns.drops.no-handler`). Takes effect for the next query; replies to
+   * queries already handed to the previous handler still come back. A
+   * handler that throws or rejects is counted (`dns.drops.handler-error`).
+   */
+  setDnsHandler(handler: DnsQueryHandler | undefined): void {
+    this.dnsHandler = handler;
   }
 
   /**
@@ -319,7 +366,13 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
    * - `underlay.plain.<k>`, `underlay.encrypted.<k>`: the sockets' own counters when they have them (`UdpUnderlay`);
    * - per live network `<id>`: `net.<id>.segment.<field>` / `net.<id>.segment.drops.<reason>` (its segment; `mtu`
    *   drops land here), and on encrypted networks `net.<id>.vtep.*` (its own VTEP), `net.<id>.esp.*` and
-   *   `net.<id>.cleartextDropped` (the guard's drops for its VNI).
+   *   `net.<id>.cleartextDropped` (the guard's drops for its VNI);
+   * - `dns.<field>`, `dns.drops.<reason>`: the DNS address path of every network summed, removed networks included
+   *   (`arpAnswered`, `queries` handed to the handler, `replies` delivered, `noReply`; drops `no-handler`, `not-dns`,
+   *   `malformed`, `handler-error`, `reply-too-large`, `undeliverable`, `port-error`); per network `net.<id>.dns.*`;
+   * - `lb.<field>`, `lb.drops.<reason>`: VIP balancing likewise (`arpAnswered`, `echoAnswered`, `newFlows`,
+   *   `rewrittenOut`, `rewrittenIn`, `moved`, `expired`, `evicted`; drops `no-backend`, `unresolved`, `unsupported`,
+   *   `malformed`, `undeliverable`, `port-error`); per network `net.<id>.lb.*`.
    * Field and reason names are vxlan's `VtepCounters`/`DropReason` and crypto's `EncryptedUnderlayCounters`.
    */
   async counters(): Promise<Readonly<Record<string, number>>> {
@@ -328,6 +381,7 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
       networks: this.networks.values(),
       retiredVtep: this.retiredVtep,
       retiredEsp: this.retiredEsp,
+      retiredServices: this.retiredServices,
       demux: this.parts.demux,
       guard: this.guard,
       plainSocket: this.plainSocket,
@@ -348,6 +402,7 @@ export class UserspaceDataPlane implements DataPlane<Endpoint> {
     const networks = [...this.networks.values()];
     this.networks.clear();
     this.fence();
+    for (const n of networks) addServiceCounters(this.retiredServices, n.services.counters);
     const released = networks.map((n) => n.dispose());
     await Promise.all([...released, this.parts.plainVtep.close(), this.parts.demux.close()]);
   }

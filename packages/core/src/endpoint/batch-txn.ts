@@ -98,7 +98,7 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
     }
     freed.set(ep.name.toLowerCase(), ep.id);
     compare.push(cmp.version(k.endpoint(net.id, ep.id), 'greater', 0));
-    success.push(kv.delete(k.endpoint(net.id, ep.id)), kv.delete(k.nodeEndpoint(ep.nodeId, ep.id)));
+    success.push(kv.delete(k.endpoint(net.id, ep.id)), kv.delete(k.nodeEndpoint(ep.nodeId, ep.id)), kv.delete({ prefix: k.endpointBackends(net.id, ep.id) }));
     planned.push({ op, failureAt: failure.length });
     failure.push(kv.get(k.endpoint(net.id, ep.id)));
   }

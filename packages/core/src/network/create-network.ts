@@ -1,5 +1,5 @@
 import { Ipam } from '@weft/ipam';
-import { cmp, kv, parseOptions, textOf, type TxnOp } from '@weft/interface';
+import { cmp, formatIpv4, kv, parseIpv4, parseOptions, textOf, type TxnOp } from '@weft/interface';
 import { NameConflictError } from '../errors';
 import type { CoreContext } from '../node/context';
 import { newId } from '../node/context';
@@ -19,6 +19,24 @@ import { nextVni } from './vni';
 /** Extra fields only core itself sets (the ingress network at cluster init). */
 export interface InternalNetworkFields {
   readonly ingress?: boolean;
+}
+
+/**
+ * The address a network's embedded DNS answers at: the last usable IPv4
+ * address of the subnet (the one before broadcast), or the one before it when
+ * that is the gateway. Reserved in the network's pool as an auxiliary address,
+ * so no endpoint is ever given it. None for IPv6 subnets and for subnets
+ * smaller than /28 (they need every address for endpoints; their endpoints get no DNS).
+ */
+export function dnsAddressFor(subnet: string, gateway: string | null): string | undefined {
+  if (subnet.includes(':')) return undefined;
+  const [base, bits] = subnet.split('/') as [string, string];
+  const prefix = Number(bits);
+  if (!(prefix <= 28)) return undefined;
+  const broadcast = (parseIpv4(base) | (prefix === 0 ? 0xffffffff : (1 << (32 - prefix)) - 1)) >>> 0;
+  let candidate = broadcast - 1;
+  if (gateway !== null && formatIpv4(candidate) === gateway) candidate -= 1;
+  return formatIpv4(candidate);
 }
 
 /** Bytes of a new network secret. */
@@ -60,7 +78,8 @@ export async function createNetwork(ctx: CoreContext, options: CreateNetworkOpti
       ...(o.gateway !== undefined ? { gateway: o.gateway } : {}),
     });
     const addresses = new Ipam({ defaultPools: [] });
-    addresses.requestPool({ subnet: pool.subnet, gateway: pool.gateway });
+    const dnsAddress = dnsAddressFor(pool.subnet, pool.gateway);
+    addresses.requestPool({ subnet: pool.subnet, gateway: pool.gateway, ...(dnsAddress !== undefined ? { auxAddresses: { dns: dnsAddress } } : {}) });
 
     const inUse = new Set(vnis.kvs.map((x) => Number(x.key.slice(x.key.lastIndexOf('/') + 1))));
     const cursor = cursorKv === undefined ? undefined : Number(textOf(cursorKv));
@@ -92,6 +111,7 @@ export async function createNetwork(ctx: CoreContext, options: CreateNetworkOpti
       ingress: internal.ingress ?? false,
       labels: o.labels,
       createdAt: new Date(ctx.now()).toISOString(),
+      ...(dnsAddress !== undefined ? { dnsAddress } : {}),
     };
     const puts: TxnOp[] = [
       kv.put(k.network(id), encodeRecord(record)),

@@ -21,6 +21,8 @@ export interface NetworkInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** ISO 8601. */
   readonly createdAt: string;
+  /** The address each node's embedded DNS answers at on this network (reserved, never given to an endpoint); null when it has none. */
+  readonly dnsAddress: string | null;
 }
 
 /** `docker network inspect` output for one network (the fields Swarm's overlay driver fills). */
@@ -31,7 +33,7 @@ export interface NetworkInspect {
   readonly Scope: 'swarm';
   readonly Driver: 'overlay';
   readonly EnableIPv6: boolean;
-  readonly IPAM: { readonly Driver: 'default'; readonly Config: readonly { readonly Subnet: string; readonly Gateway?: string }[] };
+  readonly IPAM: { readonly Driver: 'default'; readonly Config: readonly { readonly Subnet: string; readonly Gateway?: string; readonly AuxiliaryAddresses?: Readonly<Record<string, string>> }[] };
   readonly Internal: boolean;
   readonly Attachable: boolean;
   readonly Ingress: boolean;
@@ -63,6 +65,7 @@ export function networkInfo(r: NetworkRecord): NetworkInfo {
     ingress: r.ingress,
     labels: { ...r.labels },
     createdAt: r.createdAt,
+    dnsAddress: r.dnsAddress ?? null,
   };
 }
 
@@ -114,7 +117,16 @@ export async function inspectNetwork(ctx: CoreContext, nameOrId: string): Promis
     Scope: 'swarm',
     Driver: 'overlay',
     EnableIPv6: net.subnet.includes(':'),
-    IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, ...(net.gateway !== null ? { Gateway: net.gateway } : {}) }] },
+    IPAM: {
+      Driver: 'default',
+      Config: [
+        {
+          Subnet: net.subnet,
+          ...(net.gateway !== null ? { Gateway: net.gateway } : {}),
+          ...(net.dnsAddress !== undefined ? { AuxiliaryAddresses: { dns: net.dnsAddress } } : {}),
+        },
+      ],
+    },
     Internal: net.internal,
     Attachable: net.attachable,
     Ingress: net.ingress,

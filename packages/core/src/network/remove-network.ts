@@ -4,6 +4,8 @@ import { NetworkInUseError, NetworkNotFoundError } from '../errors';
 import type { CoreContext } from '../node/context';
 import { Conflict, retryConflicts } from '../store/retry';
 import { poolIdOf } from './pool-id';
+import { parseRecord } from '../records/codec';
+import { serviceRecordSchema } from '../records/schemas';
 import { resolveNetwork } from './resolve-network';
 
 /**
@@ -21,8 +23,13 @@ export async function removeNetwork(ctx: CoreContext, nameOrId: string): Promise
     if (attempted !== undefined && (await ctx.store.get(k.network(attempted))) === undefined) return;
     const net = await resolveNetwork(ctx, nameOrId);
     const id = net.value.id;
-    const [poolKv, subnetsKv] = await Promise.all([ctx.store.get(k.pool(id)), ctx.store.get(k.subnets())]);
+    const [poolKv, subnetsKv, services] = await Promise.all([ctx.store.get(k.pool(id)), ctx.store.get(k.subnets()), ctx.store.range({ prefix: k.services() })]);
     if (poolKv === undefined || subnetsKv === undefined) throw new NetworkNotFoundError(nameOrId);
+    const users = services.kvs
+      .map((x) => parseRecord(serviceRecordSchema, x))
+      .filter((svc) => svc !== undefined && svc.networks.some((n) => n.networkId === id))
+      .map((svc) => svc!.name);
+    if (users.length > 0) throw new NetworkInUseError(net.value.name, 0, users.sort());
     const addresses = Ipam.restore(textOf(poolKv));
     const poolId = poolIdOf(net.value.subnet);
     const used = addresses.pool(poolId).allocated;
@@ -43,6 +50,7 @@ export async function removeNetwork(ctx: CoreContext, nameOrId: string): Promise
         kv.delete(k.pool(id)),
         kv.delete(k.networkKeys(id)),
         kv.delete({ prefix: k.keyAcks(id) }),
+        kv.delete({ prefix: k.serviceBackends(id) }),
         kv.put(k.subnets(), subnets.snapshot()),
       ],
       failure: [],

@@ -56,6 +56,21 @@ export const weftNodeOptionsSchema = z
     now: z.custom<() => number>((v) => typeof v === 'function', { message: 'must be a function returning ms' }).optional(),
     /** Random bytes for ids and secrets. Default node:crypto. */
     randomBytes: z.custom<(n: number) => Uint8Array>((v) => typeof v === 'function', { message: 'must be a function (length) => Uint8Array' }).optional(),
+    /** The node's embedded DNS server (service discovery). */
+    dns: z
+      .object({
+        /** Resolvers for names that are not internal; none (default): such names get SERVFAIL at once. */
+        upstreams: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).default([]),
+        /** How long an upstream may take before the next one is tried (ms). Default 2000. */
+        upstreamTimeoutMs: ms.default(2000),
+        /**
+         * Host of the loopback listeners (UDP + TCP, one port per active network, for tools on the host such as `dig`);
+         * `false`: none. Default `127.0.0.1`.
+         */
+        loopback: z.union([z.literal(false), z.string().min(1)]).default('127.0.0.1'),
+      })
+      .strict()
+      .default({ upstreams: [], upstreamTimeoutMs: 2000, loopback: '127.0.0.1' }),
     /** Called with errors the node handled but could not fix at once (a failed data-plane call, a watch that had to resync). */
     onError: z.custom<(error: unknown) => void>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
   })

@@ -3,9 +3,16 @@ import type { ClusterView, PeerEndpointRecord } from '../reconcile/desired-state
 import { WatchedPrefix, type PrefixChange } from '../reconcile/watched-prefix';
 import { parseRecord } from '../records/codec';
 import type { KeyLayout } from '../records/keys';
+import type { ServiceVip } from '@weft/interface';
+import type { DnsScope } from '../discovery/dns-scope';
+import { dnsScopeOf, serviceVipsOf, type DiscoveryRecords } from '../discovery/dns-view';
 import {
   endpointRecordSchema,
   keysRecordSchema,
+  serviceBackendSchema,
+  serviceRecordSchema,
+  type ServiceBackendRecord,
+  type ServiceRecord,
   networkRecordSchema,
   nodeEndpointRefSchema,
   nodeRecordSchema,
@@ -27,9 +34,14 @@ interface LocalRef {
 /** What the view keeps of an endpoint record: all of it for this node's own, the lean part for others'. */
 type ViewEndpoint = PeerEndpointRecord | EndpointRecord;
 
+/** Shared by every endpoint record without aliases. */
+const NO_ALIASES: readonly string[] = Object.freeze([]);
+
 interface NetworkWatches {
   readonly endpoints: WatchedPrefix<ViewEndpoint>;
   readonly keys: WatchedPrefix<KeysRecord> | undefined;
+  /** Service backend entries on the network, keyed `<endpointId>/<serviceId>`. */
+  readonly backends: WatchedPrefix<ServiceBackendRecord>;
   readonly started: Promise<void>;
 }
 
@@ -53,6 +65,10 @@ export class NodeView implements ClusterView {
   private readonly networkWatch: WatchedPrefix<NetworkRecord>;
   private readonly nodeWatch: WatchedPrefix<NodeRecord>;
   private readonly localWatch: WatchedPrefix<LocalRef>;
+  private readonly serviceWatch: WatchedPrefix<ServiceRecord>;
+  /** DNS scopes and VIP lists per active network, built on first use after a change. */
+  private readonly dnsCache = new Map<string, DnsScope>();
+  private readonly vipCache = new Map<string, readonly ServiceVip[]>();
   private readonly perNetwork = new Map<string, NetworkWatches>();
   private readonly stats_: NodeViewStats = { activations: 0, deactivations: 0, malformed: 0 };
   private stopped = false;
@@ -72,6 +88,7 @@ export class NodeView implements ClusterView {
   ) {
     this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv), byId);
     this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv), byId);
+    this.serviceWatch = this.watch(keyLayout.services(), (kv) => parseRecord(serviceRecordSchema, kv), byId);
     const localPrefix = keyLayout.nodeEndpoints(nodeId);
     this.localWatch = this.watch(
       localPrefix,
@@ -98,8 +115,17 @@ export class NodeView implements ClusterView {
       parse,
       (change) => {
         this.localCache = undefined;
+        if (networkId === undefined) {
+          this.dnsCache.clear();
+          this.vipCache.clear();
+        } else {
+          this.dnsCache.delete(networkId);
+          this.vipCache.delete(networkId);
+        }
         after?.();
-        this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}), ...(endpoints ? { endpoints: true } : {}) });
+        // Endpoint changes on a network with VIPs may change a VIP's backends: the whole network is planned then.
+        const targeted = endpoints && networkId !== undefined && !this.hasVipServices(networkId);
+        this.onChange({ ...change, prefix, ...(networkId !== undefined ? { networkId } : {}), ...(targeted ? { endpoints: true } : {}) });
       },
       this.onError,
       keyIn,
@@ -118,12 +144,19 @@ export class NodeView implements ClusterView {
     if (r === undefined) return undefined;
     // This node's own endpoints are kept whole: they are programmed as local endpoints (name, sandbox, ...).
     if (r.nodeId === this.nodeId) return r;
-    return { id: r.id, ip: r.ip, mac: r.mac, nodeId: this.nodeWatch.items.get(r.nodeId)?.id ?? r.nodeId };
+    return {
+      id: r.id,
+      ip: r.ip,
+      mac: r.mac,
+      nodeId: this.nodeWatch.items.get(r.nodeId)?.id ?? r.nodeId,
+      name: r.name,
+      aliases: r.aliases.length === 0 ? NO_ALIASES : r.aliases,
+    };
   }
 
   /** Loads everything and starts the watches; resolves once the view is current. */
   async start(): Promise<void> {
-    await Promise.all([this.networkWatch.start(), this.nodeWatch.start(), this.localWatch.start()]);
+    await Promise.all([this.networkWatch.start(), this.nodeWatch.start(), this.serviceWatch.start(), this.localWatch.start()]);
     await this.settled();
   }
 
@@ -135,13 +168,13 @@ export class NodeView implements ClusterView {
   /** Stops every watch. */
   stop(): void {
     this.stopped = true;
-    for (const w of [this.networkWatch, this.nodeWatch, this.localWatch]) w.stop();
+    for (const w of [this.networkWatch, this.nodeWatch, this.serviceWatch, this.localWatch]) w.stop();
     for (const id of [...this.perNetwork.keys()]) this.deactivate(id);
   }
 
   get stats(): NodeViewStats {
-    let malformed = this.networkWatch.stats.malformed + this.nodeWatch.stats.malformed + this.localWatch.stats.malformed;
-    for (const w of this.perNetwork.values()) malformed += w.endpoints.stats.malformed + (w.keys?.stats.malformed ?? 0);
+    let malformed = this.networkWatch.stats.malformed + this.nodeWatch.stats.malformed + this.serviceWatch.stats.malformed + this.localWatch.stats.malformed;
+    for (const w of this.perNetwork.values()) malformed += w.endpoints.stats.malformed + (w.keys?.stats.malformed ?? 0) + w.backends.stats.malformed;
     return { ...this.stats_, malformed };
   }
 
@@ -167,11 +200,12 @@ export class NodeView implements ClusterView {
       undefined,
       networkId,
     );
-    const started = Promise.all([endpoints.start(), keys.start()]).then(
+    const backends = this.watch(this.keyLayout.serviceBackends(networkId), (kv) => parseRecord(serviceBackendSchema, kv), undefined, undefined, networkId);
+    const started = Promise.all([endpoints.start(), keys.start(), backends.start()]).then(
       () => undefined,
       (err: unknown) => this.onError(err),
     );
-    this.perNetwork.set(networkId, { endpoints, keys, started });
+    this.perNetwork.set(networkId, { endpoints, keys, backends, started });
     this.stats_.activations += 1;
   }
 
@@ -181,6 +215,9 @@ export class NodeView implements ClusterView {
     this.localCache = undefined;
     w.endpoints.stop();
     w.keys?.stop();
+    w.backends.stop();
+    this.dnsCache.delete(networkId);
+    this.vipCache.delete(networkId);
     this.perNetwork.delete(networkId);
     this.stats_.deactivations += 1;
   }
@@ -205,7 +242,7 @@ export class NodeView implements ClusterView {
     const out = new Map<string, EndpointRecord>();
     for (const ref of this.localWatch.items.values()) {
       const rec = this.perNetwork.get(ref.networkId)?.endpoints.items.get(ref.id);
-      if (rec !== undefined && 'name' in rec && rec.nodeId === this.nodeId) out.set(rec.id, rec);
+      if (rec !== undefined && 'requestId' in rec && rec.nodeId === this.nodeId) out.set(rec.id, rec);
     }
     this.localCache = out;
     return out;
@@ -222,6 +259,77 @@ export class NodeView implements ClusterView {
     for (const [id, w] of this.perNetwork) {
       const rec = w.keys?.items.get('');
       if (rec !== undefined) out.set(id, rec);
+    }
+    return out;
+  }
+
+  // ---- discovery ----
+
+  /**
+   * True when the view has applied every change up to store `revision` that
+   * a service write touches: the service records, and the backend entries of
+   * `networkId` when this node is active on it.
+   */
+  caughtUp(revision: number, networkId?: string): boolean {
+    if (this.serviceWatch.revision < revision && networkId === undefined) return false;
+    if (networkId === undefined) return true;
+    const w = this.perNetwork.get(networkId);
+    return w === undefined || w.backends.revision >= revision;
+  }
+
+  /** Every service record of the cluster, by id. */
+  get services(): ReadonlyMap<string, ServiceRecord> {
+    return this.serviceWatch.items;
+  }
+
+  private hasVipServices(networkId: string): boolean {
+    for (const s of this.serviceWatch.items.values()) if (s.mode === 'vip' && s.networks.some((n) => n.networkId === networkId)) return true;
+    return false;
+  }
+
+  private discoveryRecords(networkId: string): DiscoveryRecords | undefined {
+    const w = this.perNetwork.get(networkId);
+    const network = this.networkWatch.items.get(networkId);
+    if (w === undefined || network === undefined) return undefined;
+    return { network, endpoints: w.endpoints.items, services: this.serviceWatch.items.values(), backends: w.backends.items };
+  }
+
+  /**
+   * The DNS scope of an active network (its names, services and PTRs, see
+   * `dnsScopeOf`), rebuilt on first use after any of its records changed;
+   * undefined for a network this node is not active on.
+   */
+  dnsScope(networkId: string): DnsScope | undefined {
+    const cached = this.dnsCache.get(networkId);
+    if (cached !== undefined) return cached;
+    const records = this.discoveryRecords(networkId);
+    if (records === undefined) return undefined;
+    const scope = dnsScopeOf(records);
+    this.dnsCache.set(networkId, scope);
+    return scope;
+  }
+
+  /** Service VIPs of the active networks with their backends (see `serviceVipsOf`), by network id. */
+  get vips(): ReadonlyMap<string, readonly ServiceVip[]> {
+    const out = new Map<string, readonly ServiceVip[]>();
+    for (const id of this.perNetwork.keys()) {
+      let v = this.vipCache.get(id);
+      if (v === undefined) {
+        const records = this.discoveryRecords(id);
+        v = records === undefined ? [] : serviceVipsOf(records);
+        this.vipCache.set(id, v);
+      }
+      if (v.length > 0) out.set(id, v);
+    }
+    return out;
+  }
+
+  /** The DNS address of each active network that has one. */
+  get dnsAddresses(): ReadonlyMap<string, string> {
+    const out = new Map<string, string>();
+    for (const id of this.perNetwork.keys()) {
+      const a = this.networkWatch.items.get(id)?.dnsAddress;
+      if (a !== undefined) out.set(id, a);
     }
     return out;
   }

@@ -1,4 +1,6 @@
-import { parseOptions, type DataPlane, type ProgrammedState, type Store } from '@weft/interface';
+import { parseOptions, type DataPlane, type ProgrammedState, type SocketAddress, type Store } from '@weft/interface';
+import { DnsServer } from '../discovery/dns-server';
+import { Services } from '../service/services';
 import { AttachRefusedError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
 import { Attachment, type AttachmentHost } from '../endpoint/attachment';
 import { attachOptionsSchema, type AttachOptions } from '../endpoint/attach-options';
@@ -65,6 +67,15 @@ export class WeftNode implements AttachmentHost {
   private readonly sweeper: Sweeper | undefined;
   private readonly rotator: KeyRotator | undefined;
   private readonly batchers = new Map<string, NetworkBatcher>();
+  /** Services: VIPs and backends (records; every node's DNS and data plane follow them). */
+  readonly services: Services;
+  /** This node's embedded DNS server: answers its own endpoints at each active network's DNS address, and the loopback listeners. */
+  readonly dns: DnsServer;
+  /** Loopback DNS listeners by network id (settled addresses). */
+  private readonly dnsListeners = new Map<string, SocketAddress>();
+  private dnsSync: Promise<void> = Promise.resolve();
+  private dnsSyncAgain = false;
+  private dnsSyncing = false;
   private readonly acked = new Map<string, string>();
   private acking: Promise<void> | undefined;
   private ackAgain = false;
@@ -85,6 +96,13 @@ export class WeftNode implements AttachmentHost {
       randomBytes: options.randomBytes ?? cryptoRandomBytes,
     };
     const onError = (err: unknown): void => options.onError?.(err);
+    this.services = new Services(this.ctx, (revision, networkId) => this.caughtUp(revision, networkId));
+    this.dns = new DnsServer({
+      scopeOf: (networkId) => this.view.dnsScope(networkId),
+      upstreams: options.dns.upstreams,
+      upstreamTimeoutMs: options.dns.upstreamTimeoutMs,
+    });
+    this.dataPlane.setDnsHandler((query) => this.dns.handle(query));
     this.view = new NodeView(
       this.store,
       this.ctx.keys,
@@ -96,7 +114,10 @@ export class WeftNode implements AttachmentHost {
       dataPlane: this.dataPlane,
       desired: (only) => desiredState(this.view, this.id, only),
       onError: (err) => onError(err),
-      onPass: () => this.scheduleAcks(),
+      onPass: () => {
+        this.scheduleAcks();
+        this.syncDnsListeners();
+      },
       desiredEndpoint: (networkId, endpointId) => desiredEndpoint(this.view, this.id, networkId, endpointId),
     });
     this.heartbeat = new Heartbeat(this.ctx, options.heartbeatIntervalMs, onError);
@@ -275,6 +296,69 @@ export class WeftNode implements AttachmentHost {
     return b;
   }
 
+  // ---- discovery ----
+
+  /**
+   * The loopback DNS listener serving a network on this node (UDP and TCP on
+   * one port; the network is the scope of every answer), or undefined when
+   * the node is not active on it or listeners are off (`dns.loopback: false`).
+   * Resolves once listeners have caught up with the node's active networks.
+   */
+  async dnsListener(network: string): Promise<SocketAddress | undefined> {
+    this.assertOpen();
+    await this.reconciled();
+    await this.dnsSync;
+    const id = this.view.networks.has(network) ? network : [...this.view.networks.values()].find((n) => n.name === network)?.id;
+    const at = id === undefined ? undefined : this.dnsListeners.get(id);
+    return at === undefined ? undefined : { ...at };
+  }
+
+  /** Resolves once this node's view has applied a write at `revision` (see `NodeView.caughtUp`) and reconciled it; bounded. */
+  private async caughtUp(revision: number, networkId?: string): Promise<void> {
+    await withTimeout(
+      this.reconciler.until(() => this.closed || this.view.caughtUp(revision, networkId)),
+      this.options.operationTimeoutMs,
+      'waiting for this node to apply a service change',
+      false,
+    );
+    await this.reconciled();
+  }
+
+  /** Opens a loopback listener for every active network and closes those of networks left (serialized, coalesced). */
+  private syncDnsListeners(): void {
+    const host = this.options.dns.loopback;
+    if (host === false || this.closed) return;
+    if (this.dnsSyncing) {
+      this.dnsSyncAgain = true;
+      return;
+    }
+    this.dnsSyncing = true;
+    this.dnsSync = (async () => {
+      do {
+        this.dnsSyncAgain = false;
+        const wanted = new Set(this.closed ? [] : this.view.activeNetworks());
+        for (const id of [...this.dnsListeners.keys()]) {
+          if (wanted.has(id)) continue;
+          this.dnsListeners.delete(id);
+          await this.dns.unlisten(id);
+        }
+        for (const id of wanted) {
+          if (this.dnsListeners.has(id) || this.closed) continue;
+          try {
+            this.dnsListeners.set(id, await this.dns.listen(id, { host, port: 0 }));
+          } catch (err) {
+            this.options.onError?.(err);
+          }
+        }
+      } while (this.dnsSyncAgain && !this.closed);
+    })()
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.dnsSyncing = false;
+        if (this.dnsSyncAgain) this.syncDnsListeners();
+      });
+  }
+
   // ---- keys ----
 
   /**
@@ -358,6 +442,9 @@ export class WeftNode implements AttachmentHost {
     const background = [this.heartbeat.stop(), this.sweeper?.stop(), this.rotator?.stop(), this.acking];
     this.view.stop();
     await this.reconciler.close();
+    this.dataPlane.setDnsHandler(undefined);
+    await this.dnsSync;
+    await this.dns.close();
     await this.dataPlane.close();
     await this.store.close();
     await Promise.allSettled(background);

@@ -16,7 +16,11 @@ import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../r
  * keep only these for the networks it is active on: it holds one per
  * endpoint of each of them.
  */
-export type PeerEndpointRecord = Pick<EndpointRecord, 'id' | 'ip' | 'mac' | 'nodeId'>;
+export type PeerEndpointRecord = Pick<EndpointRecord, 'id' | 'ip' | 'mac' | 'nodeId'> & {
+  /** Name and aliases, for the DNS view (discovery). */
+  readonly name: string;
+  readonly aliases: readonly string[];
+};
 
 /** What a node knows of the shared state, as far as its data plane is concerned. */
 export interface ClusterView {

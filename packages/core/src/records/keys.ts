@@ -98,4 +98,27 @@ export class KeyLayout {
   endpointName(networkId: string, name: string): string {
     return `${this.root}endpoint-names/${networkId}/${name.toLowerCase()}`;
   }
+
+  /** Service records: `services/<serviceId>`. */
+  services(): string {
+    return `${this.root}services/`;
+  }
+  service(serviceId: string): string {
+    return `${this.services()}${serviceId}`;
+  }
+  /** Service name index: `service-names/<name>` → service id (names are unique, case-insensitively). */
+  serviceName(name: string): string {
+    return `${this.root}service-names/${name.toLowerCase()}`;
+  }
+  /** Service backends on one network: `service-backends/<networkId>/<endpointId>/<serviceId>` → `{ state }` (what active nodes watch). */
+  serviceBackends(networkId: string): string {
+    return `${this.root}service-backends/${networkId}/`;
+  }
+  /** Every service one endpoint backs (an endpoint's detach deletes this prefix). */
+  endpointBackends(networkId: string, endpointId: string): string {
+    return `${this.serviceBackends(networkId)}${endpointId}/`;
+  }
+  serviceBackend(networkId: string, endpointId: string, serviceId: string): string {
+    return `${this.endpointBackends(networkId, endpointId)}${serviceId}`;
+  }
 }

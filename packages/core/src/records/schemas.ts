@@ -58,6 +58,12 @@ export const networkRecordSchema = z.object({
   ingress: z.boolean(),
   labels,
   createdAt: z.string(),
+  /**
+   * The network's node-local DNS address: reserved in its pool at creation,
+   * answered on every node by that node's embedded DNS server for its own
+   * endpoints, never advertised. Absent on networks created without one.
+   */
+  dnsAddress: ip.optional(),
 });
 export type NetworkRecord = z.infer<typeof networkRecordSchema>;
 
@@ -108,3 +114,22 @@ export type NodeEndpointRef = z.infer<typeof nodeEndpointRefSchema>;
 
 /** `heartbeats/<nodeId>` */
 export const heartbeatSchema = z.object({ nodeId: id, seq: z.number().int().min(0) });
+
+/** `services/<id>`: a service and its VIP on each of its networks. */
+export const serviceRecordSchema = z.object({
+  id,
+  name: z.string().min(1).max(63),
+  /** `vip`: the name resolves to one virtual IP per network, balanced client-side; `dnsrr`: to every backend, rotating. */
+  mode: z.enum(['vip', 'dnsrr']),
+  networks: z.array(z.object({ networkId: id, vip: ip.nullable() })).min(1),
+  labels,
+  createdAt: z.string(),
+});
+export type ServiceRecord = z.infer<typeof serviceRecordSchema>;
+
+/** `service-backends/<networkId>/<endpointId>/<serviceId>`: an endpoint backing a service on a network. */
+export const serviceBackendSchema = z.object({
+  /** `up` takes new flows; `draining`: the orchestrator is stopping it (no new flows, out of DNS answers). */
+  state: z.enum(['up', 'draining']),
+});
+export type ServiceBackendRecord = z.infer<typeof serviceBackendSchema>;

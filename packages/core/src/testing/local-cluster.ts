@@ -25,6 +25,7 @@ export type LocalNodeSettings = Partial<
     | 'operationTimeoutMs'
     | 'onError'
     | 'defaultAddressPools'
+    | 'dns'
   >
 >;
 

@@ -184,7 +184,9 @@ describe('UserspaceDataPlane.programmed()', () => {
     // A local endpoint with a new IP: a new Endpoint takes the old one's place.
     const h2 = (await a.addLocalEndpoint('n1', local('e1', '10.9.0.5'))).handle!;
     expect(h2).not.toBe(h);
-    expect(seg.ports).toEqual([h2]);
+    // The segment's port is the endpoint's service shim (same MAC); the Endpoint sits behind it on that segment.
+    expect(seg.ports.map((p) => p.mac)).toEqual([h2.mac]);
+    expect(h2.segment).toBe(seg);
     await expect(h.ping('10.9.0.20', { timeoutMs: 50 })).rejects.toMatchObject({ name: 'EndpointClosedError' });
     // Other fields only: the same Endpoint.
     const h3 = (await a.addLocalEndpoint('n1', { ...local('e1', '10.9.0.5'), name: 'renamed' })).handle!;

@@ -45,15 +45,16 @@ describe('NodeView', () => {
       await view.start();
       expect([...view.localEndpoints.values()]).toEqual([mine]);
       const peers = (): unknown[] => [...(view.networkEndpoints.get('n1')?.values() ?? [])];
-      // Its own endpoint whole (it is programmed as a local endpoint), another node's reduced.
-      expect(peers()).toEqual([mine, { id: 'e2', ip: '10.0.0.3', mac: '02:42:0a:00:00:03', nodeId: 'b' }]);
+      // Its own endpoint whole (it is programmed as a local endpoint), another node's reduced to what the
+      // data plane programs and the DNS view answers (no request id, timestamps, sandbox, service).
+      expect(peers()).toEqual([mine, { id: 'e2', ip: '10.0.0.3', mac: '02:42:0a:00:00:03', nodeId: 'b', name: 'name-e2', aliases: ['alias'] }]);
       // Changes arrive through the watch, filed under the endpoint id.
       await attach(store, endpoint('e3', 'c', '10.0.0.4')); // a node the view does not know (yet)
       await store.delete(keys.endpoint('n1', 'e2'));
       const ids = (): string[] => [...(view.networkEndpoints.get('n1')?.keys() ?? [])];
       for (let i = 0; i < 100 && ids().join() !== 'e1,e3'; i++) await new Promise((r) => setTimeout(r, 10));
       expect(ids()).toEqual(['e1', 'e3']);
-      expect(peers()).toContainEqual({ id: 'e3', ip: '10.0.0.4', mac: '02:42:0a:00:00:04', nodeId: 'c' });
+      expect(peers()).toContainEqual({ id: 'e3', ip: '10.0.0.4', mac: '02:42:0a:00:00:04', nodeId: 'c', name: 'name-e3', aliases: ['alias'] });
     } finally {
       view.stop();
     }

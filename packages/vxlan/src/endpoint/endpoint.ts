@@ -1,4 +1,5 @@
-import { BROADCAST_MAC, formatIpv4, formatMac, parseIpv4, parseMac, parseOptions } from '@weft/interface';
+import { randomInt } from 'node:crypto';
+import { BROADCAST_MAC, formatIpv4, formatMac, parseIpv4, parseMac, parseOptions, type Random } from '@weft/interface';
 import {
   arp,
   ethernet,
@@ -12,7 +13,18 @@ import {
   IPPROTO_UDP as UDP_PROTO,
 } from '../codec';
 import { ArpResolver, type CachedNeighbour } from './arp-resolver';
-import { bindOptionsSchema, endpointOptionsSchema, pingOptionsSchema, type EndpointCounters, type EndpointDropReason, type EndpointOptions, type PingOptions } from './endpoint-options';
+import {
+  bindOptionsSchema,
+  endpointOptionsSchema,
+  nameserverArgumentSchema,
+  pingOptionsSchema,
+  resolveOptionsSchema,
+  type EndpointCounters,
+  type EndpointDropReason,
+  type EndpointOptions,
+  type PingOptions,
+  type ResolveOptions,
+} from './endpoint-options';
 import type { Port, PortLink } from '../vtep/port';
 import type { Segment } from '../vtep/segment';
 import { EndpointClosedError, EndpointError, HostUnreachableError, MessageTooLongError, PingTimeoutError, PortInUseError } from './errors';
@@ -20,6 +32,9 @@ import { EndpointUdpSocket, type SocketHost } from './udp-socket';
 import { FrameSlab } from './frame-slab';
 import { ipv4HeaderChecksumOk, writeUdpFrame, type UdpFrameFields } from './udp-frame';
 import { VXLAN_HEADROOM } from '../vtep/port';
+import { NameResolver } from './dns/name-resolver';
+import { parseTarget } from './dns/dns-name';
+import { NoNameserverError } from './dns/errors';
 
 // Module-local constants for the per-packet path: under CJS transpilation every
 // use of an imported name is a property read through re-export getters.
@@ -27,6 +42,15 @@ const ETHERTYPE_ARP = ARP_TYPE;
 const ETHERTYPE_IPV4 = IPV4_TYPE;
 const IPPROTO_ICMP = ICMP_PROTO;
 const IPPROTO_UDP = UDP_PROTO;
+
+/** Default {@link Random} of DNS query ids and lookup ports: unpredictable to anyone off the path. */
+const cryptoRandom: Random = () => randomInt(0x1_0000_0000) / 0x1_0000_0000;
+
+/** What `ping(name)` and `sendTo(data, name, port)` look names up with. */
+const RESOLVE_DEFAULTS = resolveOptionsSchema.parse({});
+
+/** First port of the ephemeral range (IANA, RFC 6335), up to 65535. */
+const EPHEMERAL_MIN = 49152;
 
 interface PendingPing {
   /** Destination, unsigned 32-bit. */
@@ -40,7 +64,8 @@ interface PendingPing {
 /**
  * A userspace port with a MAC and an IPv4 address: a tiny host stack that
  * answers ARP (with a neighbour cache of its own), answers ICMP echo,
- * `ping()`s, and carries UDP sockets. Attach it with `segment.attach(endpoint)`
+ * `ping()`s, carries UDP sockets, and resolves names by sending DNS queries
+ * over the segment to its nameserver. Attach it with `segment.attach(endpoint)`
  * or {@link Endpoint.attach}.
  */
 export class Endpoint implements Port {
@@ -52,6 +77,9 @@ export class Endpoint implements Port {
   private readonly ipU32: number;
   private readonly o: ReturnType<typeof endpointOptionsSchema.parse>;
   private readonly resolver: ArpResolver;
+  private readonly names: NameResolver;
+  private dnsServer: string | undefined;
+  private readonly random: Random;
   private link: PortLink | undefined;
   private readonly pings = new Map<number, PendingPing>();
   private readonly sockets = new Map<number, EndpointUdpSocket>();
@@ -65,7 +93,7 @@ export class Endpoint implements Port {
   private readonly frame: UdpFrameFields;
   private readonly slab = new FrameSlab();
   private readonly socketHost: SocketHost;
-  private readonly stats: EndpointCounters = {
+  private readonly stats: Omit<EndpointCounters, 'dns'> = {
     rxFrames: 0,
     txFrames: 0,
     udpReceived: 0,
@@ -94,8 +122,15 @@ export class Endpoint implements Port {
       checksum: this.o.udpChecksum,
     };
     this.resolver = new ArpResolver(this.o, (ip) => this.sendArpRequest(ip), () => this.drop('queue-full'));
+    this.dnsServer = this.o.nameserver === undefined ? undefined : formatIpv4(parseIpv4(this.o.nameserver));
+    this.random = this.o.random ?? cryptoRandom;
+    this.names = new NameResolver(
+      { random: this.random, maxLookups: this.o.maxLookups },
+      { openSocket: () => this.bindRandomPort(), closedError: () => new EndpointClosedError(`endpoint ${this.ip}`) },
+    );
     this.socketHost = {
       sendUdp: (srcPort, data, ip, port) => this.sendUdp(srcPort, data, ip, port),
+      resolve: (name) => this.resolve(name),
       unbind: (port) => {
         this.sockets.delete(port);
       },
@@ -104,7 +139,23 @@ export class Endpoint implements Port {
 
   /** Counters (a fresh copy). */
   get counters(): EndpointCounters {
-    return { ...this.stats, drops: { ...this.stats.drops } };
+    return { ...this.stats, drops: { ...this.stats.drops }, dns: this.names.counters };
+  }
+
+  /** The DNS server {@link Endpoint.resolve} asks (dotted quad), or undefined when there is none. */
+  get nameserver(): string | undefined {
+    return this.dnsServer;
+  }
+
+  /**
+   * Sets (or, with undefined, clears) the DNS server that lookups query on UDP
+   * port 53 — as a data plane does once it knows the network's DNS address.
+   * Lookups already in flight keep the server they started with.
+   * @throws InvalidOptionsError (field `nameserver`) for anything but a dotted-quad IPv4 address or undefined.
+   */
+  setNameserver(ip: string | undefined): void {
+    const { nameserver } = parseOptions(nameserverArgumentSchema, { nameserver: ip }, 'Endpoint.setNameserver');
+    this.dnsServer = nameserver === undefined ? undefined : formatIpv4(parseIpv4(nameserver));
   }
 
   /** The segment this endpoint is attached to, if any. */
@@ -162,7 +213,7 @@ export class Endpoint implements Port {
    * @throws InvalidAddressError for a malformed `ip`.
    * Rejects with HostUnreachableError when ARP gets no answer, EndpointClosedError on close.
    */
-  resolve(ip: string): Promise<string> {
+  resolveMac(ip: string): Promise<string> {
     const dst = parseIpv4(ip);
     return new Promise((resolve, reject) => {
       this.withMac(dst, (mac) => {
@@ -173,14 +224,54 @@ export class Endpoint implements Port {
   }
 
   /**
-   * Sends an ICMP echo request to `ip` and resolves with the round-trip time
-   * in ms (from the request leaving this endpoint to the reply arriving, by the clock).
-   * Rejects with PingTimeoutError, HostUnreachableError (ARP failed) or EndpointClosedError.
-   * @throws InvalidAddressError for a malformed `ip`, InvalidOptionsError for bad options (synchronously, before any promise).
+   * The IPv4 addresses of `name` (its A records, after any CNAME chain in the
+   * answer), in the order the nameserver gave them; never empty.
+   *
+   * An IPv4 literal resolves to itself (`[ip]`, canonical text) with no query.
+   * Otherwise a DNS query (opcode QUERY, RD set, type A, class IN, the name as
+   * given — case and matching are left to the server; no search domains, no
+   * hosts file) goes from a fresh UDP socket on a random ephemeral port of this
+   * endpoint to {@link Endpoint.nameserver}:53 over the segment, with a random
+   * 16-bit id. The reply must come from nameserver:53 and match the id and the
+   * question; anything else on that socket is ignored and counted
+   * (`counters.dns.mismatched`, `.malformed`). With no matching reply within
+   * `timeoutMs` the same query is sent again, `attempts` times in all. The
+   * socket is closed and the timer cleared however the lookup ends. A truncated
+   * (TC) reply is used for the A records it carries: the endpoint has no TCP.
+   *
+   * Rejects with NoNameserverError (none set), NameNotFoundError (NXDOMAIN, or
+   * no A record: NODATA), DnsServerFailureError (SERVFAIL, REFUSED or another
+   * error RCODE), DnsTruncatedError (TC and no A record), DnsTimeoutError,
+   * TooManyLookupsError (`maxLookups` already in flight) or EndpointClosedError
+   * (closed before or during the lookup). A nameserver that does not answer ARP
+   * shows as DnsTimeoutError.
+   * @throws InvalidAddressError for digits and dots that are no dotted quad (`10.0.0`);
+   * InvalidOptionsError for a `name` that is no host name (field `name`) or bad options (synchronously, before any promise).
    */
-  ping(ip: string, options: PingOptions = {}): Promise<number> {
-    const dst = parseIpv4(ip);
-    const { timeoutMs, size } = parseOptions(pingOptionsSchema, options, 'Endpoint.ping');
+  resolve(name: string, options: ResolveOptions = {}): Promise<string[]> {
+    const target = parseTarget(name, 'Endpoint.resolve');
+    const o = parseOptions(resolveOptionsSchema, options, 'Endpoint.resolve');
+    return this.lookup(target, o);
+  }
+
+  /**
+   * Sends an ICMP echo request to `target` and resolves with the round-trip time
+   * in ms (from the request leaving this endpoint to the reply arriving, by the clock).
+   * `target` is an IPv4 literal, or a name looked up first with {@link Endpoint.resolve}
+   * (default {@link ResolveOptions}; the first address is pinged, and the lookup is not part of the time).
+   * Rejects with PingTimeoutError, HostUnreachableError (ARP failed), EndpointClosedError,
+   * or what `resolve` rejects with for a name.
+   * @throws InvalidAddressError for a malformed address, InvalidOptionsError for a malformed name
+   * (field `name`) or bad options (synchronously, before any promise).
+   */
+  ping(target: string, options: PingOptions = {}): Promise<number> {
+    const dst = parseTarget(target, 'Endpoint.ping');
+    const o = parseOptions(pingOptionsSchema, options, 'Endpoint.ping');
+    if (typeof dst === 'number') return this.pingIp(dst, o.timeoutMs, o.size);
+    return this.lookup(dst, RESOLVE_DEFAULTS).then((addresses) => this.pingIp(parseIpv4(addresses[0]!), o.timeoutMs, o.size));
+  }
+
+  private pingIp(dst: number, timeoutMs: number, size: number): Promise<number> {
     if (this.closed) return Promise.reject(new EndpointClosedError(`endpoint ${this.ip}`));
     const seq = (this.seq = (this.seq + 1) & 0xffff);
     const dstText = formatIpv4(dst);
@@ -209,11 +300,12 @@ export class Endpoint implements Port {
 
   /**
    * Detaches from the segment, closes every socket, cancels timers and rejects
-   * pending pings with EndpointClosedError. Idempotent.
+   * pending pings and name lookups with EndpointClosedError. Idempotent.
    */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    this.names.close();
     for (const s of [...this.sockets.values()]) s.close();
     this.resolver.close();
     for (const [seq, p] of this.pings) {
@@ -325,6 +417,24 @@ export class Endpoint implements Port {
       const payload = arp.encode({ op: 'reply', senderMac: this.mac, senderIp: this.ip, targetMac: a.senderMac, targetIp: a.senderIp });
       this.transmit(ethernet.encode({ dst: a.senderMac, src: this.mac, etherType: ETHERTYPE_ARP, payload }));
     }
+  }
+
+  /** Resolves `target`, an address or a name from {@link parseTarget}. */
+  private lookup(target: number | string, o: { timeoutMs: number; attempts: number }): Promise<string[]> {
+    if (this.closed) return Promise.reject(new EndpointClosedError(`endpoint ${this.ip}`));
+    if (typeof target === 'number') return Promise.resolve([formatIpv4(target)]);
+    const nameserver = this.dnsServer;
+    if (nameserver === undefined) return Promise.reject(new NoNameserverError(target));
+    return this.names.lookup({ name: target, nameserver, timeoutMs: o.timeoutMs, attempts: o.attempts });
+  }
+
+  /** A socket on a random free ephemeral port (a few random tries, then the next free one). */
+  private bindRandomPort(): EndpointUdpSocket {
+    for (let i = 0; i < 8; i++) {
+      const port = EPHEMERAL_MIN + (Math.floor(this.random() * 16384) & 16383);
+      if (!this.sockets.has(port)) return this.bind(port);
+    }
+    return this.bind(0);
   }
 
   /** Calls `then` with the MAC of `ip` (synchronously when known), or undefined when it cannot be had. */

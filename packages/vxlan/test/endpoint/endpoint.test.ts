@@ -38,7 +38,7 @@ describe('Endpoint', () => {
     const a = new Endpoint({ mac: '02:00:00:00:00:0a', ip: '10.1.0.1', clock: t.clock }).attach(t.sa);
     const b = new Endpoint({ mac: '02:00:00:00:00:0b', ip: '10.1.0.2', clock: t.clock }).attach(t.sb);
     try {
-      const p = a.resolve(b.ip);
+      const p = a.resolveMac(b.ip);
       await settle(t.net);
       await expect(p).resolves.toBe(b.mac);
       const ping = a.ping(b.ip, { timeoutMs: 10_000 });

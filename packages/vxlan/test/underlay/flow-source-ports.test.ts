@@ -83,7 +83,7 @@ describe('UdpUnderlay source-port pool', () => {
       if (p.direction === 'tx') recorded.set(Buffer.from(p.packet).toString('hex'), p.source.port);
     });
     try {
-      await ep.resolve('10.30.0.2');
+      await ep.resolveMac('10.30.0.2');
       const flows = 16;
       const done = collect(rx, flows * 2);
       // Sixteen flows (distinct source ports), two packets each.

@@ -105,7 +105,7 @@ describe('Vtep over a MemoryNetwork', () => {
       const got: number[] = [];
       rx.on('message', (d: Uint8Array) => got.push(d.length));
       const tx = a.bind(0);
-      await a.resolve(b.ip);
+      await a.resolveMac(b.ip);
       tx.send(new Uint8Array(1000 - 28), b.ip, 9); // exactly the MTU: 20 IP + 8 UDP + 972
       tx.send(new Uint8Array(1000 - 27), b.ip, 9); // one byte over
       net.flush();

@@ -81,7 +81,7 @@ describe('Vtep options and lifecycle', () => {
     const sources: number[] = [];
     v.onOuter((p) => sources.push(p.source.port));
     try {
-      await e.resolve('10.7.0.2');
+      await e.resolveMac('10.7.0.2');
       const sock = e.bind(5000);
       sock.send(new Uint8Array(3), '10.7.0.2', 53);
       sock.send(new Uint8Array(3), '10.7.0.2', 53);
@@ -116,7 +116,7 @@ describe('Vtep options and lifecycle', () => {
     const sources: number[] = [];
     v.onOuter((p) => sources.push(p.source.port));
     try {
-      await e.resolve('10.8.0.2');
+      await e.resolveMac('10.8.0.2');
       const sock = e.bind(5000);
       sock.send(new Uint8Array(3), '10.8.0.2', 53);
       sock.send(new Uint8Array(3), '10.8.0.2', 54);
