@@ -1,4 +1,4 @@
-import type { DataPlane, Store } from '@weft/interface';
+import { isValidIp, type DataPlane, type Store } from '@weft/interface';
 import { z } from 'zod';
 
 const hasMethods = (names: readonly string[]) => (v: unknown) =>
@@ -60,14 +60,19 @@ export const weftNodeOptionsSchema = z
     dns: z
       .object({
         /** Resolvers for names that are not internal; none (default): such names get SERVFAIL at once. */
-        upstreams: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).default([]),
+        upstreams: z
+          .array(z.object({ host: z.string().refine(isValidIp, 'must be an IP literal'), port: z.number().int().min(1).max(65535) }).strict())
+          .max(8)
+          .default([]),
         /** How long an upstream may take before the next one is tried (ms). Default 2000. */
         upstreamTimeoutMs: ms.default(2000),
         /**
          * Host of the loopback listeners (UDP + TCP, one port per active network, for tools on the host such as `dig`);
          * `false`: none. Default `127.0.0.1`.
          */
-        loopback: z.union([z.literal(false), z.string().min(1)]).default('127.0.0.1'),
+        loopback: z
+          .union([z.literal(false), z.string().refine((h) => h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h), 'must be a loopback address (127.0.0.0/8 or ::1)')])
+          .default('127.0.0.1'),
       })
       .strict()
       .default({ upstreams: [], upstreamTimeoutMs: 2000, loopback: '127.0.0.1' }),
