@@ -65,6 +65,9 @@ export class NodeView implements ClusterView {
   private readonly networkWatch: WatchedPrefix<NetworkRecord>;
   private readonly nodeWatch: WatchedPrefix<NodeRecord>;
   private readonly localWatch: WatchedPrefix<LocalRef>;
+  private readonly localPrefix: string;
+  /** The network of each of this node's endpoints as last seen (a deleted entry's network is no longer in the watch). */
+  private readonly localNetworkOf = new Map<string, string>();
   private readonly serviceWatch: WatchedPrefix<ServiceRecord>;
   /** DNS scopes and VIP lists per active network, built on first use after a change. */
   private readonly dnsCache = new Map<string, DnsScope>();
@@ -90,6 +93,7 @@ export class NodeView implements ClusterView {
     this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv), byId);
     this.serviceWatch = this.watch(keyLayout.services(), (kv) => parseRecord(serviceRecordSchema, kv), byId);
     const localPrefix = keyLayout.nodeEndpoints(nodeId);
+    this.localPrefix = localPrefix;
     this.localWatch = this.watch(
       localPrefix,
       (kv) => {
@@ -115,6 +119,11 @@ export class NodeView implements ClusterView {
       parse,
       (change) => {
         this.localCache = undefined;
+        if (prefix === this.localPrefix && !change.resync) return this.localChanged(change.keys, after);
+        if (prefix === this.localPrefix) {
+          this.localNetworkOf.clear();
+          for (const ref of this.localWatch.items.values()) this.localNetworkOf.set(ref.id, ref.networkId);
+        }
         if (networkId === undefined) {
           this.dnsCache.clear();
           this.vipCache.clear();
@@ -130,6 +139,42 @@ export class NodeView implements ClusterView {
       this.onError,
       keyIn,
     );
+  }
+
+  /**
+   * Changes to this node's `node-endpoints` entries, told per network with
+   * the endpoint ids (so an attach or detach on this node is planned record
+   * by record, like a peer's), after activation is updated.
+   */
+  private localChanged(keys: readonly string[], after: (() => void) | undefined): void {
+    const groups = new Map<string, string[]>();
+    for (const id of keys) {
+      const now = this.localWatch.items.get(id)?.networkId;
+      const before = this.localNetworkOf.get(id);
+      if (now !== undefined) this.localNetworkOf.set(id, now);
+      else this.localNetworkOf.delete(id);
+      for (const n of now === before || before === undefined ? [now] : [now, before]) {
+        if (n === undefined) continue;
+        const list = groups.get(n);
+        if (list) list.push(id);
+        else groups.set(n, [id]);
+      }
+    }
+    after?.();
+    for (const [networkId, ids] of groups) {
+      this.dnsCache.delete(networkId);
+      this.vipCache.delete(networkId);
+      const targeted = !this.hasVipServices(networkId);
+      this.onChange({ resync: false, keys: ids, prefix: this.localPrefix, networkId, ...(targeted ? { endpoints: true } : {}) });
+    }
+  }
+
+  /** One of this node's own endpoints (its `node-endpoints` entry and its record both present), without building `localEndpoints`. */
+  localEndpoint(endpointId: string): EndpointRecord | undefined {
+    const ref = this.localWatch.items.get(endpointId);
+    if (ref === undefined) return undefined;
+    const rec = this.perNetwork.get(ref.networkId)?.endpoints.items.get(endpointId);
+    return rec !== undefined && 'requestId' in rec && rec.nodeId === this.nodeId ? rec : undefined;
   }
 
   /**

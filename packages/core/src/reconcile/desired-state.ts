@@ -9,6 +9,7 @@ import type {
   ServiceVip,
 } from '@weft/interface';
 import type { EndpointRecord, KeysRecord, NetworkRecord, NodeRecord } from '../records/schemas';
+import type { EndpointWant } from './plan';
 
 /**
  * The fields of another node's endpoint record that this node's data plane
@@ -38,6 +39,8 @@ export interface ClusterView {
   readonly vips?: ReadonlyMap<string, readonly ServiceVip[]>;
   /** Node-local DNS address per network (discovery). */
   readonly dnsAddresses?: ReadonlyMap<string, string>;
+  /** One of this node's own endpoints, as `localEndpoints.get(id)` but without building that map (a view may answer it cheaply). */
+  localEndpoint?(endpointId: string): EndpointRecord | undefined;
 }
 
 /** Desired state has the shape of what a data plane reads back, so the two compare field by field. */
@@ -100,7 +103,8 @@ export function peerOf(node: NodeRecord): PeerNode {
   return peer;
 }
 
-function localSpec(ep: EndpointRecord): LocalEndpointSpec {
+/** A local endpoint record as the data plane programs it. */
+export function localSpec(ep: EndpointRecord): LocalEndpointSpec {
   return {
     id: ep.id,
     name: ep.name,
@@ -161,13 +165,18 @@ export function desiredState(view: ClusterView, me: string, only?: ReadonlySet<s
 /**
  * What node `me` should program for one endpoint of an active network (the
  * same rule as {@link desiredState}, for one record): its remote endpoint
- * spec; `local` when it is one of this node's own; undefined when it should
- * not be programmed (gone, or its node unknown).
+ * spec; `{ local }` when it is one of this node's own (its record and its
+ * `node-endpoints` entry both present); undefined when it should not be
+ * programmed (gone, its node unknown, or one of this node's own not yet
+ * complete).
  */
-export function desiredEndpoint(view: ClusterView, me: string, networkId: string, endpointId: string): RemoteEndpointSpec | 'local' | undefined {
+export function desiredEndpoint(view: ClusterView, me: string, networkId: string, endpointId: string): EndpointWant {
   const ep = view.networkEndpoints.get(networkId)?.get(endpointId);
-  if (ep === undefined) return view.localEndpoints.has(endpointId) ? 'local' : undefined;
-  if (ep.nodeId === me) return 'local';
+  if (ep === undefined) return undefined;
+  if (ep.nodeId === me) {
+    const own = view.localEndpoint !== undefined ? view.localEndpoint(endpointId) : view.localEndpoints.get(endpointId);
+    return own !== undefined && own.nodeId === me && own.networkId === networkId ? { local: localSpec(own) } : undefined;
+  }
   const node = view.nodes.get(ep.nodeId);
   if (node === undefined) return undefined;
   return { id: ep.id, ip: ep.ip, mac: ep.mac, peer: peerOf(node) };

@@ -99,6 +99,16 @@ export class ProgrammedMirror {
     return this.networks.get(networkId)?.remote.get(endpointId);
   }
 
+  /** The programmed local endpoint, if any. */
+  local(networkId: string, endpointId: string): LocalEndpointSpec | undefined {
+    return this.networks.get(networkId)?.local.get(endpointId);
+  }
+
+  /** How many local endpoints the network has programmed (0 when it is not programmed). */
+  localCount(networkId: string): number {
+    return this.networks.get(networkId)?.local.size ?? 0;
+  }
+
   /** True when a local endpoint with this id is programmed. */
   hasLocal(networkId: string, endpointId: string): boolean {
     return this.networks.get(networkId)?.local.has(endpointId) ?? false;

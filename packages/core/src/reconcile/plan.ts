@@ -127,34 +127,51 @@ export function planReconcile(want: ProgrammedState, have: ProgrammedState): Dat
 export interface ProgrammedLookup {
   /** True when the network is programmed at all. */
   hasNetwork(networkId: string): boolean;
-  hasLocal(networkId: string, endpointId: string): boolean;
+  /** The programmed local endpoint, if any. */
+  local(networkId: string, endpointId: string): LocalEndpointSpec | undefined;
+  /** How many local endpoints the network has programmed. */
+  localCount(networkId: string): number;
   remote(networkId: string, endpointId: string): RemoteEndpointSpec | undefined;
 }
 
+/** What should be programmed for one endpoint: a remote endpoint's spec, `{ local }` for one of this node's own, or undefined for nothing. */
+export type EndpointWant = RemoteEndpointSpec | { readonly local: LocalEndpointSpec } | undefined;
+
 /**
  * The calls for a change to some endpoint records of one network, without
- * diffing the rest of it: one call per endpoint that differs. Undefined when
- * the change is not that simple (the network is not programmed yet, or a
- * local endpoint is involved) — then diff the whole network.
+ * diffing the rest of it: one call per endpoint that differs (an endpoint
+ * that moved between local and remote: its removal, then its addition).
+ * Order as in the whole-network diff: removals, then local additions, then
+ * remote ones. Undefined when the change is not that simple — the network is
+ * not programmed yet, or would be left with no local endpoint (it goes away
+ * whole) — then diff the whole network.
  */
-export function planEndpoints(
-  networkId: string,
-  endpointIds: Iterable<string>,
-  want: (endpointId: string) => RemoteEndpointSpec | 'local' | undefined,
-  have: ProgrammedLookup,
-): DataPlaneOp[] | undefined {
+export function planEndpoints(networkId: string, endpointIds: Iterable<string>, want: (endpointId: string) => EndpointWant, have: ProgrammedLookup): DataPlaneOp[] | undefined {
   if (!have.hasNetwork(networkId)) return undefined;
+  let locals = have.localCount(networkId);
   const removes: DataPlaneOp[] = [];
-  const adds: DataPlaneOp[] = [];
+  const addLocal: DataPlaneOp[] = [];
+  const addRemote: DataPlaneOp[] = [];
   for (const id of endpointIds) {
     const w = want(id);
-    if (w === 'local' || have.hasLocal(networkId, id)) return undefined;
-    const h = have.remote(networkId, id);
+    const hl = have.local(networkId, id);
+    const hr = have.remote(networkId, id);
+    if (w !== undefined && 'local' in w) {
+      if (hr !== undefined) removes.push({ op: 'removeRemoteEndpoint', networkId, endpointId: id });
+      if (hl === undefined) locals += 1;
+      if (hl === undefined || !sameLocal(w.local, hl)) addLocal.push({ op: 'addLocalEndpoint', networkId, endpoint: w.local });
+      continue;
+    }
+    if (hl !== undefined) {
+      removes.push({ op: 'removeLocalEndpoint', networkId, endpointId: id });
+      locals -= 1;
+    }
     if (w === undefined) {
-      if (h !== undefined) removes.push({ op: 'removeRemoteEndpoint', networkId, endpointId: id });
-    } else if (h === undefined || !sameRemote(w, h)) {
-      adds.push({ op: 'addRemoteEndpoint', networkId, endpoint: w });
+      if (hr !== undefined) removes.push({ op: 'removeRemoteEndpoint', networkId, endpointId: id });
+    } else if (hr === undefined || !sameRemote(w, hr)) {
+      addRemote.push({ op: 'addRemoteEndpoint', networkId, endpoint: w });
     }
   }
-  return [...removes, ...adds];
+  if (locals <= 0) return undefined;
+  return [...removes, ...addLocal, ...addRemote];
 }

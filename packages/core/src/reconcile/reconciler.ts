@@ -1,6 +1,6 @@
 import type { DataPlane, NetworkSpec, ProgrammedState, RemoteEndpointSpec } from '@weft/interface';
 import { ProgrammedMirror } from './mirror';
-import { planEndpoints, planReconcile, type DataPlaneOp } from './plan';
+import { planEndpoints, planReconcile, type DataPlaneOp, type EndpointWant } from './plan';
 
 /** Counters of a {@link Reconciler}. */
 export interface ReconcileStats {
@@ -32,7 +32,7 @@ export interface ReconcilerDeps {
    * `desiredEndpoint`): lets a change to a few endpoint records be planned
    * without diffing the whole network. Absent: every change diffs its network.
    */
-  readonly desiredEndpoint?: (networkId: string, endpointId: string) => RemoteEndpointSpec | 'local' | undefined;
+  readonly desiredEndpoint?: (networkId: string, endpointId: string) => EndpointWant;
 }
 
 /** What changed in one network since the last pass: some endpoint records, or anything. */

@@ -196,34 +196,47 @@ describe('planReconcile', () => {
 
 describe('planEndpoints (a change to a few endpoint records, without diffing the network)', () => {
   const { planEndpoints } = require('../../src/reconcile/plan') as typeof import('../../src/reconcile/plan');
+  const { desiredEndpoint } = require('../../src/reconcile/desired-state') as typeof import('../../src/reconcile/desired-state');
   const base = [endpoint('n1', 'a', '10.0.1.2', 'l1'), endpoint('n1', 'b', '10.0.1.3', 'r1'), endpoint('n1', 'c', '10.0.1.4', 'r2')];
   const programmed = (): ProgrammedMirror => {
     const m = new ProgrammedMirror();
     for (const op of planReconcile(desiredState(view({ networks: [network('n1', 4096)], nodes, endpoints: base, me: 'a' }), 'a'), empty)) m.apply(op);
     return m;
   };
-
-  it('plans exactly what the whole-network diff plans for the changed records, and nothing for the rest', () => {
+  /** The targeted plan for `changed` and the whole-network diff, both from the view of `next` against the programmed base. */
+  const both = (next: EndpointRecord[], changed: string[]) => {
     const m = programmed();
-    const next = [base[0]!, base[2]!, endpoint('n1', 'c', '10.0.1.5', 'r3')];
     const v = view({ networks: [network('n1', 4096)], nodes, endpoints: next, me: 'a' });
-    const want = (id: string) => {
-      const ep = v.networkEndpoints.get('n1')?.get(id);
-      if (ep === undefined) return undefined;
-      if (ep.nodeId === 'a') return 'local' as const;
-      const n = v.nodes.get(ep.nodeId)!;
-      return { id: ep.id, ip: ep.ip, mac: ep.mac, peer: { id: n.id, address: n.dataPlane.address, vxlanPort: n.dataPlane.vxlanPort, encryptedPort: n.dataPlane.encryptedPort, epoch: n.dataPlane.epoch } };
-    };
-    const targeted = planEndpoints('n1', ['r1', 'r3'], want, m);
-    const whole = planReconcile(desiredState(v, 'a'), m.state());
+    return { targeted: planEndpoints('n1', changed, (id) => desiredEndpoint(v, 'a', 'n1', id), m), whole: planReconcile(desiredState(v, 'a'), m.state()) };
+  };
+
+  it('plans exactly what the whole-network diff plans for the changed remote records, and nothing for the rest', () => {
+    const { targeted, whole } = both([base[0]!, base[2]!, endpoint('n1', 'c', '10.0.1.5', 'r3')], ['r1', 'r3']);
     expect(targeted).toEqual(whole);
-    expect(planEndpoints('n1', ['r2'], want, m)).toEqual([]);
+    expect(both(base, ['r2']).targeted).toEqual([]);
   });
 
-  it('gives up (undefined) when the network is not programmed or a local endpoint is involved', () => {
+  it('plans local endpoints too: one added, one removed while another stays, one replaced by a remote endpoint on its address', () => {
+    const l2 = endpoint('n1', 'a', '10.0.1.6', 'l2');
+    const added = both([...base, l2], ['l2']);
+    expect(added.targeted).toEqual([{ op: 'addLocalEndpoint', networkId: 'n1', endpoint: expect.objectContaining({ id: 'l2', ip: '10.0.1.6' }) }]);
+    expect(added.targeted).toEqual(added.whole);
+    // l1 goes and a remote endpoint takes its address: the removal comes first.
+    const moved = both([l2, base[1]!, base[2]!, endpoint('n1', 'c', '10.0.1.2', 'r4')], ['l1', 'l2', 'r4']);
+    expect(moved.targeted?.map((o) => o.op)).toEqual(['removeLocalEndpoint', 'addLocalEndpoint', 'addRemoteEndpoint']);
+  });
+
+  it('gives up (undefined) when the network is not programmed, or would be left with no local endpoint', () => {
     const m = programmed();
     expect(planEndpoints('n2', ['x'], () => undefined, m)).toBeUndefined();
     expect(planEndpoints('n1', ['l1'], () => undefined, m)).toBeUndefined();
-    expect(planEndpoints('n1', ['new'], () => 'local', m)).toBeUndefined();
+  });
+
+  it('an own endpoint whose node-endpoints entry has not arrived is not programmed (as in desiredState)', () => {
+    const half = endpoint('n1', 'a', '10.0.1.7', 'l3');
+    const v = view({ networks: [network('n1', 4096)], nodes, endpoints: base, me: 'a' });
+    (v.networkEndpoints.get('n1') as Map<string, EndpointRecord>).set(half.id, half);
+    expect(desiredEndpoint(v, 'a', 'n1', 'l3')).toBeUndefined();
+    expect(desiredState(v, 'a').networks[0]!.local.map((l) => l.id)).toEqual(['l1']);
   });
 });
