@@ -503,7 +503,7 @@ const table: Record<string, Record<string, Row>> = {
     JOIN_TOKEN_SECRET_LENGTH: constant(),
     NODE_ROLES: constant(),
     ClusterCa: internal('built by ClusterCa.create / ClusterCa.fromPem'),
-    'ClusterCa.create': opts((o) => core('@weft/core/pki', 'ClusterCa').create(o), { clusterId: '' }, 'clusterId'),
+    'ClusterCa.create': opts((o) => (core('@weft/core/pki', 'ClusterCa') as unknown as { create: (o: unknown) => unknown }).create(o), { clusterId: '' }, 'clusterId'),
     'ClusterCa.fromPem': bad([() => (core('@weft/core/pki', 'ClusterCa') as unknown as { fromPem: (a: unknown, b: unknown) => unknown }).fromPem(42, 'x'), 'certificatePem']),
     JoinTokens: internal('built by JoinTokens.generate'),
     'JoinTokens.generate': bad([() => (core('@weft/core/pki', 'JoinTokens') as unknown as { generate: (a: unknown, b: unknown) => unknown }).generate({}, 'manager'), 'ca']),
