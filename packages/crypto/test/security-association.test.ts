@@ -77,6 +77,23 @@ describe.each(SUITE_NAMES)('SecurityAssociation %s', (suite) => {
     expect(rx.open(packet)).toEqual(Buffer.from(Uint8Array.from({ length: 48 }, (_, i) => i)));
   });
 
+  it('opens a packet that is a view at an offset inside a larger node Buffer, reading only the view', () => {
+    const { tx, rx } = pair(suite);
+    const payload = Uint8Array.from({ length: 100 }, (_, i) => 255 - i);
+    const sealed = tx.seal(payload);
+    const tampered = tx.seal(payload);
+    // Bytes around each packet that a reader past its ends would pick up.
+    const host = Buffer.alloc(2 * sealed.length + 64, 0x5a);
+    host.set(sealed, 17);
+    host.set(tampered, 17 + sealed.length + 13);
+    const first = host.subarray(17, 17 + sealed.length);
+    const second = host.subarray(17 + sealed.length + 13, 17 + 2 * sealed.length + 13);
+    second[second.length - 1]! ^= 1; // last tag byte
+    expect(Buffer.from(rx.open(first)).equals(Buffer.from(payload))).toBe(true);
+    expect(errorOf(() => rx.open(second))).toBeInstanceOf(AuthenticationError);
+    expect(host.subarray(0, 17).every((b) => b === 0x5a)).toBe(true);
+  });
+
   it('throws only typed errors for arbitrary bytes and arbitrary mutations (fast-check)', () => {
     const { tx, rx, spi } = pair(suite);
     const valid = tx.seal(new Uint8Array(64));

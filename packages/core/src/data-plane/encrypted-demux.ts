@@ -17,6 +17,11 @@ export interface EncryptedDemuxCounters {
   multiple: number;
 }
 
+interface Route {
+  readonly port: DemuxPort;
+  readonly owner: Accepting;
+}
+
 /**
  * One UDP socket shared by every encrypted network: each network's
  * `EncryptedUnderlay` runs over its own {@link DemuxPort}, which sends
@@ -26,7 +31,8 @@ export interface EncryptedDemuxCounters {
  * fails the tag and counts it); a packet nobody accepts is dropped and counted.
  */
 export class EncryptedDemux {
-  private readonly routes = new Map<DemuxPort, Accepting>();
+  /** Routes in attach order; replaced (never mutated) on attach and detach, so a dispatch in progress keeps its list. */
+  private routes: readonly Route[] = [];
   private readonly stats: EncryptedDemuxCounters = { rxPackets: 0, claimed: 0, unclaimed: 0, multiple: 0 };
 
   /** @param shared - the encrypted-port socket; the demux installs its receive handler and closes it on `close()`. */
@@ -51,25 +57,29 @@ export class EncryptedDemux {
    * Rethrows what `make` throws (no route is left behind).
    */
   attach<T extends Accepting>(make: (inner: Underlay) => T): T {
-    const port = new DemuxPort(this.shared, () => this.routes.delete(port));
+    const port = new DemuxPort(this.shared, () => {
+      this.routes = this.routes.filter((r) => r.port !== port);
+    });
     const owner = make(port);
-    this.routes.set(port, owner);
+    this.routes = [...this.routes, { port, owner }];
     return owner;
   }
 
   /** Removes every route and closes the shared socket. Idempotent. */
   close(): Promise<void> {
-    this.routes.clear();
+    this.routes = [];
     return this.shared.close();
   }
 
   private dispatch(packet: Uint8Array, from: SocketAddress): void {
     this.stats.rxPackets++;
     let delivered = 0;
-    for (const [port, owner] of this.routes) {
-      if (!owner.accepts(packet, from)) continue;
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      if (!route.owner.accepts(packet, from)) continue;
       delivered++;
-      port.deliver(packet, from);
+      route.port.deliver(packet, from);
     }
     if (delivered === 0) this.stats.unclaimed++;
     else this.stats.claimed++;

@@ -4,13 +4,24 @@ import { AuthenticationError, ReplayError, SequenceExhaustedError, UnknownSpiErr
 import { bytesSchema, maxSequenceSchema, suiteSchema } from '../options';
 import { REPLAY_DUPLICATE, REPLAY_OK, ReplayWindow, replayWindowSchema } from '../replay/replay-window';
 import { createAeadCipher, IV_LENGTH, KEY_LENGTH, SALT_LENGTH, type AeadCipher, type SuiteName } from '../suite';
-import { AAD_LENGTH, PACKET_OVERHEAD, openPacket, readSequenceLow, readSpi, sealPacket } from './packet';
+import {
+  AAD_LENGTH,
+  PACKET_OVERHEAD,
+  openPacket as openPacketImport,
+  readSequenceLow as readSequenceLowImport,
+  readSpi as readSpiImport,
+  sealPacket as sealPacketImport,
+} from './packet';
 
 const TWO_32 = 2 ** 32;
-// Local copies of imported constants used per packet (imports compile to getters under CJS interop).
+// Local copies of imported bindings used per packet (imports compile to getters under CJS interop).
 const OVERHEAD = PACKET_OVERHEAD;
 const OK = REPLAY_OK;
 const DUPLICATE = REPLAY_DUPLICATE;
+const openPacket = openPacketImport;
+const readSequenceLow = readSequenceLowImport;
+const readSpi = readSpiImport;
+const sealPacket = sealPacketImport;
 
 /** Options of a `SecurityAssociation`. */
 export interface SecurityAssociationOptions {

@@ -15,6 +15,8 @@ export class NodeAead implements AeadCipher {
   private readonly key: KeyObject;
   /** Reused nonce buffer: salt in bytes 0–3, IV copied into 4–11 per call (node copies the IV). */
   private readonly nonce: Buffer;
+  /** Reused tag buffer for `open` (node copies the tag in `setAuthTag`). */
+  private readonly tag = Buffer.alloc(TAG_LENGTH);
   private readonly options = { authTagLength: TAG_LENGTH } as const;
 
   // The cast below only picks node's AEAD overload; chacha20-poly1305 takes the same options.
@@ -46,11 +48,17 @@ export class NodeAead implements AeadCipher {
     if (split < sealedOffset) return null;
     const nonce = this.nonce;
     for (let i = 0; i < 8; i++) nonce[SALT + i] = source[ivOffset + i]!;
+    // The tag is copied into a scratch buffer and the ciphertext is viewed
+    // through a plain Uint8Array: `subarray` of a node Buffer (what a socket
+    // delivers) goes through the species constructor, a JS call per view.
+    const tag = this.tag;
+    for (let i = 0; i < TAG; i++) tag[i] = source[split + i]!;
+    const sealed = new Uint8Array(source.buffer, source.byteOffset + sealedOffset, split - sealedOffset);
     try {
       const decipher = createDecipheriv(this.suite as 'aes-256-gcm', this.key, nonce, this.options);
-      decipher.setAuthTag(source.subarray(split, end));
+      decipher.setAuthTag(tag);
       if (aad.length > 0) decipher.setAAD(aad);
-      const body = decipher.update(source.subarray(sealedOffset, split));
+      const body = decipher.update(sealed);
       const tail = decipher.final();
       return tail.length === 0 ? body : Buffer.concat([body, tail]);
     } catch {

@@ -10,7 +10,7 @@ import {
 import { AuthenticationError, ReplayError, SequenceExhaustedError } from '../errors';
 import type { KeyRing, RotationEvent } from '../keys/key-ring';
 import { invalidArgument } from '../options';
-import { PACKET_OVERHEAD, readSpi } from '../sa/packet';
+import { PACKET_OVERHEAD, readSpi as readSpiImport } from '../sa/packet';
 import { SecurityAssociation } from '../sa/security-association';
 import {
   addPeerSchema,
@@ -20,6 +20,10 @@ import {
 } from './encrypted-underlay-options';
 import { PeerTable } from './peer-table';
 import { SequenceMarks } from './sequence-marks';
+
+// Local copies of imported bindings used per packet (imports compile to getters under CJS interop).
+const OVERHEAD = PACKET_OVERHEAD;
+const readSpi = readSpiImport;
 
 interface InboundSa {
   readonly sa: SecurityAssociation;
@@ -182,7 +186,7 @@ export class EncryptedUnderlay implements Underlay {
    * drop and count it (under `rxAuthFailed` or `rxReplayed`).
    */
   accepts(packet: Uint8Array, from: SocketAddress): boolean {
-    if (this.closed || packet.length < PACKET_OVERHEAD) return false;
+    if (this.closed || packet.length < OVERHEAD) return false;
     const spi = readSpi(packet);
     const peer = this.table.at(from);
     if (peer !== undefined) return peer.inbound.has(spi);
@@ -252,7 +256,7 @@ export class EncryptedUnderlay implements Underlay {
     const peer = this.table.at(from);
     let entry: InboundSa | undefined;
     if (peer !== undefined) {
-      if (packet.length < PACKET_OVERHEAD) {
+      if (packet.length < OVERHEAD) {
         this.count.rxMalformed += 1;
         return;
       }
@@ -262,7 +266,7 @@ export class EncryptedUnderlay implements Underlay {
         return;
       }
     } else {
-      if (packet.length >= PACKET_OVERHEAD) entry = this.fromOtherPort(from.host, readSpi(packet));
+      if (packet.length >= OVERHEAD) entry = this.fromOtherPort(from.host, readSpi(packet));
       if (entry === undefined) {
         this.count.rxUnknownPeer += 1;
         return;
