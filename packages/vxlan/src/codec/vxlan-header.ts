@@ -1,7 +1,12 @@
 import { InvalidFieldError, MalformedPacketError } from '../errors';
 import { need, target } from './bounds';
 import type { Codec, Decoded } from './codec';
-import { VXLAN_FLAG_I, VXLAN_HEADER_LENGTH, VXLAN_MAX_VNI } from './constants';
+import { VXLAN_FLAG_I as FLAG_I, VXLAN_HEADER_LENGTH as HEADER_LENGTH, VXLAN_MAX_VNI } from './constants';
+
+// Module-local constants for readVni/writeVxlanHeader, which run per packet: under CJS
+// transpilation every use of an imported name is a property read through a getter.
+const VXLAN_FLAG_I = FLAG_I;
+const VXLAN_HEADER_LENGTH = HEADER_LENGTH;
 
 /** The VXLAN header (RFC 7348 §5): only the 24-bit VXLAN Network Identifier carries information. */
 export interface VxlanHeader {

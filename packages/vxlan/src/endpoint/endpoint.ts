@@ -30,8 +30,8 @@ import type { Segment } from '../vtep/segment';
 import { EndpointClosedError, EndpointError, HostUnreachableError, MessageTooLongError, PingTimeoutError, PortInUseError } from './errors';
 import { EndpointUdpSocket, type SocketHost } from './udp-socket';
 import { FrameSlab } from './frame-slab';
-import { ipv4HeaderChecksumOk, writeUdpFrame, type UdpFrameFields } from './udp-frame';
-import { VXLAN_HEADROOM } from '../vtep/port';
+import { ipv4HeaderChecksumOk as headerChecksumOk, writeUdpFrame as writeFrame, type UdpFrameFields } from './udp-frame';
+import { VXLAN_HEADROOM as HEADROOM } from '../vtep/port';
 import { NameResolver } from './dns/name-resolver';
 import { parseTarget } from './dns/dns-name';
 import { NoNameserverError } from './dns/errors';
@@ -42,6 +42,9 @@ const ETHERTYPE_ARP = ARP_TYPE;
 const ETHERTYPE_IPV4 = IPV4_TYPE;
 const IPPROTO_ICMP = ICMP_PROTO;
 const IPPROTO_UDP = UDP_PROTO;
+const VXLAN_HEADROOM = HEADROOM;
+const ipv4HeaderChecksumOk = headerChecksumOk;
+const writeUdpFrame = writeFrame;
 
 /** Default {@link Random} of DNS query ids and lookup ports: unpredictable to anyone off the path. */
 const cryptoRandom: Random = () => randomInt(0x1_0000_0000) / 0x1_0000_0000;
@@ -51,6 +54,11 @@ const RESOLVE_DEFAULTS = resolveOptionsSchema.parse({});
 
 /** First port of the ephemeral range (IANA, RFC 6335), up to 65535. */
 const EPHEMERAL_MIN = 49152;
+
+/** A segment's own link (`Link` in vtep/segment.ts): `transmit` that says whether the frame came back. */
+interface ReleasingLink extends PortLink {
+  transmitReleasing(frame: Uint8Array, headroom: number): boolean;
+}
 
 interface PendingPing {
   /** Destination, unsigned 32-bit. */
@@ -84,6 +92,12 @@ export class Endpoint implements Port {
   private readonly pings = new Map<number, PendingPing>();
   private readonly sockets = new Map<number, EndpointUdpSocket>();
   private readonly ipText = new Map<number, string>();
+  /** The last address text {@link Endpoint.sendUdp} parsed (undefined: none) and its value. */
+  private lastParsedText: string | undefined;
+  private lastParsedIp = 0;
+  /** The last address {@link Endpoint.textOf} formatted (-1: none) and its text. */
+  private lastTextIp = -1;
+  private lastText = '';
   private readonly ipParsed = new Map<string, number>();
   private readonly echoId: number;
   private seq = 0;
@@ -92,6 +106,10 @@ export class Endpoint implements Port {
   private closed = false;
   private readonly frame: UdpFrameFields;
   private readonly slab = new FrameSlab();
+  /** The link when it is a segment's own, which can hand a sent frame back. */
+  private releasingLink: ReleasingLink | undefined;
+  /** A frame the segment handed back after sending it: its bytes are free for the next datagram. */
+  private spare: Uint8Array | undefined;
   private readonly socketHost: SocketHost;
   private readonly stats: Omit<EndpointCounters, 'dns'> = {
     rxFrames: 0,
@@ -177,11 +195,16 @@ export class Endpoint implements Port {
     if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
     if (this.link !== undefined) throw new EndpointError(`endpoint ${this.ip} is already attached to segment ${this.link.segment.vni}`);
     this.link = link;
+    // A segment's own link can hand a sent frame back (see sendUdpTo); any other link keeps what it is given.
+    this.releasingLink = typeof (link as Partial<ReleasingLink>).transmitReleasing === 'function' ? (link as ReleasingLink) : undefined;
+    this.spare = undefined;
   }
 
   /** @internal Port hook: called when detached. */
   detached(): void {
     this.link = undefined;
+    this.releasingLink = undefined;
+    this.spare = undefined;
   }
 
   /** Neighbour-cache snapshot (expired entries omitted). */
@@ -324,27 +347,36 @@ export class Endpoint implements Port {
    * socket's `message` listener (the segment counts it as `port-error`).
    */
   receive(frame: Uint8Array): void {
+    this.receiveAt(frame, 0);
+  }
+
+  /**
+   * @internal {@link Endpoint.receive} of the frame `packet[offset, packet.length)`:
+   * how a segment delivers a received packet without building a view of its frame.
+   */
+  receiveAt(packet: Uint8Array, offset: number): void {
     if (this.closed) return;
     this.stats.rxFrames++;
-    if (frame.length < 14) return this.drop('malformed');
-    if (!this.addressedToMe(frame)) return this.drop('not-for-me');
-    const type = (frame[12]! << 8) | frame[13]!;
-    if (type === ETHERTYPE_IPV4) return this.receiveIpv4(frame, 14);
-    if (type === ETHERTYPE_ARP) return this.receiveArp(frame);
+    if (packet.length - offset < 14) return this.drop('malformed');
+    if (!this.addressedToMe(packet, offset)) return this.drop('not-for-me');
+    const type = (packet[offset + 12]! << 8) | packet[offset + 13]!;
+    if (type === ETHERTYPE_IPV4) return this.receiveIpv4(packet, offset, offset + 14);
+    if (type === ETHERTYPE_ARP) return this.receiveArp(offset === 0 ? packet : packet.subarray(offset));
     this.drop('unsupported');
   }
 
-  private addressedToMe(f: Uint8Array): boolean {
+  private addressedToMe(f: Uint8Array, o: number): boolean {
     const m = this.macBytes;
-    if (f[0] === m[0] && f[1] === m[1] && f[2] === m[2] && f[3] === m[3] && f[4] === m[4] && f[5] === m[5]) return true;
-    return (f[0]! & f[1]! & f[2]! & f[3]! & f[4]! & f[5]!) === 0xff;
+    if (f[o] === m[0] && f[o + 1] === m[1] && f[o + 2] === m[2] && f[o + 3] === m[3] && f[o + 4] === m[4] && f[o + 5] === m[5]) return true;
+    return (f[o]! & f[o + 1]! & f[o + 2]! & f[o + 3]! & f[o + 4]! & f[o + 5]!) === 0xff;
   }
 
   private drop(reason: EndpointDropReason): void {
     this.stats.drops[reason]++;
   }
 
-  private receiveIpv4(f: Uint8Array, o: number): void {
+  /** The frame starts at `f[base]` and runs to the end of `f`; its IPv4 header is at `o`. */
+  private receiveIpv4(f: Uint8Array, base: number, o: number): void {
     if (f.length < o + 20) return this.drop('malformed');
     const vihl = f[o]!;
     const ihl = (vihl & 0x0f) * 4;
@@ -357,7 +389,7 @@ export class Endpoint implements Port {
     const src = ((f[o + 12]! << 24) | (f[o + 13]! << 16) | (f[o + 14]! << 8) | f[o + 15]!) >>> 0;
     const proto = f[o + 9]!;
     if (proto === IPPROTO_UDP) return this.receiveUdp(src, f, o + ihl, o + total);
-    if (proto === IPPROTO_ICMP) return this.receiveIcmp(src, f.subarray(o + ihl, o + total), f);
+    if (proto === IPPROTO_ICMP) return this.receiveIcmp(src, f.subarray(o + ihl, o + total), f.subarray(base, base + 12));
     this.drop('unsupported');
   }
 
@@ -369,10 +401,13 @@ export class Endpoint implements Port {
     const socket = this.sockets.get((f[start + 2]! << 8) | f[start + 3]!);
     if (socket === undefined) return this.drop('no-socket');
     this.stats.udpReceived++;
-    socket.deliver(f.subarray(start + 8, start + len), { address: this.textOf(src), port: (f[start]! << 8) | f[start + 1]!, size: len - 8 });
+    // A view built directly: cheaper than subarray's species lookup (and than Buffer's subclass when f is a Buffer).
+    const data = new Uint8Array(f.buffer, f.byteOffset + start + 8, len - 8);
+    socket.deliver(data, { address: this.textOf(src), port: (f[start]! << 8) | f[start + 1]!, size: len - 8 });
   }
 
-  private receiveIcmp(src: number, p: Uint8Array, frame: Uint8Array): void {
+  /** `macs` is the frame's first 12 bytes (destination and source MAC). */
+  private receiveIcmp(src: number, p: Uint8Array, macs: Uint8Array): void {
     let msg;
     try {
       msg = icmpv4.decode(p).value;
@@ -383,7 +418,7 @@ export class Endpoint implements Port {
       // Reply to the MAC the request came from, as the kernel's route cache would.
       const reply = icmpv4.encode({ type: ICMP_ECHO_REPLY, code: 0, id: msg.id ?? 0, seq: msg.seq ?? 0, payload: msg.payload });
       this.stats.echoRequestsAnswered++;
-      this.transmitIp(frame.slice(6, 12), src, IPPROTO_ICMP, reply);
+      this.transmitIp(macs.slice(6, 12), src, IPPROTO_ICMP, reply);
       return;
     }
     if (msg.type === ICMP_ECHO_REPLY && msg.id === this.echoId && msg.seq !== undefined) {
@@ -453,12 +488,15 @@ export class Endpoint implements Port {
     if (this.closed) throw new EndpointClosedError(`endpoint ${this.ip}`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EndpointError(`send: port must be an integer in 1..65535 (got ${port})`);
     if (data.length > 65507) throw new MessageTooLongError(data.length);
-    let dst = this.ipParsed.get(ip);
+    // Consecutive datagrams mostly go to one address: a one-entry cache before the map.
+    let dst = ip === this.lastParsedText ? this.lastParsedIp : this.ipParsed.get(ip);
     if (dst === undefined) {
       dst = parseIpv4(ip);
       if (this.ipParsed.size >= 1024) this.ipParsed.clear();
       this.ipParsed.set(ip, dst);
     }
+    this.lastParsedText = ip;
+    this.lastParsedIp = dst;
     const hit = this.resolver.lookup(dst);
     if (hit !== undefined) {
       this.sendUdpTo(hit, dst, srcPort, port, data);
@@ -480,7 +518,17 @@ export class Endpoint implements Port {
     f.srcPort = srcPort;
     f.dstPort = dstPort;
     this.stats.udpSent++;
-    this.transmit(writeUdpFrame(f, data, this.slab), VXLAN_HEADROOM);
+    const link = this.releasingLink;
+    if (link === undefined || link !== this.link) {
+      this.transmit(writeUdpFrame(f, data, this.slab), VXLAN_HEADROOM);
+      return;
+    }
+    // The segment hands the frame back when the underlay released it during the call
+    // (sent in place, nothing queued): the next datagram of the same size reuses its bytes.
+    const frame = writeUdpFrame(f, data, this.slab, this.spare);
+    this.spare = undefined;
+    this.stats.txFrames++;
+    if (link.transmitReleasing(frame, VXLAN_HEADROOM)) this.spare = frame;
   }
 
   private transmitIp(mac: Uint8Array, dst: number, protocol: number, payload: Uint8Array): void {
@@ -507,12 +555,16 @@ export class Endpoint implements Port {
   }
 
   private textOf(ip: number): string {
+    // Consecutive datagrams mostly come from one sender: a one-entry cache before the map.
+    if (ip === this.lastTextIp) return this.lastText;
     let s = this.ipText.get(ip);
     if (s === undefined) {
       s = formatIpv4(ip);
       if (this.ipText.size >= 1024) this.ipText.clear();
       this.ipText.set(ip, s);
     }
+    this.lastTextIp = ip;
+    this.lastText = s;
     return s;
   }
 }

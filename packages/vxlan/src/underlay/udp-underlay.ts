@@ -150,14 +150,35 @@ export class UdpUnderlay implements Underlay {
    * @throws UnderlayClosedError after `close()`.
    */
   send(packet: Uint8Array, to: SocketAddress, flowHash?: number): void {
+    this.sendOn(packet, to, flowHash);
+  }
+
+  /**
+   * {@link UdpUnderlay.send}, telling whether `packet` is back in the caller's
+   * hands: true when the kernel took the datagram during the call (node:dgram
+   * queued nothing: `getSendQueueCount()` is 0), so no reference to its bytes
+   * remains and the caller may reuse them; false when the socket holds it until
+   * a later send completes, or the send failed. The VTEP uses it to let an
+   * endpoint write its next frame into the same bytes (see `ReleasingUnderlay`).
+   * @throws UnderlayClosedError after `close()`.
+   */
+  sendReleasing(packet: Uint8Array, to: SocketAddress, flowHash?: number): boolean {
+    const socket = this.sendOn(packet, to, flowHash);
+    return socket !== undefined && socket.getSendQueueCount() === 0;
+  }
+
+  /** Sends from the socket of `flowHash`; returns that socket, or undefined when the send failed (counted). */
+  private sendOn(packet: Uint8Array, to: SocketAddress, flowHash: number | undefined): Socket | undefined {
     if (this.closing !== undefined) throw new UnderlayClosedError(`udp ${formatSocketAddress(this.local)}`);
     const pool = this.pool;
     const socket = flowHash === undefined || pool.length === 0 ? this.socket : pool[(flowHash >>> 0) % pool.length]!;
     try {
       socket.send(packet, to.port, to.host);
       this.stats.sent++;
+      return socket;
     } catch {
       this.stats.sendErrors++;
+      return undefined;
     }
   }
 

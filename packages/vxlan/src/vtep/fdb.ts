@@ -64,6 +64,17 @@ interface SharedTarget {
 export class Fdb {
   private readonly table = new Map<number, Slot>();
   private learnedCount = 0;
+  /**
+   * One-entry caches of `table.get` for {@link Fdb.get} and {@link Fdb.learn}
+   * (-1: empty). A MAC key is a 48-bit number, hashed as a double by the Map:
+   * frames of a flow repeat their MACs, and a key compare is far cheaper. Both
+   * are emptied whenever an entry is added or removed; entries updated in place
+   * stay valid.
+   */
+  private getKey = -1;
+  private getSlot: Slot | undefined;
+  private learnKey = -1;
+  private learnSlot: Slot | undefined;
   /** Static remote targets in use, by {@link addressKey}. */
   private readonly shared = new Map<string, SharedTarget>();
 
@@ -90,11 +101,25 @@ export class Fdb {
   }
 
   /**
-   * The target for `key` at time `now` (ms), or undefined. Never mutates: an
+   * Number of learned entries (expired ones included until swept). While it
+   * is 0, {@link Fdb.get} does not depend on its `now` argument.
+   */
+  get learnedSize(): number {
+    return this.learnedCount;
+  }
+
+  /**
+   * The target for `key` at time `now` (ms), or undefined. Changes no entry: an
    * expired learned entry reads as absent. Allocation-free.
    */
   get(key: number, now: number): FdbTarget | undefined {
-    const e = this.table.get(key);
+    let e: Slot | undefined;
+    if (key === this.getKey) e = this.getSlot;
+    else {
+      e = this.table.get(key);
+      this.getKey = key;
+      this.getSlot = e;
+    }
     if (e === undefined || e.kind !== 'learned') return e;
     return now - e.lastSeen > this.agingMs ? undefined : e.target;
   }
@@ -112,6 +137,7 @@ export class Fdb {
     const kept = target.kind === 'remote' ? this.share(target) : target;
     if (old !== undefined) this.forget(old);
     this.table.set(key, kept);
+    this.uncache();
   }
 
   /** Removes the entry for `mac` (static or learned). Returns whether there was one. */
@@ -125,6 +151,7 @@ export class Fdb {
     if (old === undefined) return false;
     this.forget(old);
     this.table.delete(key);
+    this.uncache();
     return true;
   }
 
@@ -134,7 +161,13 @@ export class Fdb {
    * `from` is retained (not copied) when an entry is created or moved.
    */
   learn(key: number, from: SocketAddress, now: number): boolean {
-    const e = this.table.get(key);
+    let e: Slot | undefined;
+    if (key === this.learnKey) e = this.learnSlot;
+    else {
+      e = this.table.get(key);
+      this.learnKey = key;
+      this.learnSlot = e;
+    }
     if (e !== undefined) {
       if (e.kind !== 'learned') return false;
       if (sameAddress(e.target.address, from)) {
@@ -149,6 +182,7 @@ export class Fdb {
     if (this.learnedCount >= this.maxLearned && this.sweep(now) === 0) return false;
     this.table.set(key, { kind: 'learned', target: { kind: 'remote', address: from }, lastSeen: now });
     this.learnedCount++;
+    this.uncache();
     return true;
   }
 
@@ -162,6 +196,7 @@ export class Fdb {
         n++;
       }
     }
+    if (n > 0) this.uncache();
     return n;
   }
 
@@ -173,6 +208,14 @@ export class Fdb {
       out.push(e.kind === 'learned' ? { mac, target: e.target, static: false, lastSeen: e.lastSeen } : { mac, target: e, static: true });
     }
     return out;
+  }
+
+  /** Empties the lookup caches: called on every change of the table's key set or slots. */
+  private uncache(): void {
+    this.getKey = -1;
+    this.getSlot = undefined;
+    this.learnKey = -1;
+    this.learnSlot = undefined;
   }
 
   /** Accounts for an entry leaving the table (removed or replaced). */

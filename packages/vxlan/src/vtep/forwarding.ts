@@ -2,11 +2,13 @@ import { ETHERTYPE_ARP as ARP_TYPE, ETHERTYPE_IPV4 as IPV4_TYPE, macKey as macKe
 import type { DropReason } from './counters';
 import { DROP_REASONS } from './counters';
 import type { Fdb, FdbTarget, LocalTarget } from './fdb';
-import { innerEtherType, l2HeaderLength } from './frame-header';
+import { innerEtherType, l2HeaderLength as headerLength, l2HeaderLengthAt as headerLengthAt } from './frame-header';
 import type { Neighbour, NeighbourTable } from './neighbour-table';
 
 // Module-local bindings for the per-packet path (see segment.ts).
 const macKey = macKeyImport;
+const l2HeaderLength = headerLength;
+const l2HeaderLengthAt = headerLengthAt;
 const ETHERTYPE_ARP = ARP_TYPE;
 const ETHERTYPE_IPV4 = IPV4_TYPE;
 
@@ -57,11 +59,19 @@ export interface ForwardingView {
  * VTEPs (split horizon). Pure: reads `view` at time `now` (ms), mutates nothing.
  */
 export function decideRemoteFrame(frame: Uint8Array, view: ForwardingView, now: number): RemoteFrameDecision {
-  const hl = l2HeaderLength(frame);
+  return decideRemoteFrameAt(frame, 0, view, now);
+}
+
+/**
+ * {@link decideRemoteFrame} of the frame `buf[offset, buf.length)` (a received
+ * packet after its VXLAN header), without a view of the frame.
+ */
+export function decideRemoteFrameAt(buf: Uint8Array, offset: number, view: ForwardingView, now: number): RemoteFrameDecision {
+  const hl = l2HeaderLengthAt(buf, offset);
   if (hl < 0) return DROP['malformed-frame'];
-  if (frame.length - hl > view.mtu) return DROP.mtu;
-  if ((frame[0]! & 1) === 1) return FLOOD;
-  const target = view.fdb.get(macKey(frame, 0), now);
+  if (buf.length - offset - hl > view.mtu) return DROP.mtu;
+  if ((buf[offset]! & 1) === 1) return FLOOD;
+  const target = view.fdb.get(macKey(buf, offset), now);
   if (target === undefined || target.kind !== 'local') return DROP['no-fdb-entry'];
   return target;
 }

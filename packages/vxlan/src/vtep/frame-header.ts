@@ -10,9 +10,15 @@ const VLAN_TAG_LENGTH = TAG;
  * or -1 when the frame is too short for it. Allocation-free.
  */
 export function l2HeaderLength(frame: Uint8Array): number {
-  if (frame.length < ETHERNET_HEADER_LENGTH) return -1;
-  if (((frame[12]! << 8) | frame[13]!) !== ETHERTYPE_VLAN) return ETHERNET_HEADER_LENGTH;
-  return frame.length < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH ? -1 : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+  return l2HeaderLengthAt(frame, 0);
+}
+
+/** {@link l2HeaderLength} of the frame `buf[offset, buf.length)`. Allocation-free. */
+export function l2HeaderLengthAt(buf: Uint8Array, offset: number): number {
+  const length = buf.length - offset;
+  if (length < ETHERNET_HEADER_LENGTH) return -1;
+  if (((buf[offset + 12]! << 8) | buf[offset + 13]!) !== ETHERTYPE_VLAN) return ETHERNET_HEADER_LENGTH;
+  return length < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH ? -1 : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
 }
 
 /** The EtherType after the (optional) tag; `headerLength` from {@link l2HeaderLength}. */

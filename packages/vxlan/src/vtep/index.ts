@@ -1,6 +1,6 @@
 export { Vtep } from './vtep';
 export { VtepClosedError } from './errors';
-export type { OuterPacket } from './vtep';
+export type { OuterPacket, ReleasingUnderlay } from './vtep';
 export type { VtepOptions, SegmentOptions, AddSegmentOptions } from './vtep-options';
 export { Segment } from './segment';
 export type { Port, PortLink } from './port';

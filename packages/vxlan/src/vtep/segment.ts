@@ -5,13 +5,13 @@ import { macKey as macKeyImport } from '../codec';
 // is a property read through re-export getters; the hot path avoids that.
 const macKey = macKeyImport;
 const decidePortFrame = decidePort;
-const decideRemoteFrame = decideRemote;
+const decideRemoteFrameAt = decideRemoteAt;
 import { socketAddressSchema } from '../option-schemas';
 import { VtepClosedError } from './errors';
 import { buildArpReply } from './arp-reply';
 import { copyCounters, emptyCounters, type DropReason, type VtepCounters } from './counters';
 import { Fdb, type FdbEntry, type LocalTarget } from './fdb';
-import { decidePortFrame as decidePort, decideRemoteFrame as decideRemote, type ForwardingView } from './forwarding';
+import { decidePortFrame as decidePort, decideRemoteFrameAt as decideRemoteAt, type ForwardingView } from './forwarding';
 import { l2HeaderLength } from './frame-header';
 import { NeighbourTable, type Neighbour } from './neighbour-table';
 import type { Port, PortLink } from './port';
@@ -34,9 +34,20 @@ export interface SegmentHost {
   /**
    * Encapsulates `frame` with `vni` and sends it to `to`: in place when
    * `headroom` >= 8 (ownership of frame and headroom passes), else into a copy.
+   * Returns true when the frame was sent in place and the underlay released it:
+   * frame and headroom are then the caller's again.
    */
-  encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): void;
+  encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): boolean;
   readonly closed: boolean;
+}
+
+/**
+ * A port that can also take a frame as `packet[offset, packet.length)`, with
+ * the contract of `receive` (it owns the packet from then on): the receive path
+ * then builds no view of the frame. `Endpoint` is one.
+ */
+interface OffsetPort extends Port {
+  receiveAt(packet: Uint8Array, offset: number): void;
 }
 
 class Link implements PortLink {
@@ -50,6 +61,15 @@ class Link implements PortLink {
   ) {}
   transmit(frame: Uint8Array, headroom = 0): void {
     this.segment.fromPort(this, frame, headroom);
+  }
+  /**
+   * @internal {@link Link.transmit}, returning true when the frame and its
+   * headroom are back in the caller's hands: sent on in place through an
+   * underlay that released them (see `ReleasingUnderlay`), so the caller may
+   * write its next frame into the same bytes. False: the segment keeps them.
+   */
+  transmitReleasing(frame: Uint8Array, headroom: number): boolean {
+    return this.segment.fromPort(this, frame, headroom);
   }
   detach(): void {
     this.segment.detach(this.port);
@@ -235,21 +255,27 @@ export class Segment implements ForwardingView {
     return this.fdb.sweep(this.host.clock.now());
   }
 
-  /** @internal A frame from a remote VTEP (a view into the received packet; owned by the segment). */
-  fromRemote(frame: Uint8Array, packetBytes: number, from: SocketAddress): void {
+  /**
+   * @internal A frame from a remote VTEP: `packet[offset, packet.length)`, the
+   * received packet after its VXLAN header (owned by the segment). A port that
+   * can take a frame at an offset (`receiveAt`, as `Endpoint`) gets it without a
+   * view being built; any other gets a view.
+   */
+  fromRemote(packet: Uint8Array, offset: number, from: SocketAddress): void {
     const s = this.stats;
     s.rxPackets++;
-    s.rxBytes += packetBytes;
-    const now = this.settings.learning ? this.host.clock.now() : 0;
-    const decision = decideRemoteFrame(frame, this, now);
-    if (this.settings.learning && decision.kind !== 'drop' && (frame[6]! & 1) === 0) {
-      const key = macKey(frame, 6);
+    s.rxBytes += packet.length;
+    const learning = this.settings.learning;
+    const now = learning ? this.host.clock.now() : 0;
+    const decision = decideRemoteFrameAt(packet, offset, this, now);
+    if (learning && decision.kind !== 'drop' && (packet[offset + 6]! & 1) === 0) {
+      const key = macKey(packet, offset + 6);
       const lp = this.settings.learnedPort;
       const at = lp === 'source' ? from : { host: from.host, port: lp };
       if (this.fdb.learn(key, at, now)) this.count('learned');
     }
     if (decision.kind === 'local') {
-      if (this.deliver(decision.port, frame)) this.rxDelivered();
+      if (this.deliverAt(decision.port, packet, offset)) this.rxDelivered();
       else this.rxDrop('port-error');
       return;
     }
@@ -263,6 +289,7 @@ export class Segment implements ForwardingView {
       this.rxDrop('no-local-port');
       return;
     }
+    const frame = new Uint8Array(packet.buffer, packet.byteOffset + offset, packet.length - offset);
     let delivered = false;
     for (let i = 0; i < ports.length; i++) {
       const copy = i === ports.length - 1 ? frame : frame.slice();
@@ -272,37 +299,55 @@ export class Segment implements ForwardingView {
     else this.rxDrop('port-error');
   }
 
-  /** @internal A frame a port transmitted (owned by the segment). */
-  fromPort(link: Link, frame: Uint8Array, headroom: number): void {
-    if (link.detachedFlag) return this.txDrop('detached');
-    if (this.host.closed || this.closedFlag) return this.txDrop('closed');
-    const decision = decidePortFrame(frame, this, this.settings.learning ? this.host.clock.now() : 0);
+  /**
+   * @internal A frame a port transmitted (owned by the segment). Returns true
+   * when it was sent on in place and released by the underlay (see
+   * {@link SegmentHost.encapsulate}): the frame is the port's again.
+   */
+  fromPort(link: Link, frame: Uint8Array, headroom: number): boolean {
+    if (link.detachedFlag) {
+      this.txDrop('detached');
+      return false;
+    }
+    if (this.host.closed || this.closedFlag) {
+      this.txDrop('closed');
+      return false;
+    }
+    // Time matters only to learned entries: no clock read while there are none.
+    const decision = decidePortFrame(frame, this, this.settings.learning && this.fdb.learnedSize > 0 ? this.host.clock.now() : 0);
     switch (decision.kind) {
-      case 'remote':
-        this.host.encapsulate(this.vni, frame, decision.address, headroom);
-        this.count('tx', frame.length + 8);
-        return;
+      case 'remote': {
+        const s = this.stats; // the VTEP counts its own tx in encapsulate
+        s.txPackets++;
+        s.txBytes += frame.length + 8;
+        return this.host.encapsulate(this.vni, frame, decision.address, headroom);
+      }
       case 'local':
-        if (decision.port === link.port) return; // hairpin: a port never receives its own frame
+        if (decision.port === link.port) return false; // hairpin: a port never receives its own frame
         this.deliverLater(decision.port, frame);
         this.count('localDelivered');
-        return;
+        return false;
       case 'drop':
-        return this.txDrop(decision.reason);
+        this.txDrop(decision.reason);
+        return false;
       case 'arp-reply': {
         let reply: Uint8Array;
         try {
           reply = buildArpReply(frame, l2HeaderLength(frame), decision.neighbour);
         } catch {
-          return this.txDrop('malformed-frame');
+          this.txDrop('malformed-frame');
+          return false;
         }
         this.deliverLater(link.port, reply);
         this.count('arpSuppressed');
-        return;
+        return false;
       }
       case 'flood': {
         const others = this.localPorts.filter((l) => l !== link);
-        if (others.length === 0 && this.flood.length === 0) return this.txDrop('no-flood-target');
+        if (others.length === 0 && this.flood.length === 0) {
+          this.txDrop('no-flood-target');
+          return false;
+        }
         this.count('flooded');
         for (const to of this.flood) {
           this.host.encapsulate(this.vni, frame, to, 0);
@@ -312,7 +357,7 @@ export class Segment implements ForwardingView {
           this.deliverLater((others[i] as Link).port, i === others.length - 1 ? frame : frame.slice());
         }
         if (others.length > 0) this.count('localDelivered');
-        return;
+        return false;
       }
     }
   }
@@ -334,6 +379,18 @@ export class Segment implements ForwardingView {
   private deliver(port: Port, frame: Uint8Array): boolean {
     try {
       port.receive(frame);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** {@link Segment.deliver} of the frame `packet[offset, packet.length)`: in place when the port can take it so. */
+  private deliverAt(port: Port, packet: Uint8Array, offset: number): boolean {
+    try {
+      const at = (port as Partial<OffsetPort>).receiveAt;
+      if (at !== undefined) at.call(port, packet, offset);
+      else port.receive(new Uint8Array(packet.buffer, packet.byteOffset + offset, packet.length - offset));
       return true;
     } catch {
       return false;

@@ -31,6 +31,21 @@ export interface OuterPacket {
 }
 
 /**
+ * An {@link Underlay} that can also report, per datagram, whether the packet's
+ * bytes are free again when `send` returns (`UdpUnderlay` does). A VTEP on
+ * such an underlay hands an endpoint's frame back to it after an in-place send,
+ * so the endpoint writes its next datagram into the same bytes instead of new
+ * memory. Wrappers of an underlay do not get this unless they implement it.
+ */
+export interface ReleasingUnderlay extends Underlay {
+  /**
+   * Sends like `send`, and returns true only when no reference to `packet`
+   * remains anywhere (the caller may overwrite its bytes at once).
+   */
+  sendReleasing(packet: Uint8Array, to: SocketAddress, flowHash?: number): boolean;
+}
+
+/**
  * A VXLAN tunnel endpoint: one underlay socket carrying any number of VNIs,
  * each a {@link Segment}. Received packets are decapsulated and forwarded to
  * local ports by the pure decisions of `forwarding.ts`; frames from ports are
@@ -52,14 +67,21 @@ export class Vtep {
   private readonly defaults: SegmentSettings;
   private readonly byVni = new Map<number, Segment>();
   private readonly stats = emptyCounters();
-  private readonly host: SegmentHost;
+  private readonly host: SegmentHost & { closed: boolean };
   private taps: Array<(p: OuterPacket) => void> = [];
+  /** The underlay when it can tell that a sent packet's bytes are free again, else undefined. */
+  private readonly releasing: ReleasingUnderlay | undefined;
+  /** The last frame encapsulated in place and its outer view (VXLAN header + frame). */
+  private lastFrame: Uint8Array | undefined;
+  private lastOuter: Uint8Array = new Uint8Array(0);
   private closing: Promise<void> | undefined;
 
   /** @throws InvalidOptionsError naming the offending option. */
   constructor(options: VtepOptions) {
     const o = parseOptions(vtepOptionsSchema, options, 'Vtep');
     this.underlay = o.underlay;
+    const u = o.underlay as Partial<ReleasingUnderlay>;
+    this.releasing = typeof u.sendReleasing === 'function' ? (u as ReleasingUnderlay) : undefined;
     this.clock = o.clock;
     this.defaults = {
       mtu: o.mtu,
@@ -70,15 +92,12 @@ export class Vtep {
       arpSuppression: o.arpSuppression,
       floodUnknownUnicast: o.floodUnknownUnicast,
     };
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
+    // `closed` is a plain field set by close(), not a getter: segments read it for every frame they send.
     this.host = {
       clock: this.clock,
       counters: this.stats,
       encapsulate: (vni, frame, to, headroom) => this.encapsulate(vni, frame, to, headroom),
-      get closed() {
-        return self.closing !== undefined;
-      },
+      closed: false,
     };
     this.underlay.onReceive((packet, from) => this.receive(packet, from));
   }
@@ -158,6 +177,7 @@ export class Vtep {
       for (const s of this.byVni.values()) s.close();
       this.byVni.clear();
       this.taps = [];
+      this.host.closed = true;
       this.closing = this.underlay.close();
     }
     return this.closing;
@@ -173,7 +193,8 @@ export class Vtep {
     if (vni < 0) return this.drop('bad-header');
     const segment = this.byVni.get(vni);
     if (segment === undefined) return this.drop('unknown-vni');
-    segment.fromRemote(packet.subarray(HEADER), packet.length, from);
+    // The frame is the rest of the packet: handed on with its offset, no view built for it.
+    segment.fromRemote(packet, HEADER, from);
   }
 
   private drop(reason: DropReason): void {
@@ -181,10 +202,22 @@ export class Vtep {
     this.stats.drops[reason]++;
   }
 
-  private encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): void {
+  /**
+   * Encapsulates and sends; see {@link SegmentHost.encapsulate}. Returns true
+   * only when the frame was encapsulated in place and the underlay released the
+   * packet ({@link ReleasingUnderlay}): its bytes are then the caller's again.
+   */
+  private encapsulate(vni: number, frame: Uint8Array, to: SocketAddress, headroom: number): boolean {
     let out: Uint8Array;
-    if (headroom >= HEADER) {
-      out = new Uint8Array(frame.buffer, frame.byteOffset - HEADER, frame.length + HEADER);
+    const inPlace = headroom >= HEADER;
+    if (inPlace) {
+      // An endpoint that gets its frame back sends the same frame object again: reuse its outer view.
+      if (frame === this.lastFrame) out = this.lastOuter;
+      else {
+        out = new Uint8Array(frame.buffer, frame.byteOffset - HEADER, frame.length + HEADER);
+        this.lastFrame = frame;
+        this.lastOuter = out;
+      }
     } else {
       out = Buffer.allocUnsafe(HEADER + frame.length);
       out.set(frame, HEADER);
@@ -200,10 +233,16 @@ export class Vtep {
       this.tap({ direction: 'tx', packet: out, source: { host: local.host, port }, destination: to });
     }
     try {
-      this.underlay.send(out, to, flowHash);
+      const releasing = this.releasing;
+      if (releasing === undefined) {
+        this.underlay.send(out, to, flowHash);
+        return false;
+      }
+      return releasing.sendReleasing(out, to, flowHash) && inPlace;
     } catch {
       // Only thrown when the underlay was closed under us.
       this.stats.drops.closed++;
+      return false;
     }
   }
 
