@@ -92,6 +92,15 @@ interface Member {
   remoteStores: Set<RemoteStore>;
 }
 
+/** True when `err` (or an error in its `cause` chain) is EADDRINUSE. */
+function addressInUse(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'EADDRINUSE') return true;
+    if (/EADDRINUSE/.test(String((e as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -165,8 +174,51 @@ export class LocalCluster {
       const id = `w${i}`;
       this.members.set(id, { id, role: 'worker', address: `127.0.${subnet}.${host++}`, node: undefined, raftStore: undefined, remoteStores: new Set() });
     }
-    await Promise.all(this.managerIds.map((id) => this.startMember(id)));
+    await this.startManagers();
     for (const id of this.workerIds) await this.startMember(id);
+  }
+
+  /**
+   * Starts every manager in parallel. The Raft and store ports are picked
+   * free before the managers start (each must know the others' addresses), so
+   * another process can take one in between: on EADDRINUSE every manager
+   * started is closed, its fresh storage wiped, new ports are picked and the
+   * start is tried again (at most 5 times).
+   */
+  private async startManagers(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = await Promise.allSettled(this.managerIds.map((id) => this.startMember(id)));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed === undefined) return;
+      if (attempt >= 5 || this.o.store !== undefined || !addressInUse(failed.reason)) {
+        await this.stopManagersForRetry();
+        throw failed.reason;
+      }
+      await this.stopManagersForRetry();
+      for (let i = 0; i < this.managerAddresses.length; i++) {
+        const a = this.managerAddresses[i]!;
+        this.managerAddresses[i] = {
+          id: a.id,
+          raft: { host: '127.0.0.1', port: this.o.control === 'tcp' ? await freePort() : 0 },
+          store: { host: '127.0.0.1', port: await freePort() },
+        };
+      }
+    }
+  }
+
+  /** Closes the managers a failed start left running and forgets their (fresh) storage. */
+  private async stopManagersForRetry(): Promise<void> {
+    await Promise.allSettled(
+      this.managerIds.map(async (id) => {
+        const m = this.members.get(id)!;
+        const node = m.node;
+        m.node = undefined;
+        m.raftStore = undefined;
+        m.memoryStores = undefined;
+        await node?.close();
+        if (this.dir !== undefined) rmSync(join(this.dir, id), { recursive: true, force: true });
+      }),
+    );
   }
 
   /** Ids of the managers. */
@@ -274,15 +326,22 @@ export class LocalCluster {
         m.memoryStores ??= memoryStores();
         stores = m.memoryStores;
       }
-      const raftStore = await RaftStore.open({
-        id,
-        managers: this.managerAddresses,
-        stores,
-        electionTimeoutMs: this.o.electionTimeoutMs,
-        heartbeatIntervalMs: this.o.heartbeatIntervalMs,
-        requestTimeoutMs: 5000,
-        ...(this.raftNetwork ? { transport: this.raftNetwork.transport(id) } : {}),
-      });
+      let raftStore: RaftStore;
+      try {
+        raftStore = await RaftStore.open({
+          id,
+          managers: this.managerAddresses,
+          stores,
+          electionTimeoutMs: this.o.electionTimeoutMs,
+          heartbeatIntervalMs: this.o.heartbeatIntervalMs,
+          requestTimeoutMs: 5000,
+          ...(this.raftNetwork ? { transport: this.raftNetwork.transport(id) } : {}),
+        });
+      } catch (err) {
+        // The store never started, so it did not take over the storage: release it (LevelDB's lock) here.
+        if (this.dir !== undefined) await stores.close?.().catch(() => undefined);
+        throw err;
+      }
       m.raftStore = raftStore;
       store = raftStore;
     } else {
