@@ -13,6 +13,7 @@
 import type { Attachment } from '@weft/core';
 import { LocalCluster } from '@weft/core/testing';
 import { firstPing } from './reachability';
+import { udpRound, type UdpRoundOptions } from './udp-round';
 
 const PORT = 9000;
 /** Inner IPv4 + UDP headers. */
@@ -44,64 +45,10 @@ interface Pair {
   readonly to: Attachment;
 }
 
-/** One round: send `bytes`-byte datagrams from `pair.from` to `pair.to` for `warmMs` + `windowMs`; count deliveries in the window. */
-async function round(pair: Pair, bytes: number, o: { warmMs: number; windowMs: number; window: number; batch: number }): Promise<OverlayRound> {
-  const server = pair.to.endpoint.bind(PORT);
-  const client = pair.from.endpoint.bind(0);
-  const payload = new Uint8Array(bytes).fill(0xab);
-  let received = 0;
-  server.on('message', () => {
-    received++;
-  });
-  let sent = 0;
-  let writtenOff = 0;
-  let lastReceived = 0;
-  let lastProgress = performance.now();
-  const ip = pair.to.ip;
-  try {
-    return await new Promise<OverlayRound>((resolve, reject) => {
-      let counted = 0;
-      let countFrom = 0;
-      let start = 0;
-      let cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const loop = (): void => {
-        try {
-          const now = performance.now();
-          if (start === 0 && now - t0 >= o.warmMs) {
-            start = now;
-            countFrom = received;
-            cpu0 = process.cpuUsage();
-          } else if (start !== 0 && now - start >= o.windowMs) {
-            counted = received - countFrom;
-            const cpu = process.cpuUsage(cpu0);
-            resolve({ pps: counted / ((now - start) / 1000), lost: writtenOff, cpuUs: (cpu.user + cpu.system) / counted });
-            return;
-          }
-          if (received !== lastReceived) {
-            lastReceived = received;
-            lastProgress = now;
-          }
-          let room = o.window - (sent - received - writtenOff);
-          if (room <= 0 && now - lastProgress > 100) {
-            writtenOff = sent - received;
-            lastProgress = now;
-            room = o.window;
-          }
-          const n = Math.min(room, o.batch);
-          for (let i = 0; i < n; i++) client.send(payload, ip, PORT);
-          if (n > 0) sent += n;
-          setImmediate(loop);
-        } catch (err) {
-          reject(err);
-        }
-      };
-      loop();
-    });
-  } finally {
-    server.close();
-    client.close();
-  }
+/** One round: `bytes`-byte datagrams from `pair.from` to `pair.to` (the loop of ./udp-round.ts); counted at the receiving socket. */
+async function round(pair: Pair, bytes: number, o: UdpRoundOptions): Promise<OverlayRound> {
+  const r = await udpRound(pair.from.endpoint, pair.to.endpoint, pair.to.ip, PORT, bytes, o);
+  return { pps: r.pps, lost: r.lost, cpuUs: r.cpuUs };
 }
 
 export async function overlayThroughput(options: {

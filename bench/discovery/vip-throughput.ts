@@ -3,7 +3,7 @@
  * service VIP whose one backend is an endpoint on node B, against the same
  * traffic sent to that backend's own address — same two data planes, same
  * sending socket endpoint, same receiving socket, same datagram size, same
- * sending loop (bench/discovery/udp-round.ts, the loop of
+ * sending loop (bench/core/udp-round.ts, the loop of
  * bench/core/overlay-throughput.ts), alternating rounds.
  *
  * Two `UserspaceDataPlane`s in the bench process (one thread, as in
@@ -16,7 +16,7 @@
 import { macForIpv4, parseIpv4, type LocalEndpointSpec, type NetworkSpec, type RemoteEndpointSpec, type ServiceVip } from '@weft/interface';
 import { UserspaceDataPlane } from '@weft/core';
 import type { Endpoint } from '@weft/vxlan';
-import { udpRound, type UdpRoundOptions } from './udp-round';
+import { udpRound, type UdpRoundOptions } from '../core/udp-round';
 
 const PORT = 9000;
 /** Inner IPv4 + UDP headers. */

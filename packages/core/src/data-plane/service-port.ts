@@ -1,13 +1,26 @@
 import { formatIpv4, parseIpv4, parseMac, type DnsQuery } from '@weft/interface';
-import { buildArpReply, writeUdpFrame, type Endpoint, type Neighbour, type Port, type PortLink, type Segment } from '@weft/vxlan';
+import {
+  buildArpReply,
+  writeUdpFrame,
+  ETHERTYPE_ARP as ARP_TYPE,
+  ETHERTYPE_IPV4 as IPV4_TYPE,
+  IPPROTO_ICMP as ICMP_PROTO,
+  IPPROTO_UDP as UDP_PROTO,
+  type Endpoint,
+  type Neighbour,
+  type Port,
+  type PortLink,
+  type Segment,
+} from '@weft/vxlan';
 import { patchChecksum, readU32, rewriteIpv4Address } from './address-rewrite';
 import type { NetworkServices, ServiceListener, ShimAddress, VipEntry } from './network-services';
 import { VipBalancer } from './vip-balancer';
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_ARP = 0x0806;
-const IPPROTO_ICMP = 1;
-const IPPROTO_UDP = 17;
+// Module-local bindings for the per-frame path: under CJS transpilation every use of an imported name is a getter read.
+const ETHERTYPE_IPV4 = IPV4_TYPE;
+const ETHERTYPE_ARP = ARP_TYPE;
+const IPPROTO_ICMP = ICMP_PROTO;
+const IPPROTO_UDP = UDP_PROTO;
 const DNS_PORT = 53;
 /** The largest UDP payload of one IPv4 datagram. */
 const MAX_UDP_PAYLOAD = 65507;

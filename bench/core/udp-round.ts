@@ -1,8 +1,8 @@
 /**
  * One round of endpoint-to-endpoint UDP traffic, the sending loop of
- * bench/core/overlay-throughput.ts with the destination address as a
- * parameter (so the same loop can aim at a service VIP or at the backend
- * itself): batches of `batch` datagrams per setImmediate, at most `window`
+ * `core encrypted vs plaintext` and `vip vs direct` (the destination address
+ * is a parameter, so the same loop can aim at a service VIP or at the
+ * backend itself): batches of `batch` datagrams per setImmediate, at most `window`
  * beyond the receiver's count in flight (the count is read in-process: an
  * acknowledgement that costs nothing), a window that makes no progress for
  * 100 ms written off as lost; `warmMs` uncounted, then `windowMs` counted at
