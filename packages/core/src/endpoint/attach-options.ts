@@ -30,3 +30,5 @@ export const attachOptionsSchema = z
 
 /** Options of `WeftNode.attach`. */
 export type AttachOptions = z.input<typeof attachOptionsSchema>;
+/** Attach options after validation (defaults filled in). */
+export type ParsedAttachOptions = z.output<typeof attachOptionsSchema>;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes, randomFillSync } from 'node:crypto';
 import type { Store } from '@weft/interface';
 import type { KeyLayout } from '../records/keys';
 
@@ -16,8 +16,27 @@ export interface CoreContext {
   readonly randomBytes: (length: number) => Uint8Array;
 }
 
-/** Default random source: node:crypto. */
-export const cryptoRandomBytes = (length: number): Uint8Array => new Uint8Array(nodeRandomBytes(length));
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
+/**
+ * Default random source: node:crypto's CSPRNG. Small requests (ids: one per
+ * attach) are served from a 4 KiB buffer refilled by one `randomFillSync`,
+ * as Node's own `randomUUID` does, because a system call per 16 bytes costs
+ * more than the rest of an id; bytes handed out are zeroed in the buffer.
+ */
+export const cryptoRandomBytes = (length: number): Uint8Array => {
+  if (length > 256) return new Uint8Array(nodeRandomBytes(length));
+  if (poolOffset + length > pool.length) {
+    pool = randomFillSync(new Uint8Array(POOL_BYTES));
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + length);
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return out;
+};
 
 /** 16 bytes as a 25-character lowercase base-36 id (Swarm's ids are 25 characters of [0-9a-z]). */
 function idOf(bytes: Uint8Array): string {

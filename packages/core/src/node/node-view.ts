@@ -68,6 +68,8 @@ export class NodeView implements ClusterView {
   private readonly localPrefix: string;
   /** The network of each of this node's endpoints as last seen (a deleted entry's network is no longer in the watch). */
   private readonly localNetworkOf = new Map<string, string>();
+  /** How many of this node's endpoints each network has (kept with `localNetworkOf`): activation reads it in O(networks). */
+  private readonly localCountOf = new Map<string, number>();
   private readonly serviceWatch: WatchedPrefix<ServiceRecord>;
   /** DNS scopes and VIP lists per active network, built on first use after a change. */
   private readonly dnsCache = new Map<string, DnsScope>();
@@ -122,7 +124,8 @@ export class NodeView implements ClusterView {
         if (prefix === this.localPrefix && !change.resync) return this.localChanged(change.keys, after);
         if (prefix === this.localPrefix) {
           this.localNetworkOf.clear();
-          for (const ref of this.localWatch.items.values()) this.localNetworkOf.set(ref.id, ref.networkId);
+          this.localCountOf.clear();
+          for (const ref of this.localWatch.items.values()) this.setLocalNetwork(ref.id, ref.networkId);
         }
         if (networkId === undefined) {
           this.dnsCache.clear();
@@ -151,8 +154,7 @@ export class NodeView implements ClusterView {
     for (const id of keys) {
       const now = this.localWatch.items.get(id)?.networkId;
       const before = this.localNetworkOf.get(id);
-      if (now !== undefined) this.localNetworkOf.set(id, now);
-      else this.localNetworkOf.delete(id);
+      this.setLocalNetwork(id, now);
       for (const n of now === before || before === undefined ? [now] : [now, before]) {
         if (n === undefined) continue;
         const list = groups.get(n);
@@ -166,6 +168,22 @@ export class NodeView implements ClusterView {
       this.vipCache.delete(networkId);
       const targeted = !this.hasVipServices(networkId);
       this.onChange({ resync: false, keys: ids, prefix: this.localPrefix, networkId, ...(targeted ? { endpoints: true } : {}) });
+    }
+  }
+
+  /** Records that local endpoint `id` is now on `networkId` (undefined: gone), keeping the per-network counts. */
+  private setLocalNetwork(id: string, networkId: string | undefined): void {
+    const before = this.localNetworkOf.get(id);
+    if (before === networkId) return;
+    if (before !== undefined) {
+      const n = (this.localCountOf.get(before) ?? 1) - 1;
+      if (n > 0) this.localCountOf.set(before, n);
+      else this.localCountOf.delete(before);
+      this.localNetworkOf.delete(id);
+    }
+    if (networkId !== undefined) {
+      this.localNetworkOf.set(id, networkId);
+      this.localCountOf.set(networkId, (this.localCountOf.get(networkId) ?? 0) + 1);
     }
   }
 
@@ -230,10 +248,9 @@ export class NodeView implements ClusterView {
 
   private updateActivation(): void {
     if (this.stopped) return;
-    const wanted = new Set<string>();
-    for (const ref of this.localWatch.items.values()) wanted.add(ref.networkId);
-    for (const id of [...this.perNetwork.keys()]) if (!wanted.has(id)) this.deactivate(id);
-    for (const id of wanted) if (!this.perNetwork.has(id)) this.activate(id);
+    // localCountOf holds exactly the networks with at least one of this node's endpoints.
+    for (const id of [...this.perNetwork.keys()]) if (!this.localCountOf.has(id)) this.deactivate(id);
+    for (const id of this.localCountOf.keys()) if (!this.perNetwork.has(id)) this.activate(id);
   }
 
   private activate(networkId: string): void {

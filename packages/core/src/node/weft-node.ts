@@ -1,9 +1,9 @@
 import { parseOptions, type DataPlane, type ProgrammedState, type SocketAddress, type Store } from '@weft/interface';
 import { DnsServer } from '../discovery/dns-server';
 import { Services } from '../service/services';
-import { AttachRefusedError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
+import { AttachRefusedError, EndpointNotFoundError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
 import { Attachment, type AttachmentHost } from '../endpoint/attachment';
-import { attachOptionsSchema, type AttachOptions } from '../endpoint/attach-options';
+import { attachOptionsSchema, type AttachOptions, type ParsedAttachOptions } from '../endpoint/attach-options';
 import { NetworkBatcher } from '../endpoint/network-batcher';
 import { KeyRotator } from '../keys/key-rotator';
 import { createNetwork } from '../network/create-network';
@@ -224,14 +224,39 @@ export class WeftNode implements AttachmentHost {
   async attach(network: string, options: AttachOptions): Promise<Attachment> {
     this.assertOpen();
     const o = parseOptions(attachOptionsSchema, options, 'attach');
-    const net = (await resolveNetwork(this.ctx, network)).value;
+    // The request id is fixed before the first try, so a second try after a stale view cannot allocate twice.
+    const requestId = o.requestId ?? `${this.id}.${newId(this.ctx)}`;
+    // This node's view of the networks (watch-fed) names the network without a linearizable read; a network
+    // the view does not know yet, or one removed since (its pool is gone, so the txn refuses), is read from
+    // the store and tried once more.
+    const seen = this.viewNetwork(network);
+    if (seen !== undefined) {
+      try {
+        return await this.attachTo(seen, o, requestId);
+      } catch (err) {
+        if (!(err instanceof EndpointNotFoundError)) throw err;
+      }
+    }
+    return this.attachTo((await resolveNetwork(this.ctx, network)).value, o, requestId);
+  }
+
+  /** A network this node's view holds, by id or name (undefined: not seen here yet). */
+  private viewNetwork(nameOrId: string): NetworkRecord | undefined {
+    const nets = this.view.networks;
+    const byId = nets.get(nameOrId);
+    if (byId !== undefined) return byId;
+    for (const n of nets.values()) if (n.name === nameOrId) return n;
+    return undefined;
+  }
+
+  private async attachTo(net: NetworkRecord, o: ParsedAttachOptions, requestId: string): Promise<Attachment> {
     if (net.ingress && o.service === undefined) throw new AttachRefusedError(net.name, 'the ingress network is reserved for the routing mesh');
     if (!net.attachable && o.service === undefined) {
       throw new AttachRefusedError(net.name, 'the network is not attachable: only a service task (the `service` option) may join');
     }
     const record = await withTimeout(
       this.batcherFor(net).attach({
-        requestId: o.requestId ?? `${this.id}.${newId(this.ctx)}`,
+        requestId,
         name: o.name,
         aliases: o.aliases,
         nodeId: this.id,

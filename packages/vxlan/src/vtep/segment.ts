@@ -95,7 +95,10 @@ export class Segment implements ForwardingView {
   readonly floodUnknownUnicast: boolean;
   private readonly settings: SegmentSettings;
   private readonly links = new Map<Port, Link>();
-  private localPorts: Link[] = [];
+  /** Attached ports by MAC key, in attach order. */
+  private readonly localByKey = new Map<number, Link>();
+  /** Snapshot of `localByKey`'s links for flooding (rebuilt on the first read after a change, so attaching many ports is O(1) each). */
+  private localSnapshot: Link[] | undefined = [];
   private flood: SocketAddress[] = [];
   private readonly stats = emptyCounters();
   private closedFlag = false;
@@ -117,6 +120,11 @@ export class Segment implements ForwardingView {
   /** Counters of this segment (a fresh copy); the VTEP's counters include them. */
   get counters(): VtepCounters {
     return copyCounters(this.stats);
+  }
+
+  /** The attached ports' links in attach order (a snapshot: safe to iterate while ports come and go). */
+  private get localPorts(): Link[] {
+    return (this.localSnapshot ??= [...this.localByKey.values()]);
   }
 
   /** Ports attached now. */
@@ -145,15 +153,14 @@ export class Segment implements ForwardingView {
     } catch (err) {
       throw new InvalidOptionsError('port.mac', `segment ${this.vni}: port MAC ${JSON.stringify(port.mac)} is malformed`, { cause: err });
     }
-    for (const l of this.localPorts) {
-      if (l.key === key) {
-        throw new InvalidOptionsError('port.mac', `segment ${this.vni}: MAC ${port.mac} is already attached`);
-      }
+    if (this.localByKey.has(key)) {
+      throw new InvalidOptionsError('port.mac', `segment ${this.vni}: MAC ${port.mac} is already attached`);
     }
     const target: LocalTarget = { kind: 'local', port };
     const link = new Link(this, port, target, key);
     this.links.set(port, link);
-    this.localPorts = [...this.localPorts, link];
+    this.localByKey.set(key, link);
+    this.localSnapshot = undefined;
     this.fdb.setStatic(port.mac, target);
     try {
       port.attached?.(link);
@@ -161,7 +168,8 @@ export class Segment implements ForwardingView {
       // The port refused (e.g. it is attached elsewhere): undo, without calling its detached().
       link.detachedFlag = true;
       this.links.delete(port);
-      this.localPorts = this.localPorts.filter((l) => l !== link);
+      this.localByKey.delete(key);
+      this.localSnapshot = undefined;
       this.fdb.deleteKey(key);
       throw err;
     }
@@ -174,7 +182,8 @@ export class Segment implements ForwardingView {
     if (link === undefined) return;
     link.detachedFlag = true;
     this.links.delete(port);
-    this.localPorts = this.localPorts.filter((l) => l !== link);
+    this.localByKey.delete(link.key);
+    this.localSnapshot = undefined;
     if (this.fdb.get(link.key, this.host.clock.now()) === link.target) this.fdb.deleteKey(link.key);
     try {
       port.detached?.();
