@@ -8,5 +8,5 @@ export {
   type MemoryTransportNetworkStats,
   type MemoryTransportScheduler,
 } from './memory-transport-network';
-export { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-transport';
+export { TcpTransport, type TcpStats, type TcpTransportOptions, type TransportTls } from './tcp-transport';
 export * from './codec';

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { sameSocketAddress, type SocketAddress } from '@weft/interface';
 
 /** Counters shared by a transport's peers. */
@@ -15,9 +16,68 @@ export interface TcpStats {
   connects: number;
   /** Outbound connection attempts that failed or connections that broke. */
   connectFailures: number;
+  /** Inbound connections refused: TLS peer not verified (no certificate, another CA, expired) or refused by `identify`. */
+  refused: number;
+  /** Inbound connections closed because the TLS handshake or the first frame did not arrive within `handshakeTimeoutMs`. */
+  handshakeTimeouts: number;
+  /** Inbound connections still in their handshake closed to make room for a newer one (`maxPendingHandshakes`). */
+  shed: number;
+  /** Inbound connections closed because a frame was not complete within `frameTimeoutMs`. */
+  stalledFrames: number;
+  /** Inbound connections closed because their unfinished frames would exceed `maxInboundBufferedBytes`. */
+  overBudget: number;
+  /** Messages dropped because their `from` is not the node the connection's certificate names. */
+  impersonations: number;
+  /** Outbound TLS connections closed because the server's certificate named another node (or `identify` refused it). */
+  unexpectedPeers: number;
+  /** Live connections closed by `recheckPeers()` (certificate expired, deny-listed, or no longer accepted). */
+  revoked: number;
+}
+
+/** Every counter at zero. */
+export function emptyTcpStats(): TcpStats {
+  return { sent: 0, received: 0, dropped: 0, malformed: 0, connects: 0, connectFailures: 0, refused: 0, handshakeTimeouts: 0, shed: 0, stalledFrames: 0, overBudget: 0, impersonations: 0, unexpectedPeers: 0, revoked: 0 };
+}
+
+/** How outbound connections are made and accepted (plain TCP, or TLS with the server's identity checked). */
+export interface PeerDialer {
+  /** Opens a connection; `ready` is the event after which it may carry frames. */
+  dial(address: SocketAddress): { socket: Socket; ready: 'connect' | 'secureConnect' };
+  /** After `ready`: whether the server is the peer `id` (false: the connection is closed and counted). */
+  accepts(socket: Socket, id: string): boolean;
+  /** Whether a live connection to `id` is still acceptable (for `recheckPeers`). */
+  stillAccepts(socket: Socket, id: string): boolean;
+}
+
+/** Plain TCP: no identity. */
+export const plainDialer: PeerDialer = {
+  dial: ({ host, port }) => ({ socket: connect({ host, port, noDelay: true }), ready: 'connect' }),
+  accepts: () => true,
+  stillAccepts: () => true,
+};
+
+/** TLS: the server's verified certificate must name the peer dialled. */
+export function tlsDialer(current: () => { options: object; identify: (socket: TLSSocket) => string }): PeerDialer {
+  const named = (socket: Socket, id: string): boolean => {
+    try {
+      return current().identify(socket as TLSSocket) === id;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    dial: ({ host, port }) => {
+      const socket = tlsConnect({ ...current().options, host, port });
+      socket.setNoDelay(true);
+      return { socket, ready: 'secureConnect' };
+    },
+    accepts: named,
+    stillAccepts: named,
+  };
 }
 
 interface PeerConfig {
+  dialer: PeerDialer;
   maxQueuedMessages: number;
   maxQueuedBytes: number;
   connectTimeoutMs: number;
@@ -81,16 +141,28 @@ export class TcpPeer {
     this.queuedBytes = 0;
   }
 
+  /** Closes the live connection if the dialer no longer accepts its server; returns whether it did. */
+  recheck(): boolean {
+    const socket = this.socket;
+    if (socket === undefined || !this.connected || this.config.dialer.stillAccepts(socket, this.id)) return false;
+    socket.destroy();
+    return true;
+  }
+
   private dial(): void {
     if (this.closed) return;
-    const { host, port } = this.address;
-    const socket = connect({ host, port, noDelay: true });
+    const { socket, ready } = this.config.dialer.dial(this.address);
     this.socket = socket;
     socket.setTimeout(this.config.connectTimeoutMs, () => {
       if (!this.connected) socket.destroy();
     });
-    socket.on('connect', () => {
+    socket.on(ready, () => {
       socket.setTimeout(0);
+      if (!this.config.dialer.accepts(socket, this.id)) {
+        this.stats.unexpectedPeers++;
+        socket.destroy();
+        return;
+      }
       this.connected = true;
       this.stats.connects++;
       this.backoffMs = this.config.reconnectMinMs;

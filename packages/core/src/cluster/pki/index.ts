@@ -23,6 +23,7 @@ export {
   type GenerateJoinTokenOptions,
 } from './join-token';
 export { tlsOptionsFor, peerIdentity, type NodeCredentials, type NodeTlsOptions, type PeerIdentityOptions } from './tls';
+export { transportTlsFor, type TransportTlsForOptions } from './transport-tls';
 export {
   NODE_ROLES,
   CA_COMMON_NAME,

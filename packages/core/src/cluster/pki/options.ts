@@ -70,3 +70,13 @@ export const tlsCredentialsSchema = z
 
 /** @internal `peerIdentity`'s options. */
 export const peerIdentitySchema = z.object({ denied }).strict();
+
+/** @internal `transportTlsFor`'s options. */
+export const transportTlsSchema = z
+  .object({
+    /** Accept only peers of this role (Raft: managers). */
+    role: roleSchema.optional(),
+    denied,
+    now,
+  })
+  .strict();
