@@ -66,6 +66,7 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory-store';
 export { RaftStore, type RaftStoreOptions, type RaftStoreStats, type ManagerAddress } from './store/raft-store';
 export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './store/remote/remote-store';
 export { StoreServer, type StoreServerOptions, type StoreServerStats } from './store/remote/store-server';
+export type { ControlTls, ControlPeer } from './store/remote/control-tls';
 export { RemoteStoreError } from './store/remote/wire';
 export { KeyLayout } from './records/keys';
 export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord, ServiceRecord, ServiceBackendRecord } from './records/schemas';

@@ -1,5 +1,6 @@
 import {
   InvalidOptionsError,
+  QuorumLostError,
   StoreClosedError,
   StoreUnavailableError,
   isWeftError,
@@ -21,8 +22,9 @@ import {
   type WatchListener,
   type WatchOptions,
 } from '@weft/interface';
-import { KvStore, RaftKv, RaftNode, TcpTransport, memoryStores, type RaftStores, type Transport } from '@weft/raft';
+import { KvStore, RaftKv, RaftNode, TcpTransport, memoryStores, type Message, type MessageHandler, type RaftStores, type Transport } from '@weft/raft';
 import { z } from 'zod';
+import { controlTlsSchema, raftTlsOf, type ControlTls } from './remote/control-tls';
 import { RemoteStore } from './remote/remote-store';
 import { StoreServer } from './remote/store-server';
 
@@ -58,6 +60,12 @@ export interface RaftStoreOptions {
   readonly historyLimit?: number;
   /** Serve the store on this manager's `store` address (default true). */
   readonly serve?: boolean;
+  /**
+   * Mutual TLS on Raft (managers only: a worker certificate is refused) and on
+   * the store server and the connections that forward writes to the leader
+   * (see `ControlTls`; `@weft/core/pki`'s `controlTlsFor` builds it). Default: plain TCP.
+   */
+  readonly tls?: ControlTls;
 }
 
 const address = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
@@ -71,6 +79,7 @@ const optionsSchema = z.object({
   requestTimeoutMs: z.number().int().min(1).default(10_000),
   historyLimit: z.number().int().min(1).default(10_000),
   serve: z.boolean().default(true),
+  tls: controlTlsSchema.optional(),
 });
 
 /** Counters of a {@link RaftStore}. */
@@ -84,6 +93,33 @@ export interface RaftStoreStats {
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A transport that notes when each peer was last heard from (any Raft message), for the quorum check. */
+class HearingTransport implements Transport {
+  readonly heard = new Map<string, number>();
+  constructor(private readonly inner: Transport) {}
+  get localId(): string {
+    return this.inner.localId;
+  }
+  send(messages: readonly Message[]): void {
+    this.inner.send(messages);
+  }
+  onMessage(handler: MessageHandler): void {
+    this.inner.onMessage((m) => {
+      this.heard.set(m.from, performance.now());
+      handler(m);
+    });
+  }
+  onUnreachable(handler: (peer: string) => void): void {
+    this.inner.onUnreachable?.(handler);
+  }
+  addressOf(peer: string): SocketAddress | undefined {
+    return this.inner.addressOf?.(peer);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 /**
  * The embedded store of a manager: a Raft replica of the cluster's KV state
@@ -100,6 +136,12 @@ export class RaftStore implements Store {
   private readonly forwarders = new Map<string, RemoteStore>();
   private closed = false;
   private server: StoreServer | undefined;
+  private tls: ControlTls | undefined;
+  private hearing: HearingTransport | undefined;
+  /** A peer heard from within this window counts as reachable (2 election timeouts + 3 heartbeats: every election starts within 2 timeouts). */
+  private quorumWindowMs = Infinity;
+  private checkEveryMs = 100;
+  private readonly openedAt = performance.now();
 
   private constructor(
     /** This manager's id. */
@@ -130,13 +172,15 @@ export class RaftStore implements Store {
         host: me.raft.host,
         port: me.raft.port,
         peers: Object.fromEntries(o.managers.filter((m) => m.id !== o.id).map((m) => [m.id, m.raft])),
+        ...(options.tls !== undefined ? { tls: raftTlsOf(options.tls) } : {}),
       }));
     const store = new KvStore({ historyLimit: o.historyLimit });
+    const hearing = new HearingTransport(transport);
     const node = await RaftNode.create({
       id: o.id,
       peers: o.managers.map((m) => m.id),
       stateMachine: store,
-      transport,
+      transport: hearing,
       stores,
       electionTimeoutMs: o.electionTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -145,10 +189,19 @@ export class RaftStore implements Store {
     node.start();
     const kv = new RaftKv(node, store);
     const raftStore = new RaftStore(o.id, node, kv, o.managers, o.requestTimeoutMs);
+    raftStore.tls = options.tls;
+    raftStore.hearing = hearing;
+    raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
+    raftStore.checkEveryMs = o.heartbeatIntervalMs;
     if (o.serve) {
-      raftStore.server = await StoreServer.listen({ store: raftStore, listen: me.store });
+      raftStore.server = await StoreServer.listen({ store: raftStore, listen: me.store, ...(options.tls !== undefined ? { tls: options.tls } : {}) });
     }
     return raftStore;
+  }
+
+  /** The server of this store (its counters, the peers connected), if served. */
+  get storeServer(): StoreServer | undefined {
+    return this.server;
   }
 
   /** The address the store is served on (with the port picked when 0 was asked), if served. */
@@ -166,6 +219,55 @@ export class RaftStore implements Store {
   }
 
   /**
+   * True when this replica can tell that no quorum exists now: it knows no
+   * leader, it has been up for a whole window, and it heard from fewer than a
+   * majority of managers (itself included) within the window. A leader
+   * without a quorum steps down within an election timeout (check-quorum),
+   * and every election starts within two, so a live majority is heard from
+   * within the window; followers do not hear each other while a leader
+   * leads, which is why a known leader means "not lost".
+   */
+  quorumLost(): boolean {
+    if (this.hearing === undefined || this.node.leader !== null) return false;
+    const now = performance.now();
+    if (now - this.openedAt < this.quorumWindowMs) return false;
+    let reachable = 1;
+    for (const m of this.managers) {
+      if (m.id === this.id) continue;
+      const t = this.hearing.heard.get(m.id);
+      if (t !== undefined && now - t <= this.quorumWindowMs) reachable++;
+    }
+    return reachable < Math.floor(this.managers.length / 2) + 1;
+  }
+
+  /**
+   * `pending`, or QuorumLostError as soon as {@link RaftStore.quorumLost}
+   * turns true while it waits (a proposal at a leader that lost its quorum
+   * would otherwise wait for the request timeout). Checked every heartbeat.
+   */
+  private unlessQuorumLost<T>(pending: Promise<T>, write: boolean): Promise<T> {
+    if (this.hearing === undefined) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (!this.quorumLost()) return;
+        clearInterval(timer);
+        reject(new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.managers.length} managers is reachable`, write));
+      }, this.checkEveryMs);
+      timer.unref?.();
+      pending.then(
+        (v) => {
+          clearInterval(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearInterval(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /**
    * Runs `attempt` until it succeeds or the deadline: NotLeaderError (nothing
    * appended) and lost proposals are retried; a timeout of a write whose
    * proposal may have been appended is reported as outcome unknown.
@@ -176,8 +278,9 @@ export class RaftStore implements Store {
     for (let i = 0; ; i++) {
       this.check();
       try {
-        return await attempt();
+        return await this.unlessQuorumLost(attempt(), write);
       } catch (err) {
+        if (err instanceof QuorumLostError) throw err;
         if (isWeftError(err, 'ERR_RAFT_NOT_LEADER') || isWeftError(err, 'ERR_RAFT_PROPOSAL_LOST')) {
           // Nothing was (or will be) committed by this attempt.
         } else if (isWeftError(err, 'StoreUnavailableError')) {
@@ -188,6 +291,11 @@ export class RaftStore implements Store {
           throw new StoreUnavailableError(`raft store ${this.id}: ${(err as Error).message}`, write, { cause: err });
         } else {
           throw err;
+        }
+        if (this.quorumLost()) {
+          throw new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.managers.length} managers is reachable (${(err as Error).message})`, write && maybeApplied, {
+            cause: err,
+          });
         }
         if (performance.now() > deadline) {
           throw new StoreUnavailableError(`raft store ${this.id}: ${what} not served within ${this.timeoutMs} ms (${(err as Error).message})`, write && maybeApplied, {
@@ -206,7 +314,11 @@ export class RaftStore implements Store {
     if (f === undefined) {
       const m = this.managers.find((x) => x.id === leaderId);
       if (m === undefined) return undefined;
-      f = new RemoteStore({ endpoints: [m.store], requestTimeoutMs: Math.max(1000, Math.floor(this.timeoutMs / 2)) });
+      f = new RemoteStore({
+        endpoints: [m.store],
+        requestTimeoutMs: Math.max(1000, Math.floor(this.timeoutMs / 2)),
+        ...(this.tls !== undefined ? { tls: this.tls } : {}),
+      });
       this.forwarders.set(leaderId, f);
     }
     return f;

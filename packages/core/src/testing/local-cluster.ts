@@ -11,6 +11,7 @@ import type { WeftNodeOptions } from '../node/node-options';
 import { WeftNode } from '../node/weft-node';
 import { RaftStore, type ManagerAddress } from '../store/raft-store';
 import { RemoteStore } from '../store/remote/remote-store';
+import { tlsStoreConnector, type ControlTls } from '../store/remote/control-tls';
 import { PartitionedUnderlay } from './partitioned-underlay';
 
 /** Node options a test may set for every node of a {@link LocalCluster}. */
@@ -59,6 +60,13 @@ export interface LocalClusterOptions {
   store?: () => Promise<Store>;
   /** First octet pattern of node addresses: node i gets `127.0.<subnet>.<10+i>`. Default a value from the pid, so parallel test files do not collide. */
   addressSubnet?: number;
+  /**
+   * Mutual TLS on every control connection (Raft and the store protocol), as
+   * an authenticated cluster runs: a cluster CA is made at start and every
+   * node gets a certificate for its id and role (`@weft/core/pki`). Needs
+   * `control: 'tcp'`. Default false.
+   */
+  tls?: boolean;
 }
 
 const optionsSchema = z
@@ -76,8 +84,10 @@ const optionsSchema = z
     node: z.record(z.string(), z.unknown()).default({}),
     store: z.custom<() => Promise<Store>>((v) => typeof v === 'function', { message: 'must be a function returning a Store' }).optional(),
     addressSubnet: z.number().int().min(0).max(255).optional(),
+    tls: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((o) => !o.tls || o.control === 'tcp', { message: "needs control: 'tcp' (TLS is on the TCP connections)", path: ['tls'] });
 
 type Resolved = z.output<typeof optionsSchema>;
 
@@ -90,6 +100,8 @@ interface Member {
   node: WeftNode | undefined;
   raftStore: RaftStore | undefined;
   remoteStores: Set<RemoteStore>;
+  /** Its control-plane TLS (when the cluster runs with `tls`). */
+  tls?: ControlTls;
 }
 
 /** True when `err` (or an error in its `cause` chain) is EADDRINUSE. */
@@ -174,8 +186,20 @@ export class LocalCluster {
       const id = `w${i}`;
       this.members.set(id, { id, role: 'worker', address: `127.0.${subnet}.${host++}`, node: undefined, raftStore: undefined, remoteStores: new Set() });
     }
+    if (this.o.tls) await this.issueCertificates();
     await this.startManagers();
     for (const id of this.workerIds) await this.startMember(id);
+  }
+
+  /** Makes the cluster CA and gives every member a certificate for its id and role (the PKI is loaded only here). */
+  private async issueCertificates(): Promise<void> {
+    const pki = await import('../cluster/pki');
+    const ca = await pki.ClusterCa.create({ clusterId: 'local-cluster' });
+    for (const m of this.members.values()) {
+      const keys = await pki.generateNodeKey();
+      const certPem = await ca.issue({ csrPem: await pki.createCsr(m.id, keys), nodeId: m.id, role: m.role });
+      m.tls = pki.controlTlsFor({ caPem: ca.certificatePem, certPem, keyPem: await pki.exportNodeKeyPem(keys) });
+    }
   }
 
   /**
@@ -308,6 +332,7 @@ export class LocalCluster {
         setImmediate(() => s.destroy(new Error('partitioned')));
         return s;
       }
+      if (member.tls !== undefined) return tlsStoreConnector(() => member.tls!)(address);
       return netConnect({ host: address.host, port: address.port });
     };
   }
@@ -336,6 +361,7 @@ export class LocalCluster {
           heartbeatIntervalMs: this.o.heartbeatIntervalMs,
           requestTimeoutMs: 5000,
           ...(this.raftNetwork ? { transport: this.raftNetwork.transport(id) } : {}),
+          ...(m.tls !== undefined ? { tls: m.tls } : {}),
         });
       } catch (err) {
         // The store never started, so it did not take over the storage: release it (LevelDB's lock) here.

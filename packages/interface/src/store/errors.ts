@@ -32,7 +32,7 @@ export class WatchCompactedError extends StoreError {
  */
 export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
-  override readonly code = 'ERR_STORE_UNAVAILABLE';
+  override readonly code: string = 'ERR_STORE_UNAVAILABLE';
   constructor(
     message: string,
     /** True when a write may have happened despite the error. */
@@ -41,6 +41,20 @@ export class StoreUnavailableError extends StoreError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * The store's replicas cannot form a quorum now (a majority of managers is
+ * down or cut off), so the request was refused at once instead of waiting
+ * for a timeout: control operations fail fast while the data plane keeps
+ * forwarding on what it has. A `StoreUnavailableError` (`instanceof`), but
+ * with a name of its own, so loops that retry `StoreUnavailableError` by name
+ * do not spin on it. Retry once managers are back (writes with
+ * `outcomeUnknown` only if idempotent).
+ */
+export class QuorumLostError extends StoreUnavailableError {
+  override name = 'QuorumLostError';
+  override readonly code: string = 'ERR_STORE_QUORUM_LOST';
 }
 
 /** A request to a store after `close()`. */

@@ -141,6 +141,18 @@ export class TcpPeer {
     this.queuedBytes = 0;
   }
 
+  /**
+   * The peer was just heard from (an inbound connection delivered its
+   * message): it is up, so a redial waiting out its backoff happens now.
+   */
+  nudge(): void {
+    if (this.closed || this.retryTimer === undefined) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.backoffMs = this.config.reconnectMinMs;
+    this.dial();
+  }
+
   /** Closes the live connection if the dialer no longer accepts its server; returns whether it did. */
   recheck(): boolean {
     const socket = this.socket;

@@ -303,6 +303,8 @@ export class TcpTransport implements Transport {
         return;
       }
       this.counters.received++;
+      // A peer we hear from is up: if our connection to it is waiting out a backoff, redial now (a restarted node rejoins at once).
+      this.peers.get(m.from)?.nudge();
       this.handler?.(m);
     };
     const hold = (bytes: number): void => {

@@ -23,7 +23,7 @@ export {
   type GenerateJoinTokenOptions,
 } from './join-token';
 export { tlsOptionsFor, peerIdentity, type NodeCredentials, type NodeTlsOptions, type PeerIdentityOptions } from './tls';
-export { transportTlsFor, type TransportTlsForOptions } from './transport-tls';
+export { transportTlsFor, controlTlsFor, type TransportTlsForOptions, type ControlTlsForOptions } from './transport-tls';
 export {
   NODE_ROLES,
   CA_COMMON_NAME,

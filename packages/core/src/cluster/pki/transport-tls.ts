@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import { parseOptions } from '@weft/interface';
 import type { TransportTls } from '@weft/raft';
+import type { ControlPeer, ControlTls } from '../../store/remote/control-tls';
 import { CertificateExpiredError, UnexpectedPeerError } from './errors';
 import { transportTlsSchema } from './options';
 import type { NodeRole } from './profile';
@@ -28,15 +29,36 @@ export interface TransportTlsForOptions {
  */
 export function transportTlsFor(credentials: NodeCredentials, options: TransportTlsForOptions = {}): TransportTls {
   const o = parseOptions(transportTlsSchema, options, 'transportTlsFor');
+  const control = buildControlTls(credentials, o);
+  return { options: control.options, identify: (socket) => control.identify(socket).nodeId };
+}
+
+/** Options of {@link controlTlsFor}. */
+export type ControlTlsForOptions = Omit<TransportTlsForOptions, 'role'>;
+
+/**
+ * Mutual TLS for a `WeftNode`'s control connections (`RaftStore`'s and
+ * `RemoteStore`'s `tls` option) from its credentials: {@link tlsOptionsFor}'s
+ * options and an `identify` that returns the verified peer's node id and role
+ * after checking the deny list (`denied`) and that its certificate is valid
+ * now. `RaftStore` admits only managers to Raft; `RemoteStore` talks only to
+ * managers.
+ * @throws what {@link tlsOptionsFor} throws for bad credentials; InvalidOptionsError for bad options.
+ */
+export function controlTlsFor(credentials: NodeCredentials, options: ControlTlsForOptions = {}): ControlTls {
+  return buildControlTls(credentials, parseOptions(transportTlsSchema.omit({ role: true }), options, 'controlTlsFor'));
+}
+
+function buildControlTls(credentials: NodeCredentials, o: TransportTlsForOptions): ControlTls {
   const denied = o.denied ?? credentials.denied;
   const tls = tlsOptionsFor({ ...credentials, ...(denied !== undefined ? { denied } : {}), ...(o.role !== undefined ? { peer: { ...credentials.peer, role: o.role } } : {}) });
   const now = o.now ?? Date.now;
-  const identify = (socket: TLSSocket): string => {
+  const identify = (socket: TLSSocket): ControlPeer => {
     const id = peerIdentity(socket, denied !== undefined ? { denied } : {});
     if (o.role !== undefined && id.role !== o.role) throw new UnexpectedPeerError(`role ${JSON.stringify(o.role)}`, `node ${JSON.stringify(id.nodeId)} (${id.role})`);
     const at = now();
     if (at > id.notAfter.getTime() || at < id.notBefore.getTime()) throw new CertificateExpiredError(`node ${JSON.stringify(id.nodeId)}`, id.notBefore, id.notAfter, new Date(at));
-    return id.nodeId;
+    return { nodeId: id.nodeId, role: id.role };
   };
   return { options: tls, identify };
 }

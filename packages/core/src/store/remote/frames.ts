@@ -22,6 +22,11 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  /** Bytes received but not yet part of a complete frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
   /** Feeds bytes; returns the messages completed by them, in order. */
   push(chunk: Buffer): unknown[] {
     this.chunks.push(chunk);

@@ -1,5 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { controlTlsSchema, tlsStoreConnector, type ControlTls } from './control-tls';
 import {
+  InvalidOptionsError,
   StoreClosedError,
   StoreUnavailableError,
   kv as ops,
@@ -38,8 +40,10 @@ import {
 export interface RemoteStoreOptions {
   /** Store servers (managers) to use, tried in order, failing over to the next. */
   readonly endpoints: readonly SocketAddress[];
-  /** Opens a connection (default `node:net` `connect`). The cluster layer passes a TLS connector here. */
+  /** Opens a connection (default `node:net` `connect`, or TLS with `tls`). */
   readonly connect?: (address: SocketAddress) => Socket;
+  /** Mutual TLS to the store servers, which must be managers of the cluster by their certificates (see `ControlTls`). Not with `connect`. */
+  readonly tls?: ControlTls;
   /** A request not answered within this time rejects with StoreUnavailableError (ms). Default 10000. */
   readonly requestTimeoutMs?: number;
   /** First reconnect pause (ms), doubled up to 2 s. Default 50. */
@@ -61,6 +65,7 @@ export interface RemoteStoreStats {
 const optionsSchema = z.object({
   endpoints: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).min(1),
   connect: z.custom<(a: SocketAddress) => Socket>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+  tls: controlTlsSchema.optional(),
   requestTimeoutMs: z.number().int().min(1).default(10_000),
   reconnectMs: z.number().int().min(1).default(50),
 });
@@ -123,7 +128,9 @@ export class RemoteStore implements Store {
   constructor(options: RemoteStoreOptions) {
     const o = parseOptions(optionsSchema, options, 'RemoteStore');
     this.endpoints = o.endpoints;
-    this.connectFn = o.connect ?? ((a) => netConnect({ host: a.host, port: a.port }));
+    if (o.tls !== undefined && o.connect !== undefined) throw new InvalidOptionsError('tls', 'RemoteStore: options "tls" and "connect" exclude each other');
+    const tls = options.tls;
+    this.connectFn = o.connect ?? (tls !== undefined ? tlsStoreConnector(() => tls) : (a) => netConnect({ host: a.host, port: a.port }));
     this.timeoutMs = o.requestTimeoutMs;
     this.reconnectBase = o.reconnectMs;
     this.open();

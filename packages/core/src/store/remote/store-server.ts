@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { parseOptions, type SocketAddress, type Store, type StoreWatch } from '@weft/interface';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { InvalidOptionsError, parseOptions, type SocketAddress, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
+import { controlTlsSchema, type ControlPeer, type ControlTls } from './control-tls';
 import { FrameReader, encodeFrame } from './frames';
 import {
   PROTOCOL_VERSION,
@@ -25,6 +27,18 @@ export interface StoreServerOptions {
    * cluster layer passes a TLS server here; the protocol is the same.
    */
   readonly createServer?: (onConnection: (socket: Socket) => void) => Server;
+  /** Mutual TLS: only nodes of the cluster connect, each known by its certificate (see {@link ControlTls}). Not with `createServer`. */
+  readonly tls?: ControlTls;
+  /** A connection whose TLS handshake or first message has not arrived within this time is closed and counted (ms, default 10000). */
+  readonly handshakeTimeoutMs?: number;
+  /** A frame whose first byte has arrived must be complete within this time (ms, default 30000). */
+  readonly frameTimeoutMs?: number;
+  /** Most bytes of unfinished frames held across all connections; the connection that would go beyond it is closed and counted (default 64 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Most connections at once still in their handshake (before their first message); beyond it the oldest is closed and counted (default 256). */
+  readonly maxPendingHandshakes?: number;
+  /** A connection whose unsent replies and events exceed this many bytes (a peer not reading) is closed and counted (default 64 MiB). */
+  readonly maxUnsentBytes?: number;
 }
 
 /** Counters of a {@link StoreServer}. */
@@ -33,13 +47,33 @@ export interface StoreServerStats {
   requests: number;
   /** Connections closed because a frame or message was malformed. */
   malformed: number;
+  /** TLS connections refused: peer not verified (no certificate, another CA, expired) or refused by `identify`. */
+  refused: number;
+  /** Connections closed because the TLS handshake or the first message did not arrive within `handshakeTimeoutMs`. */
+  handshakeTimeouts: number;
+  /** Connections closed because a frame was not complete within `frameTimeoutMs`. */
+  stalledFrames: number;
+  /** Connections closed because unfinished frames would exceed `maxBufferedBytes`. */
+  overBudget: number;
+  /** Connections still in their handshake closed to make room for a newer one. */
+  shed: number;
+  /** Connections closed because their unsent output exceeded `maxUnsentBytes`. */
+  slowReaders: number;
 }
 
 const optionsSchema = z.object({
   store: z.custom<Store>((v) => typeof v === 'object' && v !== null && typeof (v as Store).txn === 'function', { message: 'must be a Store' }),
   listen: z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }),
   createServer: z.custom<StoreServerOptions['createServer']>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+  tls: controlTlsSchema.optional(),
+  handshakeTimeoutMs: z.number().int().min(1).default(10_000),
+  frameTimeoutMs: z.number().int().min(1).default(30_000),
+  maxBufferedBytes: z.number().int().min(64).default(64 * 1024 * 1024),
+  maxPendingHandshakes: z.number().int().min(1).default(256),
+  maxUnsentBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
 });
+
+type Limits = Pick<z.output<typeof optionsSchema>, 'handshakeTimeoutMs' | 'frameTimeoutMs' | 'maxBufferedBytes' | 'maxPendingHandshakes' | 'maxUnsentBytes'>;
 
 /**
  * Serves a `Store` over a stream connection: what workers (and managers that
@@ -49,26 +83,80 @@ const optionsSchema = z.object({
  * and end with it.
  */
 export class StoreServer {
-  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0 };
+  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0, refused: 0, handshakeTimeouts: 0, stalledFrames: 0, overBudget: 0, shed: 0, slowReaders: 0 };
   private readonly sockets = new Set<Socket>();
+  /** Raw sockets before their handshake and first message, by remote address and port (oldest first). */
+  private readonly pending = new Map<string, Socket>();
+  private buffered = 0;
+  private tls: ControlTls | undefined;
+  /** The node each accepted connection's certificate names (undefined: plain TCP). */
+  private readonly peerOf = new WeakMap<Socket, ControlPeer | undefined>();
 
   private constructor(
     private readonly store: Store,
     private readonly server: Server,
     /** The address really listened on (with the port picked). */
     readonly address: SocketAddress,
+    private readonly limits: Limits,
   ) {}
+
+  /** Bytes of unfinished frames held now, all connections together. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Connections open now (TLS handshakes in progress included). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** The nodes connected now, as their certificates name them (empty on plain TCP). */
+  connectedPeers(): ControlPeer[] {
+    const out: ControlPeer[] = [];
+    for (const s of this.sockets) {
+      const p = this.peerOf.get(s);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
+
+  /** Replaces the TLS credentials for the handshakes that follow (a renewed certificate). @throws InvalidOptionsError without TLS. */
+  setTls(tls: ControlTls): void {
+    if (this.tls === undefined) throw new InvalidOptionsError('tls', 'StoreServer.setTls: the server was started without TLS');
+    this.tls = parseOptions(z.object({ tls: controlTlsSchema }), { tls }, 'StoreServer.setTls').tls as ControlTls;
+    (this.server as import('node:tls').Server).setSecureContext(this.tls.options);
+  }
 
   /** @throws InvalidOptionsError naming the bad option. */
   static async listen(options: StoreServerOptions): Promise<StoreServer> {
     const o = parseOptions(optionsSchema, options, 'StoreServer');
+    if (o.tls !== undefined && o.createServer !== undefined) throw new InvalidOptionsError('tls', 'StoreServer: options "tls" and "createServer" exclude each other');
+    const tls = o.tls as ControlTls | undefined;
     let self: StoreServer | undefined;
-    const pending: Socket[] = [];
-    const onConnection = (socket: Socket): void => {
-      if (self) self.accept(socket);
-      else pending.push(socket);
-    };
-    const server = (o.createServer ?? ((cb) => createServer(cb)))(onConnection);
+    const early: Array<() => void> = [];
+    const later = (f: () => void): void => (self ? f() : void early.push(f));
+    let server: Server;
+    if (tls !== undefined) {
+      // `authorized` is checked here (not by node:tls dropping the client silently), so every refusal is counted.
+      const t = createTlsServer({ ...tls.options, requestCert: true, rejectUnauthorized: false, handshakeTimeout: o.handshakeTimeoutMs });
+      t.on('connection', (raw: Socket) => later(() => self!.track(raw)));
+      t.on('secureConnection', (socket: TLSSocket) => later(() => self!.acceptTls(socket)));
+      t.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+        socket.destroy();
+        later(() => {
+          if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') self!.stats.handshakeTimeouts += 1;
+          else if (err.code !== 'ECONNRESET') self!.stats.refused += 1;
+        });
+      });
+      server = t;
+    } else {
+      server = (o.createServer ?? ((cb) => createServer(cb)))((socket) =>
+        later(() => {
+          self!.track(socket);
+          self!.accept(socket, undefined);
+        }),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.listen.port, o.listen.host, () => {
@@ -78,30 +166,89 @@ export class StoreServer {
     });
     const a = server.address();
     const port = typeof a === 'object' && a !== null ? a.port : o.listen.port;
-    self = new StoreServer(o.store, server, { host: o.listen.host, port });
-    for (const s of pending) self.accept(s);
+    self = new StoreServer(o.store, server, { host: o.listen.host, port }, o);
+    self.tls = tls;
+    for (const f of early) f();
     return self;
   }
 
-  private accept(socket: Socket): void {
+  /** Every raw connection from accept to close; at most `maxPendingHandshakes` before their first message (the oldest goes). */
+  private track(socket: Socket): void {
+    socket.on('error', () => undefined);
+    if (this.pending.size >= this.limits.maxPendingHandshakes) {
+      const [oldestKey, oldest] = this.pending.entries().next().value as [string, Socket];
+      this.pending.delete(oldestKey);
+      this.stats.shed += 1;
+      oldest.destroy();
+    }
+    const key = remoteKey(socket);
+    this.pending.set(key, socket);
+    this.sockets.add(socket);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (this.pending.get(key) === socket) this.pending.delete(key);
+    });
+  }
+
+  private acceptTls(socket: TLSSocket): void {
+    let peer: ControlPeer | undefined;
+    try {
+      if (socket.authorized) peer = this.tls!.identify(socket);
+    } catch {
+      peer = undefined;
+    }
+    if (peer === undefined) {
+      this.stats.refused += 1;
+      socket.destroy();
+      return;
+    }
+    this.accept(socket, peer);
+  }
+
+  /** `peer`: the node the TLS certificate names (undefined on plain TCP); requests are not yet scoped by it (the worker API restriction is to come). */
+  private accept(socket: Socket, peer: ControlPeer | undefined): void {
+    this.peerOf.set(socket, peer);
     this.stats.connections += 1;
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const watches = new Map<number, StoreWatch>();
     const reader = new FrameReader();
+    const key = remoteKey(socket);
     let closed = false;
+    let held = 0;
+    let greeted = false;
+    let frameTimer: NodeJS.Timeout | undefined;
+    const firstTimer = setTimeout(() => {
+      if (greeted) return;
+      this.stats.handshakeTimeouts += 1;
+      close();
+    }, this.limits.handshakeTimeoutMs);
+    firstTimer.unref();
+    const hold = (bytes: number): void => {
+      this.buffered += bytes - held;
+      held = bytes;
+    };
     const send = (m: unknown): void => {
-      if (!closed && !socket.destroyed) socket.write(encodeFrame(m));
+      if (closed || socket.destroyed) return;
+      socket.write(encodeFrame(m));
+      if (socket.writableLength > this.limits.maxUnsentBytes) {
+        this.stats.slowReaders += 1;
+        close();
+      }
     };
     const close = (): void => {
       if (closed) return;
       closed = true;
+      clearTimeout(firstTimer);
+      if (frameTimer !== undefined) clearTimeout(frameTimer);
+      hold(0);
       for (const w of watches.values()) w.cancel();
       watches.clear();
       this.sockets.delete(socket);
       socket.destroy();
     };
     socket.on('data', (chunk: Buffer) => {
+      if (closed) return;
       let messages: unknown[];
       try {
         messages = reader.push(chunk);
@@ -110,12 +257,33 @@ export class StoreServer {
         close();
         return;
       }
+      if (this.buffered - held + reader.bufferedBytes > this.limits.maxBufferedBytes) {
+        this.stats.overBudget += 1;
+        close();
+        return;
+      }
+      hold(reader.bufferedBytes);
+      if (reader.bufferedBytes === 0) {
+        if (frameTimer !== undefined) clearTimeout(frameTimer);
+        frameTimer = undefined;
+      } else if (frameTimer === undefined) {
+        frameTimer = setTimeout(() => {
+          this.stats.stalledFrames += 1;
+          close();
+        }, this.limits.frameTimeoutMs);
+        frameTimer.unref();
+      }
       for (const raw of messages) {
         const parsed = clientMessageSchema.safeParse(raw);
         if (!parsed.success) {
           this.stats.malformed += 1;
           close();
           return;
+        }
+        if (!greeted) {
+          greeted = true;
+          // Past its handshake: no longer counted against maxPendingHandshakes.
+          this.pending.delete(key);
         }
         this.stats.requests += 1;
         void this.handle(parsed.data, send, watches);
@@ -176,4 +344,8 @@ export class StoreServer {
     this.sockets.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function remoteKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
 }

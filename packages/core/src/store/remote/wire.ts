@@ -1,6 +1,7 @@
 import {
   StoreError,
   StoreUnavailableError,
+  QuorumLostError,
   WatchCompactedError,
   type Compare,
   type KeySelector,
@@ -183,6 +184,8 @@ export function errorFromWire(w: WireError): Error {
       return new WatchCompactedError(w.requestedRevision ?? 0, w.compactRevision ?? 0);
     case 'StoreUnavailableError':
       return new StoreUnavailableError(`store server: ${w.message}`, w.outcomeUnknown ?? true);
+    case 'QuorumLostError':
+      return new QuorumLostError(`store server: ${w.message}`, w.outcomeUnknown ?? true);
     case 'StoreClosedError':
       return new StoreUnavailableError(`store server closed: ${w.message}`, false);
     default:
