@@ -10,6 +10,7 @@
  * function of the records. Testing helpers live in `@weft/core/testing`.
  */
 export { WeftNode, type NodeStats } from './node/weft-node';
+export type { NodeInfo } from './node/node-status';
 export type { WeftNodeOptions } from './node/node-options';
 export { Attachment } from './endpoint/attachment';
 export type { AttachOptions } from './endpoint/attach-options';

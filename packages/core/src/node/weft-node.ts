@@ -22,6 +22,8 @@ import { Heartbeat } from './heartbeat';
 import { NodeView, type NodeViewStats } from './node-view';
 import { weftNodeOptionsSchema, type ResolvedNodeOptions, type WeftNodeOptions } from './node-options';
 import { Sweeper, type SweeperStats } from './sweeper';
+import { NodeStatusMonitor, listNodes, type NodeInfo } from './node-status';
+import { RaftStore } from '../store/raft-store';
 
 /** Everything a node counts, for tests and diagnostics. */
 export interface NodeStats {
@@ -65,6 +67,7 @@ export class WeftNode implements AttachmentHost {
   private readonly reconciler: Reconciler;
   private readonly heartbeat: Heartbeat;
   private readonly sweeper: Sweeper | undefined;
+  private readonly statusMonitor: NodeStatusMonitor | undefined;
   private readonly rotator: KeyRotator | undefined;
   private readonly batchers = new Map<string, NetworkBatcher>();
   /** Services: VIPs and backends (records; every node's DNS and data plane follow them). */
@@ -123,6 +126,8 @@ export class WeftNode implements AttachmentHost {
     this.heartbeat = new Heartbeat(this.ctx, options.heartbeatIntervalMs, onError);
     if (this.role === 'manager') {
       this.sweeper = new Sweeper(this.ctx, options.orphanGraceMs, (rec) => this.detachRecord(rec), onError);
+      // A node is down once its heartbeat has not moved for 3 intervals (Swarm: a missed heartbeat period and grace).
+      this.statusMonitor = new NodeStatusMonitor(this.ctx, options.heartbeatIntervalMs, 3 * options.heartbeatIntervalMs, options.store instanceof RaftStore ? options.store : undefined, onError);
       this.rotator = new KeyRotator(
         this.ctx,
         { intervalMs: options.keyRotationIntervalMs, ackTimeoutMs: options.keyAckTimeoutMs, drainMs: options.keyDrainMs },
@@ -167,6 +172,7 @@ export class WeftNode implements AttachmentHost {
     await this.view.start();
     await this.reconciler.request(true);
     this.sweeper?.start();
+    this.statusMonitor?.start();
     this.rotator?.start();
   }
 
@@ -398,6 +404,18 @@ export class WeftNode implements AttachmentHost {
     return this.rotator.rotate(net.id);
   }
 
+  // ---- nodes ----
+
+  /**
+   * Every node of the cluster: id, role, underlay address, `ready`/`down` as
+   * the managers judge its heartbeat (down after 3 heartbeat intervals
+   * without one), and which manager is the Raft leader. Works on any node.
+   */
+  async listNodes(): Promise<NodeInfo[]> {
+    this.assertOpen();
+    return listNodes(this.ctx);
+  }
+
   // ---- state, for tests and debugging ----
 
   /** What this node's data plane should hold, computed from its view of the store. */
@@ -464,7 +482,7 @@ export class WeftNode implements AttachmentHost {
     this.closed = true;
     // Background store writes (a heartbeat, a key ack, a sweep, a rotation) are not waited for before the
     // store closes: without a quorum they would only time out. Closing the store settles them at once.
-    const background = [this.heartbeat.stop(), this.sweeper?.stop(), this.rotator?.stop(), this.acking];
+    const background = [this.heartbeat.stop(), this.sweeper?.stop(), this.statusMonitor?.stop(), this.rotator?.stop(), this.acking];
     this.view.stop();
     await this.reconciler.close();
     this.dataPlane.setDnsHandler(undefined);

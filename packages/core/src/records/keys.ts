@@ -28,6 +28,17 @@ export class KeyLayout {
   node(nodeId: string): string {
     return `${this.nodes()}${nodeId}`;
   }
+  /** Node status as the managers judge it from heartbeats: `node-status/<nodeId>` (written by the Raft leader, on change only). */
+  nodeStatuses(): string {
+    return `${this.root}node-status/`;
+  }
+  nodeStatus(nodeId: string): string {
+    return `${this.nodeStatuses()}${nodeId}`;
+  }
+  /** The id of the manager that last became Raft leader (written by that manager). */
+  leader(): string {
+    return `${this.root}leader`;
+  }
   /** Node liveness: rewritten every heartbeat interval; only managers read it. */
   heartbeats(): string {
     return `${this.root}heartbeats/`;

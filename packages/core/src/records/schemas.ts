@@ -42,6 +42,18 @@ export const nodeRecordSchema = z.object({
 });
 export type NodeRecord = z.infer<typeof nodeRecordSchema>;
 
+/** `node-status/<id>`: a node's state as the managers judge it by its heartbeat. */
+export const nodeStatusRecordSchema = z.object({
+  state: z.enum(['ready', 'down']),
+  /** When the judgement changed (the judging manager's wall clock, ISO 8601). */
+  since: z.string(),
+});
+export type NodeStatusRecord = z.infer<typeof nodeStatusRecordSchema>;
+
+/** `leader`: the manager that last became Raft leader. */
+export const leaderRecordSchema = z.object({ id, term: z.number().int().min(0) });
+export type LeaderRecord = z.infer<typeof leaderRecordSchema>;
+
 /** `networks/<id>` */
 export const networkRecordSchema = z.object({
   id,

@@ -209,6 +209,11 @@ export class RaftStore implements Store {
     return this.server?.address;
   }
 
+  /** The Raft term this replica is in. */
+  get term(): number {
+    return this.node.status().term;
+  }
+
   /** True while this replica is the Raft leader. */
   get isLeader(): boolean {
     return this.node.isLeader;
