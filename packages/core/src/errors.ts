@@ -73,6 +73,36 @@ export class EndpointNotFoundError extends CoreError {
   }
 }
 
+/** No node with this id in the cluster. */
+export class NodeNotFoundError extends CoreError {
+  override name = 'NodeNotFoundError';
+  override readonly code = 'ERR_NODE_NOT_FOUND';
+  constructor(readonly nodeId: string) {
+    super(`node ${JSON.stringify(nodeId)} not found`);
+  }
+}
+
+/** `removeNode` refused: the node is a manager, is up (without `force`), or is the caller itself. */
+export class NodeRemovalRefusedError extends CoreError {
+  override name = 'NodeRemovalRefusedError';
+  override readonly code = 'ERR_NODE_REMOVAL_REFUSED';
+  constructor(
+    readonly nodeId: string,
+    readonly reason: string,
+  ) {
+    super(`removing node ${JSON.stringify(nodeId)} refused: ${reason}`);
+  }
+}
+
+/** This node was removed from the cluster (`removeNode`): it cannot start or rejoin under its id. */
+export class NodeRemovedError extends CoreError {
+  override name = 'NodeRemovedError';
+  override readonly code = 'ERR_NODE_REMOVED';
+  constructor(readonly nodeId: string) {
+    super(`node ${JSON.stringify(nodeId)} was removed from the cluster; join again as a new node`);
+  }
+}
+
 /** The Weft node was closed; nothing more can be done with it. (`@weft/raft`'s `NodeClosedError` is a Raft node's.) */
 export class WeftNodeClosedError extends CoreError {
   override name = 'WeftNodeClosedError';

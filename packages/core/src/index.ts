@@ -30,6 +30,9 @@ export {
   ContentionError,
   ServiceNotFoundError,
   BackendRefusedError,
+  NodeNotFoundError,
+  NodeRemovalRefusedError,
+  NodeRemovedError,
 } from './errors';
 export {
   Services,

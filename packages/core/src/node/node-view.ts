@@ -16,6 +16,7 @@ import {
   networkRecordSchema,
   nodeEndpointRefSchema,
   nodeRecordSchema,
+  removedNodeRecordSchema,
   type EndpointRecord,
   type KeysRecord,
   type NetworkRecord,
@@ -64,6 +65,8 @@ export interface NodeViewStats {
 export class NodeView implements ClusterView {
   private readonly networkWatch: WatchedPrefix<NetworkRecord>;
   private readonly nodeWatch: WatchedPrefix<NodeRecord>;
+  /** Ids of nodes removed from the cluster. */
+  private readonly removedWatch: WatchedPrefix<string>;
   private readonly localWatch: WatchedPrefix<LocalRef>;
   private readonly localPrefix: string;
   /** The network of each of this node's endpoints as last seen (a deleted entry's network is no longer in the watch). */
@@ -94,6 +97,8 @@ export class NodeView implements ClusterView {
     this.networkWatch = this.watch(keyLayout.networks(), (kv) => parseRecord(networkRecordSchema, kv), byId);
     this.nodeWatch = this.watch(keyLayout.nodes(), (kv) => parseRecord(nodeRecordSchema, kv), byId);
     this.serviceWatch = this.watch(keyLayout.services(), (kv) => parseRecord(serviceRecordSchema, kv), byId);
+    const removedPrefix = keyLayout.removedNodes();
+    this.removedWatch = this.watch(removedPrefix, (kv) => (parseRecord(removedNodeRecordSchema, kv) === undefined ? undefined : kv.key.slice(removedPrefix.length)), (id) => id);
     const localPrefix = keyLayout.nodeEndpoints(nodeId);
     this.localPrefix = localPrefix;
     this.localWatch = this.watch(
@@ -219,7 +224,7 @@ export class NodeView implements ClusterView {
 
   /** Loads everything and starts the watches; resolves once the view is current. */
   async start(): Promise<void> {
-    await Promise.all([this.networkWatch.start(), this.nodeWatch.start(), this.serviceWatch.start(), this.localWatch.start()]);
+    await Promise.all([this.networkWatch.start(), this.nodeWatch.start(), this.serviceWatch.start(), this.localWatch.start(), this.removedWatch.start()]);
     await this.settled();
   }
 
@@ -231,7 +236,7 @@ export class NodeView implements ClusterView {
   /** Stops every watch. */
   stop(): void {
     this.stopped = true;
-    for (const w of [this.networkWatch, this.nodeWatch, this.serviceWatch, this.localWatch]) w.stop();
+    for (const w of [this.networkWatch, this.nodeWatch, this.serviceWatch, this.localWatch, this.removedWatch]) w.stop();
     for (const id of [...this.perNetwork.keys()]) this.deactivate(id);
   }
 
@@ -288,6 +293,11 @@ export class NodeView implements ClusterView {
 
   get networks(): ReadonlyMap<string, NetworkRecord> {
     return this.networkWatch.items;
+  }
+
+  /** Whether `nodeId` was removed from the cluster (as this view has seen so far). */
+  isRemoved(nodeId: string): boolean {
+    return this.removedWatch.items.has(nodeId);
   }
 
   get nodes(): ReadonlyMap<string, NodeRecord> {

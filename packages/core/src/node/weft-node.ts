@@ -1,7 +1,7 @@
-import { parseOptions, type DataPlane, type ProgrammedState, type SocketAddress, type Store } from '@weft/interface';
+import { kv, parseOptions, type DataPlane, type ProgrammedState, type SocketAddress, type Store } from '@weft/interface';
 import { DnsServer } from '../discovery/dns-server';
 import { Services } from '../service/services';
-import { AttachRefusedError, EndpointNotFoundError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
+import { AttachRefusedError, EndpointNotFoundError, NodeNotFoundError, NodeRemovalRefusedError, NodeRemovedError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
 import { Attachment, type AttachmentHost } from '../endpoint/attachment';
 import { attachOptionsSchema, type AttachOptions, type ParsedAttachOptions } from '../endpoint/attach-options';
 import { NetworkBatcher } from '../endpoint/network-batcher';
@@ -13,9 +13,9 @@ import { removeNetwork } from '../network/remove-network';
 import { resolveNetwork } from '../network/resolve-network';
 import { desiredEndpoint, desiredState, type DesiredState } from '../reconcile/desired-state';
 import { Reconciler, type ReconcileStats } from '../reconcile/reconciler';
-import { encodeRecord } from '../records/codec';
+import { encodeRecord, parseRecord } from '../records/codec';
 import { KeyLayout } from '../records/keys';
-import type { EndpointRecord, NetworkRecord, NodeRecord } from '../records/schemas';
+import { endpointRecordSchema, nodeEndpointRefSchema, type EndpointRecord, type NetworkRecord, type NodeRecord } from '../records/schemas';
 import { awaitCluster, ensureCluster } from './cluster-init';
 import { cryptoRandomBytes, newId, type CoreContext } from './context';
 import { Heartbeat } from './heartbeat';
@@ -110,7 +110,11 @@ export class WeftNode implements AttachmentHost {
       this.store,
       this.ctx.keys,
       this.id,
-      (change) => void this.reconciler.request(change.resync, change.networkId, change.endpoints ? change.keys : undefined),
+      (change) => {
+        // A node removed: its live control connections to this manager go now (its certificate is refused from here on).
+        if (change.prefix === this.ctx.keys.removedNodes() && options.store instanceof RaftStore) options.store.recheckPeers();
+        void this.reconciler.request(change.resync, change.networkId, change.endpoints ? change.keys : undefined);
+      },
       onError,
     );
     this.reconciler = new Reconciler({
@@ -160,6 +164,7 @@ export class WeftNode implements AttachmentHost {
     } else {
       await awaitCluster(this.ctx, o.operationTimeoutMs);
     }
+    if ((await this.store.get(this.ctx.keys.removedNode(this.id))) !== undefined) throw new NodeRemovedError(this.id);
     const record: NodeRecord = {
       id: this.id,
       role: this.role,
@@ -414,6 +419,47 @@ export class WeftNode implements AttachmentHost {
   async listNodes(): Promise<NodeInfo[]> {
     this.assertOpen();
     return listNodes(this.ctx);
+  }
+
+  /** Whether `nodeId` was removed from the cluster (as this node's view has seen so far): control connections from it are refused. */
+  isRemoved(nodeId: string): boolean {
+    return this.view.isRemoved(nodeId);
+  }
+
+  /**
+   * Removes a worker from the cluster (managers only), as `docker node rm`:
+   * records the removal first — from then on its certificate is refused on
+   * every control connection (`controlTlsFor`'s `removed`) and it cannot
+   * start under its id again — then detaches its endpoints (their addresses
+   * are released and its peer records vanish from every node), and deletes
+   * its node, heartbeat and status records. A node that is up is refused
+   * unless `force` (it may still be serving containers); a manager is
+   * refused (demote it first); so is this node itself.
+   * @throws NodeNotFoundError; NodeRemovalRefusedError (also when called on a worker).
+   */
+  async removeNode(nodeId: string, options: { readonly force?: boolean } = {}): Promise<void> {
+    this.assertOpen();
+    if (this.role !== 'manager') throw new NodeRemovalRefusedError(nodeId, 'only managers remove nodes');
+    if (nodeId === this.id) throw new NodeRemovalRefusedError(nodeId, 'a node cannot remove itself (use close() and remove it from another manager)');
+    const k = this.ctx.keys;
+    const info = (await listNodes(this.ctx)).find((n) => n.id === nodeId);
+    if (info === undefined) {
+      if ((await this.store.get(k.removedNode(nodeId))) !== undefined) return; // already removed: idempotent
+      throw new NodeNotFoundError(nodeId);
+    }
+    if (info.role === 'manager') throw new NodeRemovalRefusedError(nodeId, 'it is a manager: demote it first');
+    if (info.status === 'ready' && options.force !== true) throw new NodeRemovalRefusedError(nodeId, 'it is up (status ready): stop it first, or pass force');
+    await this.store.put(k.removedNode(nodeId), encodeRecord({ removedAt: new Date(this.ctx.now()).toISOString(), by: this.id }));
+    const refs = await this.store.range({ prefix: k.nodeEndpoints(nodeId) });
+    for (const refKv of refs.kvs) {
+      const ref = parseRecord(nodeEndpointRefSchema, refKv);
+      if (ref === undefined) continue;
+      const recKv = await this.store.get(k.endpoint(ref.networkId, refKv.key.slice(k.nodeEndpoints(nodeId).length)));
+      const rec = recKv === undefined ? undefined : parseRecord(endpointRecordSchema, recKv);
+      if (rec === undefined) await this.store.delete(refKv.key);
+      else await this.detachRecord(rec);
+    }
+    await this.store.txn({ success: [kv.delete(k.node(nodeId)), kv.delete(k.heartbeat(nodeId)), kv.delete(k.nodeStatus(nodeId))] });
   }
 
   // ---- state, for tests and debugging ----

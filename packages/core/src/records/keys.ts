@@ -35,6 +35,13 @@ export class KeyLayout {
   nodeStatus(nodeId: string): string {
     return `${this.nodeStatuses()}${nodeId}`;
   }
+  /** Nodes removed from the cluster (`removeNode`): `removed-nodes/<nodeId>`. Their certificates are refused from then on; their ids are never taken again. */
+  removedNodes(): string {
+    return `${this.root}removed-nodes/`;
+  }
+  removedNode(nodeId: string): string {
+    return `${this.removedNodes()}${nodeId}`;
+  }
   /** The id of the manager that last became Raft leader (written by that manager). */
   leader(): string {
     return `${this.root}leader`;

@@ -50,6 +50,10 @@ export const nodeStatusRecordSchema = z.object({
 });
 export type NodeStatusRecord = z.infer<typeof nodeStatusRecordSchema>;
 
+/** `removed-nodes/<id>`: a node removed from the cluster. */
+export const removedNodeRecordSchema = z.object({ removedAt: z.string(), by: id });
+export type RemovedNodeRecord = z.infer<typeof removedNodeRecordSchema>;
+
 /** `leader`: the manager that last became Raft leader. */
 export const leaderRecordSchema = z.object({ id, term: z.number().int().min(0) });
 export type LeaderRecord = z.infer<typeof leaderRecordSchema>;

@@ -138,6 +138,7 @@ export class RaftStore implements Store {
   private server: StoreServer | undefined;
   private tls: ControlTls | undefined;
   private hearing: HearingTransport | undefined;
+  private transport: Transport | undefined;
   /** A peer heard from within this window counts as reachable (2 election timeouts + 3 heartbeats: every election starts within 2 timeouts). */
   private quorumWindowMs = Infinity;
   private checkEveryMs = 100;
@@ -191,12 +192,23 @@ export class RaftStore implements Store {
     const raftStore = new RaftStore(o.id, node, kv, o.managers, o.requestTimeoutMs);
     raftStore.tls = options.tls;
     raftStore.hearing = hearing;
+    raftStore.transport = transport;
     raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
     raftStore.checkEveryMs = o.heartbeatIntervalMs;
     if (o.serve) {
       raftStore.server = await StoreServer.listen({ store: raftStore, listen: me.store, ...(options.tls !== undefined ? { tls: options.tls } : {}) });
     }
     return raftStore;
+  }
+
+  /**
+   * Re-judges every live control connection of this manager (Raft and the
+   * store server) with its TLS `identify`, closing those refused now (a node
+   * removed, a certificate deny-listed or expired). Returns how many. No-op without TLS.
+   */
+  recheckPeers(): number {
+    const raft = this.transport instanceof TcpTransport ? this.transport.recheckPeers() : 0;
+    return raft + (this.server?.recheckPeers() ?? 0);
   }
 
   /** The server of this store (its counters, the peers connected), if served. */

@@ -198,7 +198,9 @@ export class LocalCluster {
     for (const m of this.members.values()) {
       const keys = await pki.generateNodeKey();
       const certPem = await ca.issue({ csrPem: await pki.createCsr(m.id, keys), nodeId: m.id, role: m.role });
-      m.tls = pki.controlTlsFor({ caPem: ca.certificatePem, certPem, keyPem: await pki.exportNodeKeyPem(keys) });
+      // A node removed from the cluster (as any running node's view has seen it) is refused.
+      const removed = (nodeId: string): boolean => [...this.members.values()].some((x) => x.node?.isRemoved(nodeId) === true);
+      m.tls = pki.controlTlsFor({ caPem: ca.certificatePem, certPem, keyPem: await pki.exportNodeKeyPem(keys) }, { removed });
     }
   }
 
@@ -322,6 +324,11 @@ export class LocalCluster {
   private underlayFactory(): UnderlayFactory {
     const base = this.underlayNetwork ? memoryUnderlayFactory(this.underlayNetwork) : udpUnderlayFactory();
     return async (address: SocketAddress) => new PartitionedUnderlay(await base(address), (a, b) => this.isCut(a, b));
+  }
+
+  /** A node's control-plane TLS (clusters started with `tls`), e.g. to dial a manager as that node in a test. */
+  controlTlsOf(id: string): ControlTls | undefined {
+    return this.members.get(id)?.tls;
   }
 
   private connectStore(member: Member): (address: SocketAddress) => Socket {

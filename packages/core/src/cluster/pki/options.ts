@@ -77,6 +77,8 @@ export const transportTlsSchema = z
     /** Accept only peers of this role (Raft: managers). */
     role: roleSchema.optional(),
     denied,
+    /** Refuse a peer whose node id this returns true for (removed from the cluster). */
+    removed: fn<(nodeId: string) => boolean>('must be a function (nodeId) => boolean').optional(),
     now,
   })
   .strict();

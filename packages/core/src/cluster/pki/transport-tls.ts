@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { parseOptions } from '@weft/interface';
 import type { TransportTls } from '@weft/raft';
 import type { ControlPeer, ControlTls } from '../../store/remote/control-tls';
-import { CertificateExpiredError, UnexpectedPeerError } from './errors';
+import { CertificateExpiredError, CertificateRevokedError, UnexpectedPeerError } from './errors';
 import { transportTlsSchema } from './options';
 import type { NodeRole } from './profile';
 import { peerIdentity, tlsOptionsFor, type NodeCredentials } from './tls';
@@ -13,6 +13,8 @@ export interface TransportTlsForOptions {
   readonly role?: NodeRole;
   /** Refuse a peer whose certificate serial (lowercase hex) this returns true for: checked at every handshake and by every `recheckPeers()`. */
   readonly denied?: (serial: string) => boolean;
+  /** Refuse a peer whose node id this returns true for (a node removed from the cluster: `WeftNode.isRemoved`), at every handshake and every re-check. */
+  readonly removed?: (nodeId: string) => boolean;
   /** Wall clock for the expiry re-check of live connections (ms since the Unix epoch; default `Date.now`). */
   readonly now?: () => number;
 }
@@ -56,6 +58,7 @@ function buildControlTls(credentials: NodeCredentials, o: TransportTlsForOptions
   const identify = (socket: TLSSocket): ControlPeer => {
     const id = peerIdentity(socket, denied !== undefined ? { denied } : {});
     if (o.role !== undefined && id.role !== o.role) throw new UnexpectedPeerError(`role ${JSON.stringify(o.role)}`, `node ${JSON.stringify(id.nodeId)} (${id.role})`);
+    if (o.removed?.(id.nodeId) === true) throw new CertificateRevokedError(id.serial, id.nodeId);
     const at = now();
     if (at > id.notAfter.getTime() || at < id.notBefore.getTime()) throw new CertificateExpiredError(`node ${JSON.stringify(id.nodeId)}`, id.notBefore, id.notAfter, new Date(at));
     return { nodeId: id.nodeId, role: id.role };

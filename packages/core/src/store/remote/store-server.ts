@@ -59,6 +59,8 @@ export interface StoreServerStats {
   shed: number;
   /** Connections closed because their unsent output exceeded `maxUnsentBytes`. */
   slowReaders: number;
+  /** Live connections closed by `recheckPeers()` (node removed, certificate deny-listed or expired). */
+  revoked: number;
 }
 
 const optionsSchema = z.object({
@@ -83,7 +85,7 @@ type Limits = Pick<z.output<typeof optionsSchema>, 'handshakeTimeoutMs' | 'frame
  * and end with it.
  */
 export class StoreServer {
-  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0, refused: 0, handshakeTimeouts: 0, stalledFrames: 0, overBudget: 0, shed: 0, slowReaders: 0 };
+  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0, refused: 0, handshakeTimeouts: 0, stalledFrames: 0, overBudget: 0, shed: 0, slowReaders: 0, revoked: 0 };
   private readonly sockets = new Set<Socket>();
   /** Raw sockets before their handshake and first message, by remote address and port (oldest first). */
   private readonly pending = new Map<string, Socket>();
@@ -118,6 +120,33 @@ export class StoreServer {
       if (p !== undefined) out.push(p);
     }
     return out;
+  }
+
+  /**
+   * Re-judges every live TLS connection with `identify` (a node removed, a
+   * certificate deny-listed or expired since its handshake): those refused
+   * now are closed and counted (`revoked`). Returns how many. No-op without TLS.
+   */
+  recheckPeers(): number {
+    const tls = this.tls;
+    if (tls === undefined) return 0;
+    let closed = 0;
+    for (const s of [...this.sockets]) {
+      const peer = this.peerOf.get(s);
+      if (peer === undefined) continue;
+      let ok: boolean;
+      try {
+        ok = tls.identify(s as TLSSocket).nodeId === peer.nodeId;
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        closed++;
+        s.destroy();
+      }
+    }
+    this.stats.revoked += closed;
+    return closed;
   }
 
   /** Replaces the TLS credentials for the handshakes that follow (a renewed certificate). @throws InvalidOptionsError without TLS. */
