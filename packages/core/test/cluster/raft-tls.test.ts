@@ -17,19 +17,12 @@ import { TcpTransport, type Message, type TcpTransportOptions } from '@weft/raft
 import { ClusterCa, peerIdentity, transportTlsFor, type NodeRole } from '../../src/cluster/pki';
 import { slowClients, type SlowClients } from '../../../../test-support/slow-clients';
 import { issueNode, type NodeCreds } from './pki-helpers';
+import { sleep, until } from '../../../../test-support/wait';
 
 const DAY = 24 * 3600_000;
 const hb = (from: string, to: string, term: number): Message => ({ type: 'MsgHeartbeat', from, to, term, commit: 0 });
 
-async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('Raft TcpTransport over mutual TLS with cluster certificates', () => {
   let ca: ClusterCa;

@@ -11,15 +11,8 @@ import { MemoryStore, RemoteStore, StoreServer, type StoreServerOptions } from '
 import { encodeFrame } from '../../src/store/remote/frames';
 import { PROTOCOL_VERSION } from '../../src/store/remote/wire';
 import { slowClients, type SlowClients } from '../../../../test-support/slow-clients';
+import { sleep, until } from '../../../../test-support/wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('StoreServer under hostile connections', () => {
   const cleanup: Array<() => Promise<void> | void> = [];

@@ -10,17 +10,10 @@ import { connect, type Socket } from 'node:net';
 import type { Message } from '../../src/core/types';
 import { encodeMessage, TcpTransport, writeFrameHeader } from '../../src/transport';
 import { slowClients, type SlowClients } from '../../../../test-support/slow-clients';
+import { sleep, until } from '../../../../test-support/wait';
 
 const hb = (from: string, to: string, term: number): Message => ({ type: 'MsgHeartbeat', from, to, term, commit: 0 });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('TcpTransport listening port under hostile connections', () => {
   const open: TcpTransport[] = [];
