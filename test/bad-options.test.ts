@@ -479,6 +479,8 @@ const table: Record<string, Record<string, Row>> = {
     NodeNotFoundError: error,
     NodeRemovalRefusedError: error,
     NodeRemovedError: error,
+    PermissionDeniedError: error,
+    workerStorePolicy: bad([() => core('@weft/core', 'workerStorePolicy')({ root: 'weft/' }), 'keys']),
     Services: internal('built by WeftNode (node.services); its create/addBackend options are validated per call'),
     dnsScopeOf: pure('builds a DNS scope from records'),
     DnsServer: opts((o) => new (core('@weft/core', 'DnsServer'))(o), { scopeOf: 'not a function' }, 'scopeOf'),

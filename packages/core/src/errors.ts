@@ -103,6 +103,20 @@ export class NodeRemovedError extends CoreError {
   }
 }
 
+/** A node asked the store for something its role does not allow (a worker reading another network's keys, writing another node's records, creating a network). */
+export class PermissionDeniedError extends CoreError {
+  override name = 'PermissionDeniedError';
+  override readonly code = 'ERR_PERMISSION_DENIED';
+  constructor(
+    readonly nodeId: string,
+    readonly action: string,
+    /** The whole message, when it came from elsewhere (a store server's refusal). */
+    message?: string,
+  ) {
+    super(message ?? `node ${JSON.stringify(nodeId)} may not ${action}`);
+  }
+}
+
 /** The Weft node was closed; nothing more can be done with it. (`@weft/raft`'s `NodeClosedError` is a Raft node's.) */
 export class WeftNodeClosedError extends CoreError {
   override name = 'WeftNodeClosedError';

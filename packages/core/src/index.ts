@@ -33,6 +33,7 @@ export {
   NodeNotFoundError,
   NodeRemovalRefusedError,
   NodeRemovedError,
+  PermissionDeniedError,
 } from './errors';
 export {
   Services,
@@ -71,6 +72,7 @@ export { RaftStore, type RaftStoreOptions, type RaftStoreStats, type ManagerAddr
 export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './store/remote/remote-store';
 export { StoreServer, type StoreServerOptions, type StoreServerStats } from './store/remote/store-server';
 export type { ControlTls, ControlPeer } from './store/remote/control-tls';
+export { workerStorePolicy, type StoreAuthorizer } from './store/remote/store-policy';
 export { RemoteStoreError } from './store/remote/wire';
 export { KeyLayout } from './records/keys';
 export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord, ServiceRecord, ServiceBackendRecord } from './records/schemas';

@@ -26,6 +26,7 @@ import { KvStore, RaftKv, RaftNode, TcpTransport, memoryStores, type Message, ty
 import { z } from 'zod';
 import { controlTlsSchema, raftTlsOf, type ControlTls } from './remote/control-tls';
 import { RemoteStore } from './remote/remote-store';
+import type { StoreAuthorizer } from './remote/store-policy';
 import { StoreServer } from './remote/store-server';
 
 /** A manager of the cluster: its Raft address and the address its store is served on. */
@@ -66,6 +67,8 @@ export interface RaftStoreOptions {
    * (see `ControlTls`; `@weft/core/pki`'s `controlTlsFor` builds it). Default: plain TCP.
    */
   readonly tls?: ControlTls;
+  /** Judges every request the store server receives by the node making it (see `workerStorePolicy`). Default: all served. */
+  readonly authorize?: StoreAuthorizer;
 }
 
 const address = z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) });
@@ -80,6 +83,7 @@ const optionsSchema = z.object({
   historyLimit: z.number().int().min(1).default(10_000),
   serve: z.boolean().default(true),
   tls: controlTlsSchema.optional(),
+  authorize: z.custom<StoreAuthorizer>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
 });
 
 /** Counters of a {@link RaftStore}. */
@@ -143,6 +147,8 @@ export class RaftStore implements Store {
   private quorumWindowMs = Infinity;
   private checkEveryMs = 100;
   private readonly openedAt = performance.now();
+  /** A leader was known since this replica opened: only then can it tell a lost quorum from managers still starting. */
+  private sawLeader = false;
 
   private constructor(
     /** This manager's id. */
@@ -192,11 +198,20 @@ export class RaftStore implements Store {
     const raftStore = new RaftStore(o.id, node, kv, o.managers, o.requestTimeoutMs);
     raftStore.tls = options.tls;
     raftStore.hearing = hearing;
+    node.on('leader-change', (leader) => {
+      if (leader !== null) raftStore.sawLeader = true;
+    });
+    if (node.leader !== null) raftStore.sawLeader = true;
     raftStore.transport = transport;
     raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
     raftStore.checkEveryMs = o.heartbeatIntervalMs;
     if (o.serve) {
-      raftStore.server = await StoreServer.listen({ store: raftStore, listen: me.store, ...(options.tls !== undefined ? { tls: options.tls } : {}) });
+      raftStore.server = await StoreServer.listen({
+        store: raftStore,
+        listen: me.store,
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+        ...(options.authorize !== undefined ? { authorize: options.authorize } : {}),
+      });
     }
     return raftStore;
   }
@@ -236,8 +251,10 @@ export class RaftStore implements Store {
   }
 
   /**
-   * True when this replica can tell that no quorum exists now: it knows no
-   * leader, it has been up for a whole window, and it heard from fewer than a
+   * True when this replica can tell that no quorum exists now: it has known
+   * a leader since it opened (before that, the other managers may still be
+   * starting: a request then waits for its timeout instead), it knows no
+   * leader now, it has been up for a whole window, and it heard from fewer than a
    * majority of managers (itself included) within the window. A leader
    * without a quorum steps down within an election timeout (check-quorum),
    * and every election starts within two, so a live majority is heard from
@@ -245,7 +262,7 @@ export class RaftStore implements Store {
    * leads, which is why a known leader means "not lost".
    */
   quorumLost(): boolean {
-    if (this.hearing === undefined || this.node.leader !== null) return false;
+    if (this.hearing === undefined || this.node.leader !== null || !this.sawLeader) return false;
     const now = performance.now();
     if (now - this.openedAt < this.quorumWindowMs) return false;
     let reachable = 1;

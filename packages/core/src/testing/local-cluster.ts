@@ -12,6 +12,8 @@ import { WeftNode } from '../node/weft-node';
 import { RaftStore, type ManagerAddress } from '../store/raft-store';
 import { RemoteStore } from '../store/remote/remote-store';
 import { tlsStoreConnector, type ControlTls } from '../store/remote/control-tls';
+import { workerStorePolicy } from '../store/remote/store-policy';
+import { KeyLayout } from '../records/keys';
 import { PartitionedUnderlay } from './partitioned-underlay';
 
 /** Node options a test may set for every node of a {@link LocalCluster}. */
@@ -63,7 +65,9 @@ export interface LocalClusterOptions {
   /**
    * Mutual TLS on every control connection (Raft and the store protocol), as
    * an authenticated cluster runs: a cluster CA is made at start and every
-   * node gets a certificate for its id and role (`@weft/core/pki`). Needs
+   * node gets a certificate for its id and role (`@weft/core/pki`), and the
+   * managers' store servers give workers only what they need
+   * (`workerStorePolicy`: e.g. workers cannot create networks). Needs
    * `control: 'tcp'`. Default false.
    */
   tls?: boolean;
@@ -368,7 +372,7 @@ export class LocalCluster {
           heartbeatIntervalMs: this.o.heartbeatIntervalMs,
           requestTimeoutMs: 5000,
           ...(this.raftNetwork ? { transport: this.raftNetwork.transport(id) } : {}),
-          ...(m.tls !== undefined ? { tls: m.tls } : {}),
+          ...(m.tls !== undefined ? { tls: m.tls, authorize: workerStorePolicy(new KeyLayout((this.o.node as { keyPrefix?: string }).keyPrefix ?? 'weft/')) } : {}),
         });
       } catch (err) {
         // The store never started, so it did not take over the storage: release it (LevelDB's lock) here.

@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { InvalidOptionsError, parseOptions, type SocketAddress, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
 import { controlTlsSchema, type ControlPeer, type ControlTls } from './control-tls';
+import type { StoreAuthorizer } from './store-policy';
 import { FrameReader, encodeFrame } from './frames';
 import {
   PROTOCOL_VERSION,
@@ -39,6 +40,12 @@ export interface StoreServerOptions {
   readonly maxPendingHandshakes?: number;
   /** A connection whose unsent replies and events exceed this many bytes (a peer not reading) is closed and counted (default 64 MiB). */
   readonly maxUnsentBytes?: number;
+  /**
+   * Judges every request by the node that makes it (e.g. {@link workerStorePolicy}:
+   * workers get only what they need); a refusal is answered with PermissionDeniedError
+   * and counted. Default: every request is served.
+   */
+  readonly authorize?: StoreAuthorizer;
 }
 
 /** Counters of a {@link StoreServer}. */
@@ -61,6 +68,8 @@ export interface StoreServerStats {
   slowReaders: number;
   /** Live connections closed by `recheckPeers()` (node removed, certificate deny-listed or expired). */
   revoked: number;
+  /** Requests refused by `authorize`. */
+  denied: number;
 }
 
 const optionsSchema = z.object({
@@ -73,6 +82,7 @@ const optionsSchema = z.object({
   maxBufferedBytes: z.number().int().min(64).default(64 * 1024 * 1024),
   maxPendingHandshakes: z.number().int().min(1).default(256),
   maxUnsentBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  authorize: z.custom<StoreAuthorizer>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
 });
 
 type Limits = Pick<z.output<typeof optionsSchema>, 'handshakeTimeoutMs' | 'frameTimeoutMs' | 'maxBufferedBytes' | 'maxPendingHandshakes' | 'maxUnsentBytes'>;
@@ -85,12 +95,13 @@ type Limits = Pick<z.output<typeof optionsSchema>, 'handshakeTimeoutMs' | 'frame
  * and end with it.
  */
 export class StoreServer {
-  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0, refused: 0, handshakeTimeouts: 0, stalledFrames: 0, overBudget: 0, shed: 0, slowReaders: 0, revoked: 0 };
+  readonly stats: StoreServerStats = { connections: 0, requests: 0, malformed: 0, refused: 0, handshakeTimeouts: 0, stalledFrames: 0, overBudget: 0, shed: 0, slowReaders: 0, revoked: 0, denied: 0 };
   private readonly sockets = new Set<Socket>();
   /** Raw sockets before their handshake and first message, by remote address and port (oldest first). */
   private readonly pending = new Map<string, Socket>();
   private buffered = 0;
   private tls: ControlTls | undefined;
+  private authorize: StoreAuthorizer | undefined;
   /** The node each accepted connection's certificate names (undefined: plain TCP). */
   private readonly peerOf = new WeakMap<Socket, ControlPeer | undefined>();
 
@@ -196,6 +207,7 @@ export class StoreServer {
     const a = server.address();
     const port = typeof a === 'object' && a !== null ? a.port : o.listen.port;
     self = new StoreServer(o.store, server, { host: o.listen.host, port }, o);
+    self.authorize = o.authorize as StoreAuthorizer | undefined;
     self.tls = tls;
     for (const f of early) f();
     return self;
@@ -234,7 +246,7 @@ export class StoreServer {
     this.accept(socket, peer);
   }
 
-  /** `peer`: the node the TLS certificate names (undefined on plain TCP); requests are not yet scoped by it (the worker API restriction is to come). */
+  /** `peer`: the node the TLS certificate names (undefined on plain TCP); `authorize` judges its requests. */
   private accept(socket: Socket, peer: ControlPeer | undefined): void {
     this.peerOf.set(socket, peer);
     this.stats.connections += 1;
@@ -315,15 +327,23 @@ export class StoreServer {
           this.pending.delete(key);
         }
         this.stats.requests += 1;
-        void this.handle(parsed.data, send, watches);
+        void this.handle(parsed.data, send, watches, peer);
       }
     });
     socket.on('error', close);
     socket.on('close', close);
   }
 
-  private async handle(m: ClientMessage, send: (m: unknown) => void, watches: Map<number, StoreWatch>): Promise<void> {
+  private async handle(m: ClientMessage, send: (m: unknown) => void, watches: Map<number, StoreWatch>, peer: ControlPeer | undefined): Promise<void> {
     try {
+      if (this.authorize !== undefined && m.t !== 'hello' && m.t !== 'cancel') {
+        try {
+          await this.authorize(peer, m, this.store);
+        } catch (err) {
+          this.stats.denied += 1;
+          throw err;
+        }
+      }
       switch (m.t) {
         case 'hello':
           send({ t: 'hello', v: PROTOCOL_VERSION });

@@ -13,6 +13,7 @@ import {
   type WatchEvent,
 } from '@weft/interface';
 import { z } from 'zod';
+import { PermissionDeniedError } from '../../errors';
 
 /**
  * The store protocol's JSON shapes. Bytes travel as base64; every message
@@ -184,6 +185,8 @@ export function errorFromWire(w: WireError): Error {
       return new WatchCompactedError(w.requestedRevision ?? 0, w.compactRevision ?? 0);
     case 'StoreUnavailableError':
       return new StoreUnavailableError(`store server: ${w.message}`, w.outcomeUnknown ?? true);
+    case 'PermissionDeniedError':
+      return new PermissionDeniedError('', '', `store server: ${w.message}`);
     case 'QuorumLostError':
       return new QuorumLostError(`store server: ${w.message}`, w.outcomeUnknown ?? true);
     case 'StoreClosedError':
