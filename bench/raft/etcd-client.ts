@@ -6,7 +6,7 @@
  * leader following, no protobuf library: what it costs per put is what
  * HTTP/2 and gRPC framing cost.
  */
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect, constants, type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
 import {
   decodePutResponse,
   decodeRangeResponse,
@@ -39,10 +39,10 @@ export class EtcdClient {
     session.on('error', () => {});
   }
 
-  /** Opens the connection to `url` (e.g. `http://127.0.0.1:2379`); rejects after `timeoutMs`. */
-  static connect(url: string, timeoutMs = 5000): Promise<EtcdClient> {
+  /** Opens the connection to `url` (e.g. `http://127.0.0.1:2379`, or `https://…` with `tls`: CA, client certificate); rejects after `timeoutMs`. */
+  static connect(url: string, timeoutMs = 5000, tls?: SecureClientSessionOptions): Promise<EtcdClient> {
     return new Promise((resolve, reject) => {
-      const session = connect(url);
+      const session = tls === undefined ? connect(url) : connect(url, tls);
       const timer = setTimeout(() => {
         session.destroy();
         reject(new EtcdCallError(url, -1, `connect timed out after ${timeoutMs} ms`));

@@ -4,7 +4,7 @@
  * benchmark. `destroy()` kills the members and removes the directory.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './process-cluster';
@@ -18,17 +18,37 @@ export function findEtcd(): string | undefined {
   return undefined;
 }
 
+/**
+ * Mutual TLS for an {@link EtcdCluster}: the CA every member and client must
+ * chain to, and one certificate per member (used for both its client and its
+ * peer URLs, so it needs serverAuth + clientAuth and an IP SAN 127.0.0.1).
+ */
+export interface EtcdClusterTls {
+  caPem: string;
+  members: { certPem: string; keyPem: string }[];
+}
+
 export class EtcdCluster {
   readonly dir = mkdtempSync(join(tmpdir(), `weft-etcd-${process.pid}-`));
   readonly clientUrls: string[] = [];
   private readonly procs: ChildProcess[] = [];
   private logs = '';
+  /** Peer URLs of the members, in member order. */
+  readonly peerUrls: string[] = [];
   /** Kills the members if this process exits without destroy(). */
   private readonly onExit = (): void => {
     for (const p of this.procs) p.kill('SIGKILL');
   };
 
-  constructor(private readonly binary: string) {
+  /**
+   * @param tls mutual TLS on client and peer URLs (https://, etcd's
+   *   --client-cert-auth and --peer-client-cert-auth: a client or peer
+   *   without a certificate from `tls.caPem` is refused); absent: plain http.
+   */
+  constructor(
+    private readonly binary: string,
+    private readonly tls?: EtcdClusterTls,
+  ) {
     process.on('exit', this.onExit);
   }
 
@@ -36,11 +56,30 @@ export class EtcdCluster {
     const names = ['e1', 'e2', 'e3'];
     const peerPorts = [await freePort(), await freePort(), await freePort()];
     const clientPorts = [await freePort(), await freePort(), await freePort()];
-    const initial = names.map((n, i) => `${n}=http://127.0.0.1:${peerPorts[i]}`).join(',');
+    const scheme = this.tls === undefined ? 'http' : 'https';
+    const initial = names.map((n, i) => `${n}=${scheme}://127.0.0.1:${peerPorts[i]}`).join(',');
+    let caFile = '';
+    if (this.tls !== undefined) {
+      caFile = join(this.dir, 'ca.pem');
+      writeFileSync(caFile, this.tls.caPem);
+    }
     names.forEach((name, i) => {
-      const client = `http://127.0.0.1:${clientPorts[i]}`;
-      const peer = `http://127.0.0.1:${peerPorts[i]}`;
+      const client = `${scheme}://127.0.0.1:${clientPorts[i]}`;
+      const peer = `${scheme}://127.0.0.1:${peerPorts[i]}`;
       this.clientUrls.push(client);
+      this.peerUrls.push(peer);
+      const tlsFlags: string[] = [];
+      if (this.tls !== undefined) {
+        const m = this.tls.members[i]!;
+        const cert = join(this.dir, `${name}.pem`);
+        const key = join(this.dir, `${name}-key.pem`);
+        writeFileSync(cert, m.certPem);
+        writeFileSync(key, m.keyPem, { mode: 0o600 });
+        tlsFlags.push(
+          '--cert-file', cert, '--key-file', key, '--trusted-ca-file', caFile, '--client-cert-auth',
+          '--peer-cert-file', cert, '--peer-key-file', key, '--peer-trusted-ca-file', caFile, '--peer-client-cert-auth',
+        );
+      }
       const p = spawn(
         this.binary,
         [
@@ -54,6 +93,7 @@ export class EtcdCluster {
           '--initial-cluster-state', 'new',
           '--initial-cluster-token', `weft-bench-${process.pid}`,
           '--log-level', 'error',
+          ...tlsFlags,
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );

@@ -14,6 +14,7 @@
  * back through that one.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { decodePutResponse, encodePutRequest, unframe } from './etcd-proto';
 import { EtcdCallError } from './etcd-client';
 import { DEFAULT_WINDOW, FLAG, FRAME, FRAME_HEADER, MAX_WINDOW, SETTING, clientPreface, frame, grpcRequestHeaderBlock, windowUpdateFrame, writeFrameHeader } from './h2-frames';
@@ -55,7 +56,7 @@ export class EtcdPutClient {
     private readonly socket: Socket,
     authority: string,
   ) {
-    this.headerBlock = grpcRequestHeaderBlock(PUT_PATH, authority);
+    this.headerBlock = grpcRequestHeaderBlock(PUT_PATH, authority, 'getProtocol' in socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
@@ -63,16 +64,22 @@ export class EtcdPutClient {
     socket.write(clientPreface());
   }
 
-  /** Connects to etcd's client URL `http://host:port`; rejects after `timeoutMs`. */
-  static connect(url: string, timeoutMs = 5000): Promise<EtcdPutClient> {
-    const { hostname, port } = new URL(url);
+  /**
+   * Connects to etcd's client URL `http://host:port`, or `https://host:port`
+   * with `tls` (CA and client certificate; ALPN h2 is added, as gRPC clients
+   * offer it); rejects after `timeoutMs`.
+   */
+  static connect(url: string, timeoutMs = 5000, tls?: ConnectionOptions): Promise<EtcdPutClient> {
+    const { hostname, port, protocol } = new URL(url);
+    if ((protocol === 'https:') !== (tls !== undefined)) return Promise.reject(new EtcdCallError(PUT_PATH, -1, `${url}: https URLs need tls options, http ones take none`));
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: hostname, port: Number(port) });
+      const target = { host: hostname, port: Number(port) };
+      const socket: Socket = tls === undefined ? connect(target) : tlsConnect({ ...tls, ...target, ALPNProtocols: ['h2'] });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new EtcdCallError(PUT_PATH, -1, `connect to ${url} timed out`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         resolve(new EtcdPutClient(socket, `${hostname}:${port}`));
       });
@@ -99,6 +106,11 @@ export class EtcdPutClient {
       this.queued.push({ request, dataLength: data.length, stream });
       this.pump();
     });
+  }
+
+  /** The TLS socket when connected over https (to read what was negotiated), else undefined. */
+  get tlsSocket(): TLSSocket | undefined {
+    return 'getProtocol' in this.socket ? (this.socket as TLSSocket) : undefined;
   }
 
   /** Closes the connection; calls in flight reject. */

@@ -96,13 +96,13 @@ function hpackString(s: string, out: number[]): void {
 
 /**
  * The HPACK header block of a gRPC unary request: `:method POST` and
- * `:scheme http` from the static table (indices 3 and 6); `:path`,
+ * `:scheme http` (or `https` with `secure`) from the static table (indices 3 and 6, or 7); `:path`,
  * `:authority` and `content-type: application/grpc` as literals without
  * indexing with static-table names (4, 1, 31); `te: trailers` as a literal
  * with a literal name.
  */
-export function grpcRequestHeaderBlock(path: string, authority: string): Buffer {
-  const out: number[] = [0x83, 0x86];
+export function grpcRequestHeaderBlock(path: string, authority: string, secure = false): Buffer {
+  const out: number[] = [0x83, secure ? 0x87 : 0x86];
   hpackLength(4, 0x00, 4, out);
   hpackString(path, out);
   hpackLength(4, 0x00, 1, out);

@@ -3,6 +3,7 @@
  * one TCP connection, many in flight, answered by id.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 
 export interface KvResponse {
   id: number;
@@ -50,16 +51,17 @@ export class KvClient {
     });
   }
 
-  /** Connects to "host:port"; rejects after `timeoutMs`. */
-  static connect(address: string, timeoutMs = 2000): Promise<KvClient> {
+  /** Connects to "host:port" (over TLS with `tls`: a node serving with NodeProcessConfig.tls); rejects after `timeoutMs`. */
+  static connect(address: string, timeoutMs = 2000, tls?: ConnectionOptions): Promise<KvClient> {
     const i = address.lastIndexOf(':');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
+      const target = { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+      const socket: Socket = tls === undefined ? connect(target) : tlsConnect({ ...tls, ...target });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionLostError(`connect to ${address} timed out`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         resolve(new KvClient(socket));
       });
@@ -73,6 +75,11 @@ export class KvClient {
   /** Local TCP port of the connection (how a trace tells this client's socket apart). */
   get localPort(): number {
     return this.socket.localPort ?? 0;
+  }
+
+  /** The TLS socket when connected with `tls` (to read what was negotiated), else undefined. */
+  get tlsSocket(): TLSSocket | undefined {
+    return 'getProtocol' in this.socket ? (this.socket as TLSSocket) : undefined;
   }
 
   get isClosed(): boolean {

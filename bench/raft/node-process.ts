@@ -10,7 +10,8 @@
  *   → {"id":3,"op":"status"}                      ← {"id":3,"ok":true,"status":{...}}
  * errors: {"id":1,"ok":false,"error":"NotLeaderError","leaderId":"n2","leaderClient":"127.0.0.1:4002"}
  */
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { KvStore, RaftKv } from '../../packages/raft/src/kv';
 import { NotLeaderError, RaftNode } from '../../packages/raft/src/node';
 import { LevelStorage } from '../../packages/raft/src/level';
@@ -33,6 +34,14 @@ export interface NodeProcessConfig {
    * uses it to show that its check catches a node that does not sync.
    */
   unsafeNoSync?: boolean;
+  /**
+   * Mutual TLS 1.3 on both ports, from `@weft/core/pki` credentials (a
+   * manager certificate of the cluster CA): Raft through TcpTransport's `tls`
+   * (`transportTlsFor`, peers must be managers), the client port through
+   * `tlsOptionsFor` (a client must present a certificate of the same CA).
+   * Absent: plain TCP on both.
+   */
+  tls?: { caPem: string; certPem: string; keyPem: string };
 }
 
 interface Request {
@@ -47,7 +56,14 @@ async function main(): Promise<void> {
   const peers: Record<string, { host: string; port: number }> = {};
   for (const [id, m] of Object.entries(cfg.members)) if (id !== cfg.id) peers[id] = { host: '127.0.0.1', port: m.raftPort };
   const storage = await LevelStorage.open(cfg.dataDir, cfg.unsafeNoSync === true ? { sync: false } : {});
-  const transport = await TcpTransport.listen({ id: cfg.id, port: cfg.raftPort, peers });
+  // Loaded only with TLS, so the plain processes run exactly what they ran before.
+  const pki = cfg.tls === undefined ? undefined : await import('../../packages/core/src/cluster/pki');
+  const transport = await TcpTransport.listen({
+    id: cfg.id,
+    port: cfg.raftPort,
+    peers,
+    ...(cfg.tls !== undefined && pki !== undefined ? { tls: pki.transportTlsFor(cfg.tls, { role: 'manager' }) } : {}),
+  });
   const store = new KvStore();
   const node = await RaftNode.create({
     id: cfg.id,
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
   };
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onClient = (socket: Socket): void => {
     sockets.add(socket);
     socket.setNoDelay(true);
     let buffered = '';
@@ -122,7 +138,10 @@ async function main(): Promise<void> {
     });
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  // With TLS, node:tls hands over only clients whose certificate verified (rejectUnauthorized).
+  const server: Server =
+    cfg.tls !== undefined && pki !== undefined ? createTlsServer({ ...pki.tlsOptionsFor(cfg.tls) }, onClient) : createServer(onClient);
   await new Promise<void>((r) => server.listen(cfg.clientPort, '127.0.0.1', () => r()));
   process.stdout.write('ready\n');
 

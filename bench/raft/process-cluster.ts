@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { ConnectionLostError, KvClient, type KvResponse } from './kv-client';
 import type { NodeProcessConfig } from './node-process';
 
@@ -34,6 +35,13 @@ export interface ProcessClusterOptions {
   heartbeatIntervalMs?: number;
   /** UNSAFE, tests only: every node opens LevelDB with `sync: false` (see NodeProcessConfig.unsafeNoSync). */
   unsafeNoSync?: boolean;
+  /**
+   * Mutual TLS on every node's Raft and client ports (NodeProcessConfig.tls):
+   * the cluster CA, each node's manager certificate, and the `node:tls`
+   * options clients (statuses, LeaderClient, the benchmark) dial with.
+   * Absent: plain TCP.
+   */
+  tls?: { caPem: string; nodes: Record<string, { certPem: string; keyPem: string }>; client: ConnectionOptions };
 }
 
 export class ProcessCluster {
@@ -42,6 +50,7 @@ export class ProcessCluster {
   readonly electionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly unsafeNoSync: boolean;
+  private readonly tls: ProcessClusterOptions['tls'];
   private members: Record<string, { raftPort: number; clientPort: number }> = {};
   private readonly procs = new Map<string, ChildProcess>();
   private readonly logs = new Map<string, string>();
@@ -55,8 +64,14 @@ export class ProcessCluster {
     this.electionTimeoutMs = options.electionTimeoutMs ?? 1000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 100;
     this.unsafeNoSync = options.unsafeNoSync ?? false;
+    this.tls = options.tls;
     this.dir = mkdtempSync(join(tmpdir(), `weft-raft-cluster-${process.pid}-`));
     process.on('exit', this.onExit);
+  }
+
+  /** `node:tls` options a client dials the nodes' client ports with, or undefined for plain TCP. */
+  get clientTls(): ConnectionOptions | undefined {
+    return this.tls?.client;
   }
 
   /** Client address of node `id`. */
@@ -82,6 +97,7 @@ export class ProcessCluster {
       electionTimeoutMs: this.electionTimeoutMs,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       ...(this.unsafeNoSync ? { unsafeNoSync: true } : {}),
+      ...(this.tls !== undefined ? { tls: { caPem: this.tls.caPem, ...this.tls.nodes[id]! } } : {}),
     };
     const prof = process.env.WEFT_RAFT_PROFILE_DIR;
     const args = prof ? ['--cpu-prof', '--cpu-prof-dir', join(prof, id), '--import', 'tsx', script] : ['--import', 'tsx', script];
@@ -172,7 +188,7 @@ export class ProcessCluster {
         out[id] = null;
         if (!this.isRunning(id)) return;
         try {
-          const c = await KvClient.connect(this.clientAddress(id), 1000);
+          const c = await KvClient.connect(this.clientAddress(id), 1000, this.clientTls);
           try {
             out[id] = (await c.request({ op: 'status' }, 1000)).status ?? null;
           } finally {
@@ -226,7 +242,7 @@ export class LeaderClient {
   private conn(id: string): Promise<KvClient> {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = KvClient.connect(this.cluster.clientAddress(id), 1000);
+      c = KvClient.connect(this.cluster.clientAddress(id), 1000, this.cluster.clientTls);
       c.catch(() => this.conns.delete(id));
       this.conns.set(id, c);
     }

@@ -180,3 +180,33 @@ export class BackendRefusedError extends CoreError {
     super(`service ${JSON.stringify(service)}: backend ${JSON.stringify(endpointId)} refused: ${reason}`);
   }
 }
+
+/**
+ * A manager change refused (`RaftStore.removeManager`, `WeftNode.demote`,
+ * `WeftNode.leave`): it is the last manager, or removing it would leave the
+ * remaining managers without a reachable majority (quorum guard), or no
+ * leader is known to judge it. Nothing was changed.
+ */
+export class ManagerRemovalRefusedError extends CoreError {
+  override name = 'ManagerRemovalRefusedError';
+  override readonly code = 'ERR_MANAGER_REMOVAL_REFUSED';
+  constructor(
+    readonly managerId: string,
+    readonly reason: string,
+  ) {
+    super(`removing manager ${JSON.stringify(managerId)} refused: ${reason}`);
+  }
+}
+
+/** `promote`/`demote` refused: called on a worker, the node is not a member, or the store has no Raft replica to change. Nothing was changed. */
+export class RoleChangeRefusedError extends CoreError {
+  override name = 'RoleChangeRefusedError';
+  override readonly code = 'ERR_ROLE_CHANGE_REFUSED';
+  constructor(
+    readonly nodeId: string,
+    readonly role: 'manager' | 'worker',
+    readonly reason: string,
+  ) {
+    super(`changing node ${JSON.stringify(nodeId)} to ${role} refused: ${reason}`);
+  }
+}

@@ -11,6 +11,7 @@
  */
 export { WeftNode, type NodeStats } from './node/weft-node';
 export type { NodeInfo } from './node/node-status';
+export type { DesiredRole, Availability } from './node/node-lifecycle';
 export type { WeftNodeOptions } from './node/node-options';
 export { Attachment } from './endpoint/attachment';
 export type { AttachOptions } from './endpoint/attach-options';
@@ -34,6 +35,8 @@ export {
   NodeRemovalRefusedError,
   NodeRemovedError,
   PermissionDeniedError,
+  ManagerRemovalRefusedError,
+  RoleChangeRefusedError,
 } from './errors';
 export {
   Services,
@@ -69,11 +72,14 @@ export {
 export { UnknownNetworkError, KeyTransitionError, AddressConflictError, DataPlaneClosedError } from './data-plane';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store';
 export { RaftStore, type RaftStoreOptions, type RaftStoreStats, type ManagerAddress } from './store/raft-store';
+export type { ManagerInfo, AddManagerOptions, RemoveManagerOptions, RegistryStats } from './store/manager-registry';
 export { RemoteStore, type RemoteStoreOptions, type RemoteStoreStats } from './store/remote/remote-store';
 export { StoreServer, type StoreServerOptions, type StoreServerStats } from './store/remote/store-server';
 export type { ControlTls, ControlPeer } from './store/remote/control-tls';
 export { workerStorePolicy, type StoreAuthorizer } from './store/remote/store-policy';
 export { RemoteStoreError } from './store/remote/wire';
+export { WeftClient, type WeftClientOptions } from './client/weft-client';
+export { NodeUnreachableError, RemoteNodeError, LocalEndpointNotFoundError, NotAManagerError, DataDirError, ControlSocketInUseError, UnknownMethodError } from './daemon/errors';
 export { KeyLayout } from './records/keys';
 export type { ClusterRecord, NodeRecord, NetworkRecord, EndpointRecord, KeysRecord, ServiceRecord, ServiceBackendRecord } from './records/schemas';
 export { desiredState, type ClusterView, type DesiredState, type PeerEndpointRecord } from './reconcile/desired-state';

@@ -1,6 +1,7 @@
 import { encodeRecord, parseRecord } from '../records/codec';
 import { leaderRecordSchema, nodeRecordSchema, nodeStatusRecordSchema, type NodeStatusRecord } from '../records/schemas';
 import type { CoreContext } from './context';
+import { availabilityRecordSchema, type Availability } from './node-lifecycle';
 
 /** What the node-status monitor needs to know about this manager's Raft replica (undefined: the store has no Raft, e.g. etcd). */
 export interface LeaderProbe {
@@ -24,6 +25,7 @@ export class NodeStatusMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastRead: number | undefined;
+  private nudged = false;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -47,6 +49,31 @@ export class NodeStatusMonitor {
         });
     }, this.intervalMs);
     this.timer.unref?.();
+  }
+
+  /**
+   * Runs a round soon (not waiting for the next interval): a node record
+   * appeared or changed, so a node that just joined is listed ready at once
+   * rather than up to an interval later. Coalesced; a no-op once stopped.
+   */
+  nudge(): void {
+    if (this.timer === undefined || this.nudged) return;
+    this.nudged = true;
+    setImmediate(() => {
+      this.nudged = false;
+      if (this.timer === undefined) return;
+      const previous = this.running ?? Promise.resolve();
+      const run = previous
+        .then(() => this.check())
+        .then(
+          () => undefined,
+          (err: unknown) => this.onError(err),
+        );
+      const tracked: Promise<void> = run.finally(() => {
+        if (this.running === tracked) this.running = undefined;
+      });
+      this.running = tracked;
+    });
   }
 
   stop(): Promise<void> {
@@ -112,7 +139,14 @@ export class NodeStatusMonitor {
 /** A node of the cluster as `WeftNode.listNodes()` reports it. */
 export interface NodeInfo {
   readonly id: string;
+  /**
+   * `manager` when it is in the managers registry (the desired Raft
+   * membership), `worker` otherwise; with a store that has no registry
+   * (etcd, memory), the role the node started with.
+   */
   readonly role: 'manager' | 'worker';
+  /** As `setAvailability` recorded it (`active` when never set). Weft schedules nothing: it is for orchestrators. */
+  readonly availability: Availability;
   /** Its data plane's underlay address. */
   readonly address: string;
   /** `ready` while its heartbeat moves, `down` when it has not for the managers' judgement period, `unknown` before the managers judged it. */
@@ -127,7 +161,21 @@ export interface NodeInfo {
 /** @internal Reads the node list (linearizable reads of nodes, statuses and the leader record). */
 export async function listNodes(ctx: CoreContext): Promise<NodeInfo[]> {
   const k = ctx.keys;
-  const [nodes, statuses, leaderKv] = await Promise.all([ctx.store.range({ prefix: k.nodes() }), ctx.store.range({ prefix: k.nodeStatuses() }), ctx.store.get(k.leader())]);
+  const [nodes, statuses, leaderKv, registry, availabilities] = await Promise.all([
+    ctx.store.range({ prefix: k.nodes() }),
+    ctx.store.range({ prefix: k.nodeStatuses() }),
+    ctx.store.get(k.leader()),
+    ctx.store.range({ prefix: k.managers() }),
+    ctx.store.range({ prefix: k.availabilities() }),
+  ]);
+  // The registry is there once the Raft leader seeded it (its prefix key is the seeded marker).
+  const seeded = registry.kvs.some((kv) => kv.key === k.managers());
+  const managers = new Set(registry.kvs.filter((kv) => kv.key !== k.managers()).map((kv) => kv.key.slice(k.managers().length)));
+  const availability = new Map<string, Availability>();
+  for (const kv of availabilities.kvs) {
+    const r = parseRecord(availabilityRecordSchema, kv);
+    if (r !== undefined) availability.set(kv.key.slice(k.availabilities().length), r.availability);
+  }
   const status = new Map<string, NodeStatusRecord>();
   for (const kv of statuses.kvs) {
     const r = parseRecord(nodeStatusRecordSchema, kv);
@@ -138,12 +186,14 @@ export async function listNodes(ctx: CoreContext): Promise<NodeInfo[]> {
   for (const kv of nodes.kvs) {
     const rec = parseRecord(nodeRecordSchema, kv);
     if (rec === undefined) continue;
+    const role = seeded ? (managers.has(rec.id) ? 'manager' : 'worker') : rec.role;
     out.push({
       id: rec.id,
-      role: rec.role,
+      role,
+      availability: availability.get(rec.id) ?? 'active',
       address: rec.dataPlane.address,
       status: status.get(rec.id)?.state ?? 'unknown',
-      leader: rec.role === 'manager' && rec.id === leader,
+      leader: role === 'manager' && rec.id === leader,
       startedAt: rec.startedAt,
       labels: rec.labels,
     });

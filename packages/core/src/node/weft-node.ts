@@ -1,4 +1,4 @@
-import { kv, parseOptions, type DataPlane, type ProgrammedState, type SocketAddress, type Store } from '@weft/interface';
+import { isWeftError, kv, parseOptions, type StoreUnavailableError, type DataPlane, type ProgrammedState, type SocketAddress, type Store, type StoreWatch } from '@weft/interface';
 import { DnsServer } from '../discovery/dns-server';
 import { Services } from '../service/services';
 import { AttachRefusedError, EndpointNotFoundError, NodeNotFoundError, NodeRemovalRefusedError, NodeRemovedError, WeftNodeClosedError, OperationTimeoutError } from '../errors';
@@ -24,6 +24,19 @@ import { weftNodeOptionsSchema, type ResolvedNodeOptions, type WeftNodeOptions }
 import { Sweeper, type SweeperStats } from './sweeper';
 import { NodeStatusMonitor, listNodes, type NodeInfo } from './node-status';
 import { RaftStore } from '../store/raft-store';
+import {
+  availabilitySchema,
+  demoteNode,
+  leaveOps,
+  nodeIdSchema,
+  promoteNode,
+  setNodeAvailability,
+  watchDesiredRole,
+  type Availability,
+  type DesiredRole,
+  type LifecycleHost,
+} from './node-lifecycle';
+import { z } from 'zod';
 
 /** Everything a node counts, for tests and diagnostics. */
 export interface NodeStats {
@@ -84,6 +97,7 @@ export class WeftNode implements AttachmentHost {
   private ackAgain = false;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly roleWatches = new Set<StoreWatch>();
 
   private constructor(options: ResolvedNodeOptions) {
     this.options = options;
@@ -113,6 +127,8 @@ export class WeftNode implements AttachmentHost {
       (change) => {
         // A node removed: its live control connections to this manager go now (its certificate is refused from here on).
         if (change.prefix === this.ctx.keys.removedNodes() && options.store instanceof RaftStore) options.store.recheckPeers();
+        // A node record appeared or changed: judge it now (a node that just joined is listed ready at once).
+        if (change.prefix === this.ctx.keys.nodes()) this.statusMonitor?.nudge();
         void this.reconciler.request(change.resync, change.networkId, change.endpoints ? change.keys : undefined);
       },
       onError,
@@ -462,6 +478,112 @@ export class WeftNode implements AttachmentHost {
     await this.store.txn({ success: [kv.delete(k.node(nodeId)), kv.delete(k.heartbeat(nodeId)), kv.delete(k.nodeStatus(nodeId))] });
   }
 
+  // ---- lifecycle: roles and leaving ----
+
+  private lifecycle(): LifecycleHost {
+    return { ctx: this.ctx, role: this.role, raft: this.store instanceof RaftStore ? this.store : undefined };
+  }
+
+  /**
+   * Turns a manager into a worker (managers only, as `docker node demote`):
+   * removes it from the managers' Raft membership — refused by the quorum
+   * guard when the managers left would not have a reachable majority, and
+   * for the last manager; the leader hands leadership to another manager
+   * first when it is the one demoted — then records its desired role
+   * `worker` (`roles/<id>`), which the node's process acts on (see
+   * {@link WeftNode.onRoleChange}). Resolves once it is out of the Raft
+   * configuration this manager has applied. Idempotent (a worker: only the record).
+   * @throws InvalidOptionsError (bad id); NodeNotFoundError; RoleChangeRefusedError (called on a worker);
+   *   ManagerRemovalRefusedError naming the reason; OperationTimeoutError; the store's errors.
+   */
+  async demote(nodeId: string): Promise<void> {
+    this.assertOpen();
+    await demoteNode(this.lifecycle(), parseOptions(z.object({ nodeId: nodeIdSchema }), { nodeId }, 'demote').nodeId);
+  }
+
+  /**
+   * Records that a node should become a manager (managers only, as `docker
+   * node promote`): writes its desired role `manager` (`roles/<id>`). Its
+   * process acts on it (see {@link WeftNode.onRoleChange}): it obtains a
+   * manager certificate, opens a Raft replica with `RaftStore.open({ join: true, ... })`,
+   * and a manager adds it with `RaftStore.addManager` — then `listNodes()`
+   * reports it as a manager. Idempotent.
+   * @throws InvalidOptionsError (bad id); NodeNotFoundError; RoleChangeRefusedError (called on a worker); the store's errors.
+   */
+  async promote(nodeId: string): Promise<void> {
+    this.assertOpen();
+    await promoteNode(this.lifecycle(), parseOptions(z.object({ nodeId: nodeIdSchema }), { nodeId }, 'promote').nodeId);
+  }
+
+  /**
+   * Calls `listener` with this node's desired role when `promote`/`demote`
+   * changes it: at once if the recorded role already differs from
+   * {@link WeftNode.role} (a role changed while the node was down), then on
+   * every change. A manager with an embedded Raft store is also told
+   * `worker` when it sees itself removed from the Raft voters. Listeners run on the store's watch delivery and must not
+   * throw. Cancel the returned watch when done (close() cancels it too).
+   * @throws the store's errors (reading the current record).
+   */
+  async onRoleChange(listener: (role: DesiredRole) => void): Promise<StoreWatch> {
+    this.assertOpen();
+    const w = await watchDesiredRole(this.ctx, this.role, listener, this.role === 'manager' ? this.lifecycle().raft : undefined, this.options.heartbeatIntervalMs);
+    this.roleWatches.add(w);
+    return w;
+  }
+
+  /**
+   * Records a node's availability (managers only): `active` (default),
+   * `pause` or `drain`, as `docker node update --availability`. Weft
+   * schedules nothing itself: it is shown in `listNodes()` for orchestrators.
+   * @throws InvalidOptionsError (bad id or availability); NodeNotFoundError; RoleChangeRefusedError (called on a worker).
+   */
+  async setAvailability(nodeId: string, availability: Availability): Promise<void> {
+    this.assertOpen();
+    const o = parseOptions(z.object({ nodeId: nodeIdSchema, availability: availabilitySchema }), { nodeId, availability }, 'setAvailability');
+    await setNodeAvailability(this.lifecycle(), o.nodeId, o.availability);
+  }
+
+  /**
+   * Leaves the cluster gracefully, then closes the node (as `docker swarm
+   * leave`). A manager first checks the quorum guard (refused, with nothing
+   * changed, when the managers left would not have a reachable majority, or
+   * it is the last manager). Then: detaches this node's endpoints (their
+   * addresses are released, peers drop them), stops its heartbeat and
+   * manager loops, and in one txn marks itself removed (as `removeNode`
+   * does: its id cannot start again, its certificate is refused) and deletes
+   * its records — for a manager its managers-registry record too, whereupon
+   * the Raft leader removes it (handing leadership off first when it leads);
+   * it stays up until its removal is applied here (bounded by
+   * `operationTimeoutMs`; past that it closes anyway: the leader completes
+   * the removal). Then {@link WeftNode.close}.
+   * @throws ManagerRemovalRefusedError (nothing changed); the store's errors (the node stays open: retry).
+   */
+  async leave(): Promise<void> {
+    this.assertOpen();
+    const host = this.lifecycle();
+    if (this.role === 'manager') await host.raft?.checkManagerRemoval(this.id);
+    for (const a of this.attachments()) await this.detachRecord(a.record);
+    await Promise.all([this.heartbeat.stop(), this.sweeper?.stop(), this.statusMonitor?.stop(), this.rotator?.stop()]);
+    try {
+      await this.store.txn({ success: leaveOps(host) });
+    } catch (err) {
+      // With TLS the managers cut this node's connections as soon as its removed mark applies, which
+      // can be before the answer is sent: a write lost in flight is taken as done (it is all or nothing).
+      if (!(isWeftError(err, 'StoreUnavailableError') && (err as StoreUnavailableError).outcomeUnknown)) throw err;
+    }
+    const raft = host.raft;
+    if (raft !== undefined) {
+      const deadline = performance.now() + this.options.operationTimeoutMs;
+      const member = (): boolean => {
+        const c = raft.node.status().confState;
+        return [...c.voters, ...c.learners].includes(this.id);
+      };
+      while (member() && performance.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 20));
+      if (member()) this.options.onError?.(new OperationTimeoutError(`leave: ${this.id}'s removal from Raft`, this.options.operationTimeoutMs, true));
+    }
+    await this.close();
+  }
+
   // ---- state, for tests and debugging ----
 
   /** What this node's data plane should hold, computed from its view of the store. */
@@ -526,6 +648,8 @@ export class WeftNode implements AttachmentHost {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    for (const w of this.roleWatches) w.cancel();
+    this.roleWatches.clear();
     // Background store writes (a heartbeat, a key ack, a sweep, a rotation) are not waited for before the
     // store closes: without a quorum they would only time out. Closing the store settles them at once.
     const background = [this.heartbeat.stop(), this.sweeper?.stop(), this.statusMonitor?.stop(), this.rotator?.stop(), this.acking];

@@ -42,6 +42,61 @@ export class KeyLayout {
   removedNode(nodeId: string): string {
     return `${this.removedNodes()}${nodeId}`;
   }
+  /**
+   * The managers registry (`managers/<managerId>` → its Raft and store
+   * addresses): the desired Raft membership, which the leader's membership
+   * reconciler makes real. The key `managers/` itself holds the leader's
+   * view of which managers it hears from. (A `RaftStore`'s `registryPrefix`
+   * must equal this for nodes to see the same registry; both default to `weft/managers/`.)
+   */
+  managers(): string {
+    return `${this.root}managers/`;
+  }
+  manager(managerId: string): string {
+    return `${this.managers()}${managerId}`;
+  }
+  /** Desired roles (`roles/<nodeId>` → `{ role }`), written by `promote`/`demote`; the node's process acts on its own (see `WeftNode.onRoleChange`). */
+  roles(): string {
+    return `${this.root}roles/`;
+  }
+  role(nodeId: string): string {
+    return `${this.roles()}${nodeId}`;
+  }
+  /** Node availability (`availability/<nodeId>` → `{ availability }`), as `setAvailability` writes it; absent means `active`. */
+  availabilities(): string {
+    return `${this.root}availability/`;
+  }
+  availability(nodeId: string): string {
+    return `${this.availabilities()}${nodeId}`;
+  }
+  /**
+   * The cluster CA (`pki/ca` → its certificate and private key as PEM): managers only — the
+   * worker store policy does not list `pki/`, so no worker can read it.
+   */
+  clusterCa(): string {
+    return `${this.root}pki/ca`;
+  }
+  /** Join tokens (`pki/join-tokens/<role>` → the token's record and its full text): managers only, as the CA key. */
+  joinTokens(): string {
+    return `${this.root}pki/join-tokens/`;
+  }
+  joinToken(role: 'manager' | 'worker'): string {
+    return `${this.joinTokens()}${role}`;
+  }
+  /** The certificate each node holds now (`pki/node-certs/<nodeId>` → serial, key fingerprint, role, notAfter), written at join and renewal: managers only. */
+  nodeCertificates(): string {
+    return `${this.root}pki/node-certs/`;
+  }
+  nodeCertificate(nodeId: string): string {
+    return `${this.nodeCertificates()}${nodeId}`;
+  }
+  /** The certificate deny list (`denied-serials/<serial>` → node id, notAfter): a serial listed here is refused on every control connection; an entry may be pruned once its certificate has expired. */
+  deniedSerials(): string {
+    return `${this.root}denied-serials/`;
+  }
+  deniedSerial(serial: string): string {
+    return `${this.deniedSerials()}${serial}`;
+  }
   /** The id of the manager that last became Raft leader (written by that manager). */
   leader(): string {
     return `${this.root}leader`;

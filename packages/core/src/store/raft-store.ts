@@ -24,6 +24,8 @@ import {
 } from '@weft/interface';
 import { KvStore, RaftKv, RaftNode, TcpTransport, memoryStores, type Message, type MessageHandler, type RaftStores, type Transport } from '@weft/raft';
 import { z } from 'zod';
+import { ManagerRemovalRefusedError, OperationTimeoutError } from '../errors';
+import { ManagerRegistry, managerRecordSchema, type AddManagerOptions, type ManagerInfo, type RegistryStats, type RemoveManagerOptions } from './manager-registry';
 import { controlTlsSchema, raftTlsOf, type ControlTls } from './remote/control-tls';
 import { RemoteStore } from './remote/remote-store';
 import type { StoreAuthorizer } from './remote/store-policy';
@@ -42,8 +44,29 @@ export interface ManagerAddress {
 export interface RaftStoreOptions {
   /** This manager's id. */
   readonly id: string;
-  /** Every manager of a new cluster, this one included (ignored for bootstrap once storage holds state, still used to find the leader's store address). */
+  /**
+   * Every manager of a new cluster, this one included: the Raft bootstrap
+   * voters (ignored once storage holds state, or with `join`). Until the
+   * managers registry (see {@link RaftStoreOptions.registryPrefix}) is seeded
+   * and replicated here, also where the other managers' Raft and store
+   * addresses are taken from; afterwards the registry is.
+   */
   readonly managers: readonly ManagerAddress[];
+  /**
+   * This manager joins a running cluster: with empty storage, Raft starts with
+   * no bootstrap voters and waits until a manager of the cluster adds it
+   * ({@link RaftStore.addManager}); `managers` then lists the existing
+   * managers it knows (and itself). Ignored when storage holds state (a
+   * restart recovers as usual). Default false.
+   */
+  readonly join?: boolean;
+  /**
+   * Key prefix of the managers registry in the replicated store, ending in
+   * `/` (default `weft/managers/`, which is `KeyLayout.managers()` under the
+   * default root): `<prefix><id>` → `{ id, raft, store }` per manager, the
+   * desired Raft membership. The key `<prefix>` itself holds the leader's view of reachable managers.
+   */
+  readonly registryPrefix?: string;
   /**
    * Durable Raft storage: a LevelDB directory opened with `@weft/raft/level`'s
    * `LevelStorage.open(dir)` (fsync on), or any `RaftStores`. Default: in memory (state is lost when the process ends).
@@ -75,6 +98,11 @@ const address = z.object({ host: z.string().min(1), port: z.number().int().min(0
 const optionsSchema = z.object({
   id: z.string().min(1),
   managers: z.array(z.object({ id: z.string().min(1), raft: address, store: address })).min(1),
+  join: z.boolean().default(false),
+  registryPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]*\/$/, 'must be letters, digits, "_", ".", "-" or "/" ending in "/"')
+    .default('weft/managers/'),
   stores: z.custom<RaftStores>((v) => typeof v === 'object' && v !== null && 'log' in v && 'stable' in v, { message: 'must be RaftStores' }).optional(),
   transport: z.custom<Transport>((v) => typeof v === 'object' && v !== null && typeof (v as Transport).send === 'function', { message: 'must be a Transport' }).optional(),
   electionTimeoutMs: z.number().int().min(2).default(1000),
@@ -84,6 +112,12 @@ const optionsSchema = z.object({
   serve: z.boolean().default(true),
   tls: controlTlsSchema.optional(),
   authorize: z.custom<StoreAuthorizer>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+});
+
+const membershipOptionsSchema = z.object({
+  id: z.string().min(1).regex(/^[^/]+$/, 'must not contain "/"').optional(),
+  force: z.boolean().default(false),
+  timeoutMs: z.number().int().min(1).optional(),
 });
 
 /** Counters of a {@link RaftStore}. */
@@ -134,10 +168,27 @@ class HearingTransport implements Transport {
  * Reads are linearizable on any manager (ReadIndex). Watches are served by
  * the local replica. The store is also served to workers over the network
  * (`StoreServer`), which `RemoteStore` connects to.
+ *
+ * Membership is dynamic: a managers registry in the store is the desired
+ * Raft membership, which the leader reconciles (see `addManager`,
+ * `removeManager`, `managerList`, and the `join` option).
  */
 export class RaftStore implements Store {
   readonly stats: RaftStoreStats = { proposed: 0, forwarded: 0, retries: 0 };
-  private readonly forwarders = new Map<string, RemoteStore>();
+  private readonly forwarders = new Map<string, { readonly remote: RemoteStore; readonly address: SocketAddress }>();
+  /** Set at the end of open (requests the store server takes before that wait: no leader address is known yet). */
+  private registry: ManagerRegistry | undefined;
+  private self!: ManagerAddress;
+  private removedAt: number | undefined;
+  private serverClosing: Promise<void> | undefined;
+
+  /** The registry (always set once `open` resolved, which is before a caller holds this store). */
+  private get reg(): ManagerRegistry {
+    if (this.registry === undefined) throw new StoreClosedError(`raft store ${this.id} is still opening`);
+    return this.registry;
+  }
+  private registryPrefixValue = 'weft/managers/';
+  private bootList: ManagerAddress[] = [];
   private closed = false;
   private server: StoreServer | undefined;
   private tls: ControlTls | undefined;
@@ -156,7 +207,6 @@ export class RaftStore implements Store {
     /** The Raft node (status, leadership, membership). */
     readonly node: RaftNode,
     private readonly kv: RaftKv,
-    private readonly managers: readonly ManagerAddress[],
     private readonly timeoutMs: number,
   ) {}
 
@@ -185,7 +235,8 @@ export class RaftStore implements Store {
     const hearing = new HearingTransport(transport);
     const node = await RaftNode.create({
       id: o.id,
-      peers: o.managers.map((m) => m.id),
+      // A joining manager has no bootstrap voters: it waits for the leader to add it (ignored when storage holds state).
+      ...(o.join ? {} : { peers: o.managers.map((m) => m.id) }),
       stateMachine: store,
       transport: hearing,
       stores,
@@ -195,7 +246,7 @@ export class RaftStore implements Store {
     });
     node.start();
     const kv = new RaftKv(node, store);
-    const raftStore = new RaftStore(o.id, node, kv, o.managers, o.requestTimeoutMs);
+    const raftStore = new RaftStore(o.id, node, kv, o.requestTimeoutMs);
     raftStore.tls = options.tls;
     raftStore.hearing = hearing;
     node.on('leader-change', (leader) => {
@@ -205,6 +256,7 @@ export class RaftStore implements Store {
     raftStore.transport = transport;
     raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
     raftStore.checkEveryMs = o.heartbeatIntervalMs;
+    raftStore.registryPrefixValue = o.registryPrefix;
     if (o.serve) {
       raftStore.server = await StoreServer.listen({
         store: raftStore,
@@ -213,6 +265,25 @@ export class RaftStore implements Store {
         ...(options.authorize !== undefined ? { authorize: options.authorize } : {}),
       });
     }
+    // This manager as the registry records it: a port 0 asked for is the port picked.
+    const raftPort = me.raft.port === 0 && transport instanceof TcpTransport ? transport.address.port : me.raft.port;
+    const storePort = me.store.port === 0 && raftStore.server !== undefined ? raftStore.server.address.port : me.store.port;
+    raftStore.self = { id: o.id, raft: { host: me.raft.host, port: raftPort }, store: { host: me.store.host, port: storePort } };
+    raftStore.bootList = o.managers.map((m) => (m.id === o.id ? raftStore.self : m));
+    raftStore.registry = new ManagerRegistry({
+      id: o.id,
+      prefix: o.registryPrefix,
+      node,
+      local: store,
+      transport,
+      heard: hearing.heard,
+      windowMs: raftStore.quorumWindowMs,
+      tickMs: o.heartbeatIntervalMs,
+      initial: raftStore.bootList,
+      write: (request) => raftStore.write(request),
+      onRemoved: () => raftStore.removedFromCluster(),
+    });
+    raftStore.registry.start();
     return raftStore;
   }
 
@@ -229,6 +300,14 @@ export class RaftStore implements Store {
   /** The server of this store (its counters, the peers connected), if served. */
   get storeServer(): StoreServer | undefined {
     return this.server;
+  }
+
+  /**
+   * This manager as the registry records it (and as {@link RaftStore.addManager} on another manager wants it):
+   * its id, Raft and store addresses, with the ports picked when 0 was asked.
+   */
+  get managerAddress(): ManagerAddress {
+    return { id: this.self.id, raft: { ...this.self.raft }, store: { ...this.self.store } };
   }
 
   /** The address the store is served on (with the port picked when 0 was asked), if served. */
@@ -265,13 +344,11 @@ export class RaftStore implements Store {
     if (this.hearing === undefined || this.node.leader !== null || !this.sawLeader) return false;
     const now = performance.now();
     if (now - this.openedAt < this.quorumWindowMs) return false;
-    let reachable = 1;
-    for (const m of this.managers) {
-      if (m.id === this.id) continue;
-      const t = this.hearing.heard.get(m.id);
-      if (t !== undefined && now - t <= this.quorumWindowMs) reachable++;
-    }
-    return reachable < Math.floor(this.managers.length / 2) + 1;
+    const voters = this.node.status().confState.voters;
+    if (voters.length === 0) return false; // not a member (yet): nothing to judge
+    let reachable = 0;
+    for (const id of voters) if (this.registry?.heardRecently(id, now) === true) reachable++;
+    return reachable < Math.floor(voters.length / 2) + 1;
   }
 
   /**
@@ -285,7 +362,7 @@ export class RaftStore implements Store {
       const timer = setInterval(() => {
         if (!this.quorumLost()) return;
         clearInterval(timer);
-        reject(new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.managers.length} managers is reachable`, write));
+        reject(new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.voterCount()} managers is reachable`, write));
       }, this.checkEveryMs);
       timer.unref?.();
       pending.then(
@@ -311,6 +388,7 @@ export class RaftStore implements Store {
     let maybeApplied = false;
     for (let i = 0; ; i++) {
       this.check();
+      if (this.removedAt !== undefined) throw new StoreUnavailableError(`raft store ${this.id}: this manager was removed from the cluster's managers`, write && maybeApplied);
       try {
         return await this.unlessQuorumLost(attempt(), write);
       } catch (err) {
@@ -327,7 +405,7 @@ export class RaftStore implements Store {
           throw err;
         }
         if (this.quorumLost()) {
-          throw new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.managers.length} managers is reachable (${(err as Error).message})`, write && maybeApplied, {
+          throw new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.voterCount()} managers is reachable (${(err as Error).message})`, write && maybeApplied, {
             cause: err,
           });
         }
@@ -342,20 +420,24 @@ export class RaftStore implements Store {
     }
   }
 
-  /** The leader's store, reached over the network (cached per leader). */
+  private voterCount(): number {
+    return this.node.status().confState.voters.length;
+  }
+
+  /** The leader's store, reached over the network (cached per leader; replaced when the registry moves its address). */
   private forwarder(leaderId: string): RemoteStore | undefined {
-    let f = this.forwarders.get(leaderId);
-    if (f === undefined) {
-      const m = this.managers.find((x) => x.id === leaderId);
-      if (m === undefined) return undefined;
-      f = new RemoteStore({
-        endpoints: [m.store],
-        requestTimeoutMs: Math.max(1000, Math.floor(this.timeoutMs / 2)),
-        ...(this.tls !== undefined ? { tls: this.tls } : {}),
-      });
-      this.forwarders.set(leaderId, f);
-    }
-    return f;
+    const m = this.registry?.addressOf(leaderId);
+    if (m === undefined) return undefined;
+    const f = this.forwarders.get(leaderId);
+    if (f !== undefined && f.address.host === m.store.host && f.address.port === m.store.port) return f.remote;
+    if (f !== undefined) void f.remote.close().catch(() => undefined);
+    const remote = new RemoteStore({
+      endpoints: [m.store],
+      requestTimeoutMs: Math.max(1000, Math.floor(this.timeoutMs / 2)),
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
+    });
+    this.forwarders.set(leaderId, { remote, address: m.store });
+    return remote;
   }
 
   private async write(request: TxnInput): Promise<TxnResult> {
@@ -401,12 +483,162 @@ export class RaftStore implements Store {
     return this.kv.watch(keys, listener, options);
   }
 
+  // ---- membership ----
+
+  /**
+   * Adds a manager to the running cluster (call it on any manager; the new
+   * one was opened with `join: true`): writes its registry record (through
+   * the leader), whose membership reconciler adds it as a learner, lets it
+   * catch up, then makes it a voter. Resolves once it is a voter in the
+   * configuration this replica has applied; every replica dials it at its
+   * `raft` address from then on. Idempotent; a manager already in the
+   * registry under other addresses has them updated.
+   * @throws InvalidOptionsError naming the bad field; OperationTimeoutError
+   *   (outcome unknown: the record stays, the leader keeps adding it once it
+   *   is reachable; `removeManager` cancels) after `timeoutMs`; the errors of a write
+   *   (StoreUnavailableError, QuorumLostError, StoreClosedError).
+   */
+  async addManager(manager: ManagerAddress, options: AddManagerOptions = {}): Promise<void> {
+    this.check();
+    const m = parseOptions(managerRecordSchema, manager, 'RaftStore.addManager');
+    const o = parseOptions(membershipOptionsSchema, options, 'RaftStore.addManager');
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
+    await this.waitFor(() => this.reg.isSeeded, timeoutMs, 'waiting for the managers registry to be seeded');
+    await this.put(this.registryKey(m.id), JSON.stringify({ id: m.id, raft: m.raft, store: m.store }));
+    await this.waitFor(() => this.node.status().confState.voters.includes(m.id), timeoutMs, `adding manager ${m.id} as a Raft voter`);
+  }
+
+  /**
+   * Removes a manager from the cluster (call it on any manager): deletes its
+   * registry record; the leader's membership reconciler then removes the
+   * Raft member (when the leader itself is removed, it first hands
+   * leadership to the most up-to-date reachable voter). Resolves once the
+   * member is gone from the configuration this replica has applied (for
+   * this replica itself: once it applied its own removal). Idempotent.
+   * Quorum guard: refused when the voters left would not have a reachable
+   * majority (as the leader judges reachability: heard from within two
+   * election timeouts and three heartbeats) unless `force`, and always for
+   * the last manager. Nothing is changed when refused.
+   * @throws ManagerRemovalRefusedError; InvalidOptionsError; OperationTimeoutError after `timeoutMs`
+   *   (the record is deleted: the leader completes the removal when it can); the errors of a write.
+   */
+  async removeManager(id: string, options: RemoveManagerOptions = {}): Promise<void> {
+    this.check();
+    const o = parseOptions(membershipOptionsSchema, { ...options, id }, 'RaftStore.removeManager');
+    const isMember = (): boolean => {
+      const c = this.node.status().confState;
+      return [...c.voters, ...c.learners, ...c.learnersNext].includes(id);
+    };
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
+    // Until the leader has seeded the registry, deleting a record would be undone by the seeding.
+    await this.waitFor(() => this.reg.isSeeded, timeoutMs, 'waiting for the managers registry to be seeded');
+    const recorded = (await this.get(this.registryKey(id))) !== undefined;
+    if (!recorded && !isMember()) return;
+    await this.checkManagerRemoval(id, { force: o.force });
+    if (recorded) await this.delete(this.registryKey(id));
+    await this.waitFor(() => !isMember(), timeoutMs, `removing manager ${id} from Raft`);
+  }
+
+  /**
+   * The managers of the registry (the desired membership, as applied on
+   * this replica), sorted by id, each with whether it is a voter, the
+   * leader, and reachable (see {@link ManagerInfo}). Before the registry is
+   * seeded (a brand-new cluster without a leader yet), the static `managers` option.
+   */
+  managerList(): ManagerInfo[] {
+    this.check();
+    const desired = this.reg.isSeeded ? this.reg.desired() : [...this.bootManagers()];
+    const { voters } = this.reg.members();
+    const reachable = this.reg.reachable() ?? new Set([this.id]);
+    const leader = this.node.leader;
+    return desired
+      .map((m) => ({ id: m.id, raft: { ...m.raft }, store: { ...m.store }, voter: voters.includes(m.id), leader: m.id === leader, reachable: reachable.has(m.id) }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The Raft address this replica dials for manager `id` (kept equal to the registry), or undefined when it dials none (unknown, or a transport without addresses). */
+  raftAddressOf(id: string): SocketAddress | undefined {
+    const a = this.transport?.addressOf?.(id);
+    return a === undefined ? undefined : { ...a };
+  }
+
+  /**
+   * True once this replica saw itself removed from the managers' Raft
+   * configuration (demoted, left, removed): it no longer serves the store
+   * (its store server is closed, so workers fail over to other managers) and
+   * its requests reject at once with StoreUnavailableError. Close it; to be a
+   * manager again, open a new replica with empty storage and `join: true`.
+   */
+  get removed(): boolean {
+    return this.removedAt !== undefined;
+  }
+
+  private removedFromCluster(): void {
+    if (this.removedAt !== undefined) return;
+    this.removedAt = performance.now();
+    const server = this.server;
+    this.server = undefined;
+    this.serverClosing = server?.close().catch(() => undefined);
+  }
+
+  /** True once this replica has applied the seeded managers registry (the leader seeds it once, right after the cluster's first election). */
+  get registrySeeded(): boolean {
+    return this.registry?.isSeeded ?? false;
+  }
+
+  /** Counters of this replica's membership reconciler (conf changes it proposed as leader, passes run). */
+  get membershipStats(): Readonly<RegistryStats> {
+    return { ...this.reg.stats };
+  }
+
+  /**
+   * Rejects when {@link RaftStore.removeManager} would refuse removing `id` now
+   * (its quorum guard; see there). On a follower it first asks the leader to
+   * publish which managers it hears from (two small writes through the store)
+   * and waits for the answer, bounded. For callers that must know before
+   * doing other work (`WeftNode.leave`).
+   * @throws ManagerRemovalRefusedError naming the reason.
+   */
+  async checkManagerRemoval(id: string, options: { readonly force?: boolean } = {}): Promise<void> {
+    this.check();
+    // A follower asks the leader for its view of who is reachable first (followers do not hear each other).
+    if (options.force !== true) await this.reg.refreshReachability(Math.min(this.timeoutMs, 2 * this.quorumWindowMs));
+    const refusal = this.reg.refusal(id, options.force === true);
+    if (refusal !== undefined) throw new ManagerRemovalRefusedError(id, refusal);
+  }
+
+  /** The store key of manager `id`'s registry record (`<registryPrefix><id>`): deleting it in a txn removes the manager as {@link RaftStore.removeManager} does, without its guard. */
+  managerKey(id: string): string {
+    return this.registryKey(id);
+  }
+
+  /** Key of a manager's registry record. */
+  private registryKey(id: string): string {
+    return `${this.registryPrefixValue}${id}`;
+  }
+
+  private bootManagers(): ManagerAddress[] {
+    return this.bootList;
+  }
+
+  /** Polls `done` every heartbeat until true; OperationTimeoutError (outcome unknown) after `timeoutMs`, StoreClosedError when closed. */
+  private async waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!done()) {
+      this.check();
+      if (performance.now() > deadline) throw new OperationTimeoutError(`raft store ${this.id}: ${what}`, timeoutMs, true);
+      await pause(this.checkEveryMs);
+    }
+  }
+
   /** Stops serving, closes the replica (its state stays in its storage) and the forwarders. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.server?.close();
-    for (const f of this.forwarders.values()) await f.close();
+    await this.serverClosing;
+    this.registry?.stop();
+    for (const f of this.forwarders.values()) await f.remote.close();
     this.forwarders.clear();
     await this.kv.close();
     // The node closes its transport and stores.

@@ -31,6 +31,9 @@ export class RaftStoreCluster {
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     });
     await Promise.all(managers.map((m) => c.startOne(m.id)));
+    // The leader's one background write (seeding the managers registry) lands before a test counts revisions.
+    const deadline = Date.now() + 10_000;
+    while (![...c.stores.values()].every((s) => s.registrySeeded) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     return c;
   }
 

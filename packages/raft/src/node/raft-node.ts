@@ -285,6 +285,20 @@ export class RaftNode<R = unknown> {
   }
 
   /**
+   * On the leader, each member's replication progress (`match`: the highest
+   * log index known to be on that member; `next`: the next index to send);
+   * undefined on a follower or candidate. A copy: later changes are not seen.
+   */
+  progress(): Record<NodeId, { readonly match: number; readonly next: number }> | undefined {
+    if (this.closed) return undefined;
+    const p = this.raw.status().progress;
+    if (p === undefined) return undefined;
+    const out: Record<NodeId, { match: number; next: number }> = {};
+    for (const [id, pr] of Object.entries(p)) out[id] = { match: pr.match, next: pr.next };
+    return out;
+  }
+
+  /**
    * Stops timers and the loop (waiting for a write in progress), closes the
    * transport and the stores, and rejects every pending request with
    * NodeClosedError. Idempotent; never rejects. Call it after a `failed`

@@ -22,6 +22,9 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  /** @param maxFrameBytes largest frame accepted: a longer one is refused as soon as its length prefix arrives (default {@link MAX_FRAME_BYTES}). */
+  constructor(private readonly maxFrameBytes: number = MAX_FRAME_BYTES) {}
+
   /** Bytes received but not yet part of a complete frame. */
   get bufferedBytes(): number {
     return this.buffered;
@@ -36,7 +39,7 @@ export class FrameReader {
       if (this.buffered < 4) return out;
       const head = this.peek(4);
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new MalformedPacketError('store-frame', `announced frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
+      if (length > this.maxFrameBytes) throw new MalformedPacketError('store-frame', `announced frame of ${length} bytes exceeds ${this.maxFrameBytes}`);
       if (this.buffered < 4 + length) return out;
       const frame = this.take(4 + length).subarray(4);
       try {

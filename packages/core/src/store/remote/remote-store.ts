@@ -113,6 +113,7 @@ export class RemoteStore implements Store {
   readonly stats: RemoteStoreStats = { connections: 0, watchResumes: 0, duplicateEvents: 0, malformed: 0 };
   private readonly endpoints: readonly SocketAddress[];
   private readonly connectFn: (a: SocketAddress) => Socket;
+  private tls: ControlTls | undefined;
   private readonly timeoutMs: number;
   private readonly reconnectBase: number;
   private conn: Connection | undefined;
@@ -129,11 +130,22 @@ export class RemoteStore implements Store {
     const o = parseOptions(optionsSchema, options, 'RemoteStore');
     this.endpoints = o.endpoints;
     if (o.tls !== undefined && o.connect !== undefined) throw new InvalidOptionsError('tls', 'RemoteStore: options "tls" and "connect" exclude each other');
-    const tls = options.tls;
-    this.connectFn = o.connect ?? (tls !== undefined ? tlsStoreConnector(() => tls) : (a) => netConnect({ host: a.host, port: a.port }));
+    this.tls = options.tls;
+    this.connectFn = o.connect ?? (this.tls !== undefined ? tlsStoreConnector(() => this.tls!) : (a) => netConnect({ host: a.host, port: a.port }));
     this.timeoutMs = o.requestTimeoutMs;
     this.reconnectBase = o.reconnectMs;
     this.open();
+  }
+
+  /**
+   * Replaces the TLS credentials used for the connections opened from now on
+   * (a renewed certificate: see `CertificateRenewer`). The live connection is
+   * kept; when it closes, the next one presents the new certificate.
+   * @throws InvalidOptionsError (field `tls`) when the store was made without `tls`, or `tls` is not a ControlTls.
+   */
+  setTls(tls: ControlTls): void {
+    if (this.tls === undefined) throw new InvalidOptionsError('tls', 'RemoteStore.setTls: the store was made without TLS');
+    this.tls = parseOptions(z.object({ tls: controlTlsSchema }), { tls }, 'RemoteStore.setTls').tls as ControlTls;
   }
 
   /** The endpoint currently connected to, if any. */

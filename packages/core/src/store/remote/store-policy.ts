@@ -18,9 +18,10 @@ type Selector = { key: string } | { prefix: string } | { start: string; end?: st
  * what it needs: managers may do anything; a worker (by its certificate) may
  * read the cluster's metadata (cluster, networks and their names, nodes and
  * their status, services and their names, address pools, endpoint names,
- * the removed-node list), its own endpoint index, and — only for networks it
+ * the removed-node list, desired roles and availabilities, the managers registry, the certificate deny list), its own endpoint index, and — only for networks it
  * has an endpoint on — their endpoint records, keys, key acknowledgements and
- * service backends; it may write its own node record and heartbeat, attach
+ * service backends; it may write its own node record and heartbeat
+ * (and, leaving, its own removed mark and delete its status record), attach
  * and detach its own endpoints (pool, endpoint record with its own node id,
  * name index, its index entry, the endpoint's backend entries) and
  * acknowledge keys as itself. Everything else — other networks' keys,
@@ -38,6 +39,11 @@ export function workerStorePolicy(keys: KeyLayout): StoreAuthorizer {
     keys.nodes(),
     keys.nodeStatuses(),
     keys.removedNodes(),
+    keys.roles(),
+    keys.availabilities(),
+    keys.managers(),
+    // The certificate deny list (serials are not secret): a worker refuses a deny-listed manager too.
+    keys.deniedSerials(),
     keys.services(),
     `${r}service-names/`,
     `${r}ipam/pools/`,
@@ -116,6 +122,8 @@ export function workerStorePolicy(keys: KeyLayout): StoreAuthorizer {
       const key = 'key' in s ? s.key : s.prefix;
       const exact = 'key' in s;
       if (exact && (key === keys.node(me) || key === keys.heartbeat(me))) return true;
+      // `leave()`: a worker marks itself removed and drops its status record (it can only ever shut itself out).
+      if (exact && ((op === 'put' && key === keys.removedNode(me)) || (op === 'delete' && key === keys.nodeStatus(me)))) return true;
       if (key.startsWith(ownIndex)) return true;
       if (exact && key.startsWith(`${r}ipam/pools/`)) return true;
       if (key.startsWith(`${r}endpoint-names/`) && exact) return true;

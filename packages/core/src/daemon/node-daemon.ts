@@ -1,0 +1,400 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { InvalidOptionsError, parseOptions, type Store } from '@weft/interface';
+import { z } from 'zod';
+import { UserspaceDataPlane } from '../data-plane/userspace-data-plane';
+import type { Attachment } from '../endpoint/attachment';
+import { KeyLayout } from '../records/keys';
+import { RaftStore, type ManagerAddress } from '../store/raft-store';
+import type { ControlTls } from '../store/remote/control-tls';
+import { RemoteStore } from '../store/remote/remote-store';
+import { workerStorePolicy } from '../store/remote/store-policy';
+import { WeftNode } from '../node/weft-node';
+import type { ControlMethod, DaemonStats, EndpointSummary, NodeSummary, ParsedParamsOf, PingResult } from './api';
+import { ControlServer } from './control-server';
+import { DataDirError, LocalEndpointNotFoundError, NotAManagerError } from './errors';
+import { jsonLogger, type Logger } from './logger';
+import { dataDirPaths, readCredentials, readNodeState, writeCredentials, writeNodeState, type NodeState, type PemCredentials } from './state-file';
+import { ClusterSecurity } from './cluster-security';
+
+/** How a node process starts: a new cluster, joining one, or the node its data dir already holds. */
+export type DaemonStart = { readonly kind: 'init' } | { readonly kind: 'join'; readonly token: string; readonly manager: string } | { readonly kind: 'resume' };
+
+/** Options of {@link NodeDaemon.start}. */
+export interface NodeDaemonOptions {
+  /** Where the node keeps its state: `node.json`, `tls/`, `raft/` (managers) and the control socket. Created if missing. */
+  readonly dataDir: string;
+  readonly start: DaemonStart;
+  /** The node's id (default: a random one for `init`, or the one the join service gives). */
+  readonly nodeId?: string;
+  /** The address other nodes reach this one at (default 127.0.0.1). */
+  readonly advertiseAddr?: string;
+  /** The address the control listeners bind (default: `advertiseAddr`). */
+  readonly listenAddr?: string;
+  /** Control ports: join service (default 2377), store API (2378), Raft (2379). 0 picks a free one. */
+  readonly ports?: { readonly join?: number; readonly store?: number; readonly raft?: number };
+  /** The data plane's underlay address (default: `advertiseAddr`). */
+  readonly dataAddr?: string;
+  /** UDP port of plain VXLAN (default 4789; 0: any free port, advertised in the node's record). */
+  readonly vxlanPort?: number;
+  /** UDP port of sealed (encrypted) VXLAN (default 4790; 0: any free port). */
+  readonly encryptedPort?: number;
+  /** The control socket (default `<dataDir>/weft.sock`). */
+  readonly socketPath?: string;
+  /** Lifetime of node certificates issued by this cluster (`init` only; default 90 days). */
+  readonly certLifetimeMs?: number;
+  /** Raft election timeout (ms, default 1000) and heartbeat (default 100). */
+  readonly electionTimeoutMs?: number;
+  readonly raftHeartbeatMs?: number;
+  /** The node's heartbeat in the store (ms, default 2000; a node is down after 3 missed). */
+  readonly heartbeatIntervalMs?: number;
+  /** Structured logs (default: JSON lines on standard error at level info). */
+  readonly logger?: Logger;
+}
+
+const port = z.number().int().min(0).max(65535);
+const optionsSchema = z.object({
+  dataDir: z.string().min(1),
+  start: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('init') }),
+    z.object({ kind: z.literal('join'), token: z.string().min(1), manager: z.string().regex(/^[^:\s]+:[0-9]{1,5}$/, 'must be HOST:PORT of a manager\'s join service') }),
+    z.object({ kind: z.literal('resume') }),
+  ]),
+  nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-"').optional(),
+  advertiseAddr: z.string().min(1).default('127.0.0.1'),
+  listenAddr: z.string().min(1).optional(),
+  ports: z.object({ join: port.default(2377), store: port.default(2378), raft: port.default(2379) }).default({ join: 2377, store: 2378, raft: 2379 }),
+  dataAddr: z.string().min(1).optional(),
+  vxlanPort: port.default(4789),
+  encryptedPort: port.default(4790),
+  socketPath: z.string().min(1).max(107, 'must be at most 107 bytes (the limit of a Unix socket path)').optional(),
+  certLifetimeMs: z.number().int().min(1000).optional(),
+  electionTimeoutMs: z.number().int().min(2).default(1000),
+  raftHeartbeatMs: z.number().int().min(1).default(100),
+  heartbeatIntervalMs: z.number().int().min(1).default(2000),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', { message: 'must be a Logger' }).optional(),
+});
+type Parsed = z.output<typeof optionsSchema>;
+
+/** A TCP port that was free a moment ago on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().once('error', reject);
+    s.listen(0, host, () => {
+      const { port: p } = s.address() as { port: number };
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const hostPort = (a: { host: string; port: number }): string => `${a.host}:${a.port}`;
+
+/** The node's store: a Raft replica (manager) or a connection to the managers (worker). */
+async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity, raftDir: string, log: Logger, joined: boolean): Promise<Store> {
+  const tls = security.controlTls;
+  if (state.role === 'worker') {
+    if (state.managers.length === 0) throw new DataDirError(o.dataDir, 'a worker without any known manager');
+    return new RemoteStore({ endpoints: state.managers.map((m) => m.store), tls, requestTimeoutMs: 10_000 });
+  }
+  const { LevelStorage } = await import('@weft/raft/level');
+  const fresh = !existsSync(raftDir);
+  const stores = await LevelStorage.open(raftDir);
+  const self: ManagerAddress = {
+    id: state.id,
+    raft: { host: state.advertiseAddr, port: state.ports.raft },
+    store: { host: state.advertiseAddr, port: state.ports.store },
+  };
+  const others = state.managers.filter((m) => m.id !== state.id).map((m) => ({ id: m.id, raft: m.raft, store: m.store }));
+  try {
+    const store = await RaftStore.open({
+      id: state.id,
+      managers: [self, ...others],
+      stores,
+      electionTimeoutMs: o.electionTimeoutMs,
+      heartbeatIntervalMs: o.raftHeartbeatMs,
+      tls,
+      authorize: workerStorePolicy(new KeyLayout('weft/')),
+      ...security.raftJoinOptions(fresh, joined),
+    });
+    log.info('raft replica open', { fresh, managers: [self, ...others].map((m) => m.id) });
+    return store;
+  } catch (err) {
+    await stores.close?.().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * One Weft node as a process — what `weft init`, `weft join` and `weft run`
+ * start (dockerd's part): its store (a Raft replica on managers, a
+ * connection to the managers on workers) over mutual TLS, its userspace data
+ * plane, the `WeftNode` reconciling it, the join service (managers),
+ * certificate renewal, and the local control API on a Unix socket that the
+ * `weft` command and `WeftClient` talk to. Endpoints attached through the
+ * API live in this process.
+ */
+export class NodeDaemon {
+  private controlServer: ControlServer | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly names = new Map<string, string>();
+
+  private constructor(
+    private readonly o: Parsed,
+    private state: NodeState,
+    /** The node. */
+    readonly node: WeftNode,
+    private readonly security: ClusterSecurity,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Starts the node: creates the cluster (`init`), joins one (`join`) or
+   * resumes the node in the data dir (`resume`), then serves the control socket.
+   * @throws InvalidOptionsError naming the bad option; DataDirError (init/join on a dir that
+   *   holds a node, resume on one that holds none); the join service's refusals (JoinTokenRejectedError, ...).
+   */
+  static async start(options: NodeDaemonOptions): Promise<NodeDaemon> {
+    const o = parseOptions(optionsSchema, options, 'NodeDaemon');
+    const log = o.logger ?? jsonLogger('info');
+    const paths = dataDirPaths(o.dataDir);
+    const existing = readNodeState(o.dataDir);
+    if (o.start.kind !== 'resume' && existing !== undefined) {
+      throw new DataDirError(o.dataDir, `it already holds node ${existing.id} (${existing.role}); start it with \`weft run --data-dir ${o.dataDir}\`, or use an empty data dir`);
+    }
+    if (o.start.kind === 'resume' && existing === undefined) throw new DataDirError(o.dataDir, 'it holds no node: create one with `weft init` or `weft join`');
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+
+    let state: NodeState;
+    let creds: PemCredentials;
+    let security: ClusterSecurity;
+    if (existing !== undefined) {
+      state = existing;
+      creds = readCredentials(o.dataDir);
+      security = await ClusterSecurity.resume(creds, state, o, log);
+    } else {
+      const listenAddr = o.listenAddr ?? o.advertiseAddr;
+      const ports = {
+        join: o.ports.join || (await freePort(listenAddr)),
+        store: o.ports.store || (await freePort(listenAddr)),
+        raft: o.ports.raft || (await freePort(listenAddr)),
+      };
+      const base = { advertiseAddr: o.advertiseAddr, listenAddr, ports, dataAddr: o.dataAddr ?? o.advertiseAddr, vxlanPort: o.vxlanPort, encryptedPort: o.encryptedPort };
+      if (o.start.kind === 'init') {
+        const init = await ClusterSecurity.init(o, paths.raft, base, log);
+        security = init.security;
+        creds = init.credentials;
+        state = { version: 1, id: init.nodeId, role: 'manager', ...base, managers: [], joinAddresses: [{ host: base.advertiseAddr, port: ports.join }] };
+      } else if (o.start.kind === 'join') {
+        const joined = await ClusterSecurity.join(o, o.start.token, o.start.manager, base, log);
+        security = joined.security;
+        creds = joined.credentials;
+        const via = o.start.manager;
+        state = { version: 1, id: joined.nodeId, role: joined.role, ...base, managers: joined.managers, joinAddresses: [{ host: via.slice(0, via.lastIndexOf(':')), port: Number(via.slice(via.lastIndexOf(':') + 1)) }] };
+      } else {
+        throw new DataDirError(o.dataDir, 'it holds no node');
+      }
+      writeCredentials(o.dataDir, creds);
+    }
+
+    let store: Store | undefined;
+    let dataPlane: UserspaceDataPlane | undefined;
+    let node: WeftNode | undefined;
+    try {
+      const fresh = !existsSync(paths.raft);
+      store = await openStore(o, state, security, paths.raft, log, o.start.kind === 'join');
+      if (fresh && o.start.kind === 'join' && state.role === 'manager' && store instanceof RaftStore) {
+        await security.registerManager({ id: state.id, raft: { host: state.advertiseAddr, port: state.ports.raft }, store: { host: state.advertiseAddr, port: state.ports.store } }, state.managers, store);
+        log.info('raft member', { nodeId: state.id });
+      }
+      dataPlane = await UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
+      node = await WeftNode.start({
+        id: state.id,
+        role: state.role,
+        store,
+        dataPlane,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        onError: (err) => log.warn('background error', { err }),
+      });
+      await security.attachNode(node, store);
+      security.onRenewed = (c) => writeCredentials(o.dataDir, c);
+      await security.startServices(store, state);
+      // Remember the managers (their addresses for the next start) and the node once it is up.
+      state = { ...state, managers: await security.knownManagers(store, state) };
+      writeNodeState(o.dataDir, state);
+    } catch (err) {
+      await node?.close().catch(() => undefined);
+      if (node === undefined) {
+        await dataPlane?.close().catch(() => undefined);
+        await store?.close().catch(() => undefined);
+      }
+      await security.close();
+      if (existing === undefined) {
+        // A node that never started leaves nothing behind: the next init/join starts clean.
+        for (const p of [paths.state, paths.tls, paths.raft]) rmSync(p, { recursive: true, force: true });
+      }
+      throw err;
+    }
+    const daemon = new NodeDaemon(o, state, node, security, log);
+    try {
+      daemon.controlServer = await ControlServer.listen({ path: o.socketPath ?? paths.socket, handle: (m, p) => daemon.handle(m, p) });
+    } catch (err) {
+      await daemon.close();
+      throw err;
+    }
+    log.info('node ready', { nodeId: state.id, role: state.role, socket: daemon.controlServer.path, join: state.role === 'manager' ? `${state.advertiseAddr}:${state.ports.join}` : undefined });
+    return daemon;
+  }
+
+  /** The control socket path. */
+  get socketPath(): string {
+    return this.controlServer?.path ?? '';
+  }
+
+  /** What `info` answers. */
+  summary(): NodeSummary {
+    const s = this.state;
+    const cert = this.security.certificateInfo();
+    return {
+      id: s.id,
+      role: this.node.role,
+      address: s.dataAddr,
+      ...(s.role === 'manager' ? { joinAddress: `${s.advertiseAddr}:${s.ports.join}` } : {}),
+      ...(this.node.store instanceof RaftStore ? { leader: this.node.store.node.leader } : {}),
+      pid: process.pid,
+      dataDir: this.o.dataDir,
+      tls: true,
+      ...(cert !== undefined ? { certificateSerial: cert.serial, certificateNotAfter: cert.notAfter.toISOString() } : {}),
+    };
+  }
+
+  private manager(operation: string): void {
+    if (this.node.role !== 'manager') throw new NotAManagerError(operation);
+  }
+
+  private endpointSummary(a: Attachment): EndpointSummary {
+    return { id: a.id, name: a.name, network: a.networkName, networkId: a.networkId, ip: a.ip, mac: a.mac };
+  }
+
+  private findAttachment(nameOrId: string): Attachment {
+    const all = this.node.attachments();
+    const a = all.find((x) => x.id === nameOrId) ?? all.find((x) => x.name === nameOrId);
+    if (a === undefined) throw new LocalEndpointNotFoundError(nameOrId);
+    return a;
+  }
+
+  private async stats(): Promise<DaemonStats> {
+    const programmed = await this.node.programmedState();
+    const peers: Record<string, string[]> = {};
+    for (const net of programmed.networks) {
+      const ids = new Set<string>();
+      for (const r of net.remote) ids.add(r.peer.id);
+      for (const f of net.flood) ids.add(f.id);
+      peers[this.names.get(net.spec.id) ?? net.spec.name] = [...ids].sort();
+    }
+    const store = this.node.store;
+    return {
+      node: this.node.stats,
+      ...(store instanceof RaftStore ? { raft: { ...store.node.status(), stats: store.stats }, storeServer: store.storeServer?.stats } : {}),
+      ...(store instanceof RemoteStore ? { remoteStore: store.stats } : {}),
+      ...this.security.stats(),
+      control: this.controlServer?.stats ?? {},
+      dataPlane: await (this.node.dataPlane as UserspaceDataPlane).counters(),
+      peers,
+    };
+  }
+
+  private async handle(method: ControlMethod, params: unknown): Promise<unknown> {
+    const p = params as Record<string, unknown>;
+    switch (method) {
+      case 'info':
+        return this.summary();
+      case 'stats':
+        return this.stats();
+      case 'network.create': {
+        const info = await this.node.createNetwork(params as ParsedParamsOf<'network.create'> as Parameters<WeftNode['createNetwork']>[0]);
+        this.names.set(info.id, info.name);
+        return info;
+      }
+      case 'network.ls': {
+        const list = await this.node.listNetworks();
+        for (const n of list) this.names.set(n.id, n.name);
+        return list;
+      }
+      case 'network.inspect':
+        return this.node.inspectNetwork(p.network as string);
+      case 'network.rm':
+        await this.node.removeNetwork(p.network as string);
+        return {};
+      case 'node.ls':
+        this.manager('node ls');
+        return this.node.listNodes();
+      case 'node.rm':
+        this.manager('node rm');
+        await this.node.removeNode(p.node as string, { force: p.force as boolean });
+        return {};
+      case 'node.promote':
+        this.manager('node promote');
+        await this.node.promote(p.node as string);
+        return {};
+      case 'node.demote':
+        this.manager('node demote');
+        await this.node.demote(p.node as string);
+        return {};
+      case 'join-token': {
+        this.manager('join-token');
+        const q = params as ParsedParamsOf<'join-token'>;
+        return this.security.joinToken(this.node.store, q.role, q.rotate, [`${this.state.advertiseAddr}:${this.state.ports.join}`]);
+      }
+      case 'endpoint.attach': {
+        const q = params as ParsedParamsOf<'endpoint.attach'>;
+        const a = await this.node.attach(q.network, { name: q.name, ...(q.aliases !== undefined ? { aliases: q.aliases } : {}), ...(q.ip !== undefined ? { ip: q.ip } : {}) });
+        if (!this.names.has(a.networkId)) this.names.set(a.networkId, q.network);
+        this.log.info('endpoint attached', { endpoint: a.name, network: q.network, ip: a.ip });
+        return this.endpointSummary(a);
+      }
+      case 'endpoint.ls':
+        return this.node.attachments().map((a) => this.endpointSummary(a));
+      case 'endpoint.ping':
+        return this.ping(params as ParsedParamsOf<'endpoint.ping'>);
+      case 'endpoint.rm': {
+        const a = this.findAttachment(p.endpoint as string);
+        await a.detach();
+        return {};
+      }
+    }
+  }
+
+  private async ping(q: ParsedParamsOf<'endpoint.ping'>): Promise<PingResult> {
+    const ep = this.findAttachment(q.endpoint).endpoint;
+    const rtt: number[] = [];
+    const errors: string[] = [];
+    for (let i = 0; i < q.count; i++) {
+      if (i > 0 && q.intervalMs > 0) await new Promise((r) => setTimeout(r, q.intervalMs));
+      try {
+        rtt.push(await ep.ping(q.target, { timeoutMs: q.timeoutMs }));
+      } catch (err) {
+        errors.push(`${(err as Error).name}: ${(err as Error).message}`);
+      }
+    }
+    return { target: q.target, sent: q.count, received: rtt.length, rttMs: rtt, errors };
+  }
+
+  /** Stops the node process's parts: control socket, services, node (data plane and store). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.controlServer?.close();
+      await this.security.close();
+      await this.node.close();
+      this.log.info('node stopped', { nodeId: this.state.id });
+    })();
+    return this.closing;
+  }
+}
+
+/** @internal For tests: the node state a data dir holds. */
+export function nodeStateOf(dataDir: string): NodeState | undefined {
+  return readNodeState(dataDir);
+}
+
+export { hostPort as formatHostPort, InvalidOptionsError };
+export type { ControlTls };

@@ -1,0 +1,22 @@
+/**
+ * @packageDocumentation
+ * @weft/linux — the Linux kernel data plane: core's `DataPlane` seam
+ * implemented with a network namespace per network holding a bridge and a
+ * kernel `vxlan` device, containers (network namespaces) attached by veth
+ * pairs, static FDB/neighbour/flood entries, and a reconcile that repairs
+ * the kernel from the desired state. Driven by iproute2 through
+ * {@link CommandRunner}; needs root or `CAP_NET_ADMIN` + `CAP_SYS_ADMIN`.
+ * A leaf package: it depends on `@weft/interface` and `zod` only.
+ */
+export { LinuxDataPlaneError, LinuxCommandError, MissingCapabilityError, UnsupportedFeatureError, LinuxStateError } from './errors';
+export { CommandRunner, type CommandRunnerOptions, type CommandTarget, type BatchOptions, type CommandOutput } from './runner/command-runner';
+export { CAP_NET_ADMIN, CAP_SYS_ADMIN, readEffectiveCapabilities, hasCapability, type CapabilityReader } from './runner/capability';
+export { KernelDataPlane, type ReconcileReport, type ReconcileError } from './plane/kernel-data-plane';
+export type { KernelDataPlaneOptions } from './plane/options';
+export { deriveOverlayMtu } from './plane/mtu';
+export { planNetwork, type DesiredNetwork, type NetworkPlan, type ReconcileChange } from './plane/diff';
+export { parseSnapshot, type NamespaceSnapshot, type VxlanState, type PortState, type KernelFdbEntry, type KernelNeighbourEntry } from './plane/snapshot';
+export { defaultNamePrefix, networkNamespaceName, bridgePortName } from './plane/names';
+export type { KernelAttachSpec, VxlanFields } from './plane/commands';
+export type { GuardState } from './plane/cleartext-guard';
+export type { KnownNetwork } from './plane/read-back';

@@ -1,0 +1,681 @@
+import {
+  canonicalIp,
+  parseOptions,
+  type DataPlane,
+  type DataPlaneInfo,
+  type DnsQueryHandler,
+  type LocalAttachment,
+  type LocalEndpointSpec,
+  type NetworkEncryption,
+  type NetworkSpec,
+  type ProgrammedNetwork,
+  type ProgrammedState,
+  type RemoteEndpointSpec,
+  type ServiceVip,
+} from '@weft/interface';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { LinuxCommandError, LinuxDataPlaneError, LinuxStateError, UnsupportedFeatureError } from '../errors';
+import { CommandRunner } from '../runner/command-runner';
+import { LINK_GROUP, attachPortLines, attachSandboxLines, detachLine, fdbDeleteLine, fdbReplaceLine, floodAppendLine, floodDeleteLine, neighDeleteLine, neighReplaceLine, type KernelAttachSpec } from './commands';
+import { emptySnapshot, planNetwork, type DesiredNetwork, type NetworkPlan, type ReconcileChange } from './diff';
+import { deriveOverlayMtu } from './mtu';
+import { VXLAN_NAME, bridgePortName, defaultNamePrefix, namespacePath, networkNamespaceName, ownedNamespacePattern } from './names';
+import { kernelDataPlaneOptionsSchema, type KernelDataPlaneOptions } from './options';
+import { parseSnapshot, type NamespaceSnapshot } from './snapshot';
+import { readBack } from './read-back';
+import { CleartextGuard, guardTableName, type GuardState } from './cleartext-guard';
+import { parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec } from './spec-schemas';
+
+const WHAT = 'KernelDataPlane';
+const NETNS_DIR = '/var/run/netns';
+
+/** One thing {@link KernelDataPlane.reconcile} could not bring to its desired state. */
+export interface ReconcileError {
+  /** The namespace concerned (a network's, or the host's path for the nftables guard). */
+  readonly namespace: string;
+  readonly error: LinuxDataPlaneError;
+}
+
+/** What {@link KernelDataPlane.reconcile} did. */
+export interface ReconcileReport {
+  /** Every change made, in order (empty when the kernel already matched). */
+  readonly changes: readonly ReconcileChange[];
+  /** What could not be repaired (a network whose commands failed, an endpoint whose sandbox is gone); everything else was. */
+  readonly errors: readonly ReconcileError[];
+}
+
+type LocalSpec = LocalEndpointSpec & KernelAttachSpec;
+
+interface NetState {
+  spec: NetworkSpec;
+  /** MTU of every device of the network (bytes): min(spec.mtu, underlay MTU − 50). */
+  mtu: number;
+  readonly namespace: string;
+  readonly local: Map<string, LocalSpec>;
+  readonly remote: Map<string, RemoteEndpointSpec>;
+  /** The namespace is believed to exist (created or adopted by this plane). */
+  active: boolean;
+}
+
+function sameLocal(a: LocalSpec, b: LocalSpec): boolean {
+  return a.ip === b.ip && a.mac === b.mac && a.prefixLength === b.prefixLength && a.sandbox === b.sandbox && a.interfaceName === b.interfaceName && a.name === b.name;
+}
+
+function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
+  return a.ip === b.ip && a.mac === b.mac && a.peer.address === b.peer.address && a.peer.vxlanPort === b.peer.vxlanPort && a.peer.id === b.peer.id && a.peer.epoch === b.peer.epoch && a.peer.encryptedPort === b.peer.encryptedPort;
+}
+
+function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
+  if (err instanceof LinuxDataPlaneError) return err;
+  return new LinuxDataPlaneError(`${context}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/**
+ * The Linux kernel data plane: core's `DataPlane` seam implemented with
+ * network namespaces, bridges, kernel `vxlan` devices and veth pairs, driven
+ * by iproute2 (`ip -batch`, `bridge -batch`, `ip -json`) through a
+ * {@link CommandRunner}. It imports nothing of `@weft/core`.
+ *
+ * Per active network (one with a local endpoint; the namespace is created
+ * lazily with the first one and removed with the last), as Docker's overlay
+ * driver does:
+ * - a namespace `<namePrefix>-<12 hex of SHA-256(network id)>`;
+ * - in it a bridge `br0` (ifalias: the network id) and `vxlan0` (VNI,
+ *   `dstport`, `local` underlay address, `nolearning`, `proxy`), created
+ *   with `link-netns` naming the host namespace: the kernel makes it there
+ *   and moves it in, so its UDP socket stays on the underlay;
+ * - per local endpoint a veth pair: `ve<12 hex of SHA-256(endpoint id)>` on
+ *   the bridge (ifalias: the endpoint id), the other end in the endpoint's
+ *   sandbox named `interfaceName` (`eth0`) with its MAC, address and MTU;
+ * - per remote endpoint `bridge fdb replace MAC dev vxlan0 dst PEER self
+ *   permanent` and `ip neigh replace IP lladdr MAC dev vxlan0 nud permanent`;
+ *   per peer node a flood entry (all-zero MAC).
+ * Every device's MTU is min(`spec.mtu`, underlay device MTU − 50).
+ *
+ * The plane keeps the desired state in memory and applies each call's
+ * difference at once. Processes per call: an attach 2 (network namespace,
+ * sandbox), or 3 for a network's first (`unshare --net` creates the
+ * namespace and runs its whole `ip` batch, then `bridge` for the FDB when
+ * remote endpoints are known, then the sandbox); a remote endpoint 2; a
+ * detach 1. {@link KernelDataPlane.reconcile} compares the kernel with the
+ * desired state and repairs it; kernel state outlives the process, so after
+ * a restart program the desired state and call `reconcile()`. It only ever
+ * touches namespaces named with its own prefix.
+ *
+ * Encrypted networks: accepted, and their VNIs guarded at once by an
+ * nftables table in the host namespace that drops cleartext VXLAN for them
+ * both ways ({@link KernelDataPlane.guardState}); attaching to them is
+ * refused until the relay through `@weft/crypto` exists.
+ * Not implemented yet (reject with `UnsupportedFeatureError`, changing
+ * nothing): attach on encrypted networks, service VIPs, DNS addresses.
+ * Calls are serialized. Calls after `close()` reject with `LinuxStateError`
+ * (`removeNetwork` is then a no-op; `programmed()` and `counters()` answer).
+ */
+export class KernelDataPlane implements DataPlane<undefined> {
+  /** Kind `kernel`, the underlay address, the VXLAN port, the underlay device's MTU, this start's epoch. */
+  readonly info: DataPlaneInfo;
+  /** This node's id. */
+  readonly nodeId: string;
+  /** The prefix of every namespace this plane creates. */
+  readonly namePrefix: string;
+  /** The underlay device the MTU derives from. */
+  readonly underlayDevice: string;
+  /** Runs every command (its `spawns` counts them). */
+  readonly runner: CommandRunner;
+  /** Path of the host (underlay) namespace: `hostNetns`, or this process's (`/proc/<pid>/ns/net`). */
+  readonly hostNetnsPath: string;
+  private readonly encryptionOverhead: number;
+  private readonly owned: RegExp;
+  private readonly networks = new Map<string, NetState>();
+  private dnsHandler: DnsQueryHandler | undefined;
+  private failures = 0;
+  /** The nftables table dropping cleartext VXLAN of encrypted networks' VNIs (named after the prefix). */
+  private readonly guard: CleartextGuard;
+  private closed = false;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(o: ReturnType<typeof resolve>, runner: CommandRunner, device: string, underlayMtu: number) {
+    this.nodeId = o.nodeId;
+    this.namePrefix = o.namePrefix ?? defaultNamePrefix(o.nodeId);
+    this.owned = ownedNamespacePattern(this.namePrefix);
+    this.guard = new CleartextGuard(runner, guardTableName(this.namePrefix), o.vxlanPort);
+    this.runner = runner;
+    this.underlayDevice = device;
+    this.encryptionOverhead = o.encryptionOverhead;
+    this.hostNetnsPath = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
+    this.info = {
+      kind: 'kernel',
+      address: canonicalIp(o.underlayAddress),
+      vxlanPort: o.vxlanPort,
+      encryptedPort: o.encryptedPort,
+      underlayMtu,
+      epoch: o.epoch ?? randomBytes(8).toString('hex'),
+    };
+  }
+
+  /**
+   * Checks capabilities, reads the underlay device's MTU (one `ip -json`
+   * call in the host namespace) and returns the plane. Creates nothing.
+   * @throws InvalidOptionsError naming the bad option.
+   * @throws MissingCapabilityError when `CAP_NET_ADMIN` (or `CAP_SYS_ADMIN`) is not effective.
+   * @throws LinuxDataPlaneError when the underlay address or device is not in the host namespace.
+   */
+  static async open(options: KernelDataPlaneOptions): Promise<KernelDataPlane> {
+    const o = resolve(options);
+    const runner = new CommandRunner({
+      ...(o.hostNetns !== undefined ? { hostNetns: o.hostNetns } : {}),
+      ...(o.capabilityReader !== undefined ? { capabilityReader: o.capabilityReader } : {}),
+      timeoutMs: o.commandTimeoutMs,
+    });
+    const links = await runner.ipJson<{ ifname?: string; mtu?: number; addr_info?: { local?: string }[] }[]>(['addr', 'show']);
+    const address = canonicalIp(o.underlayAddress);
+    const found = links.find((l) =>
+      o.underlayDevice !== undefined ? l.ifname === o.underlayDevice : (l.addr_info ?? []).some((a) => a.local !== undefined && canonicalIp(a.local) === address),
+    );
+    if (found?.ifname === undefined || typeof found.mtu !== 'number') {
+      const where = o.hostNetns ?? 'this process’s namespace';
+      throw new LinuxDataPlaneError(
+        o.underlayDevice !== undefined ? `${WHAT}: underlay device "${o.underlayDevice}" not found in ${where}` : `${WHAT}: no device in ${where} has the underlay address ${address}`,
+      );
+    }
+    return new KernelDataPlane(o, runner, found.ifname, found.mtu);
+  }
+
+  /** The namespace name a network gets (whether or not it exists). */
+  namespaceOf(networkId: string): string {
+    return networkNamespaceName(this.namePrefix, networkId);
+  }
+
+  /** The MTU (bytes) the kernel devices of a programmed network get, or undefined for an unknown network. */
+  mtuOf(networkId: string): number | undefined {
+    return this.networks.get(networkId)?.mtu;
+  }
+
+  /**
+   * Programs a network, or updates its fields. Creates nothing in the kernel
+   * until the network's first local endpoint; an active network whose VNI or
+   * MTU changed is reconciled at once (its VXLAN device recreated). The
+   * devices' MTU is min(`spec.mtu`, underlay MTU − 50 − `encryptionOverhead`
+   * on encrypted networks). An encrypted network's VNI is added to the
+   * cleartext guard (1 `nft` process when the set of VNIs changes).
+   * @throws InvalidOptionsError for a malformed spec; UnsupportedFeatureError when a
+   * network with local endpoints would become encrypted; LinuxStateError when another
+   * network has the VNI or after close.
+   */
+  ensureNetwork(spec: NetworkSpec): Promise<void> {
+    return this.serial('ensureNetwork', async () => {
+      const s = parseNetworkSpec(spec, `${WHAT}.ensureNetwork`);
+      for (const other of this.networks.values()) {
+        if (other.spec.id !== s.id && other.spec.vni === s.vni) throw new LinuxStateError(`${WHAT}: VNI ${s.vni} of network ${s.id} is already used by network ${other.spec.id}`);
+      }
+      const encrypted = s.encryption !== undefined;
+      const mtu = Math.min(s.mtu, deriveOverlayMtu(this.info.underlayMtu, encrypted ? this.encryptionOverhead : 0));
+      const existing = this.networks.get(s.id);
+      if (existing !== undefined && encrypted && existing.local.size > 0) {
+        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${s.id} has local endpoints and cannot become encrypted: the kernel plane does not carry encrypted traffic yet (nothing changed)`);
+      }
+      if (existing === undefined) {
+        this.networks.set(s.id, { spec: s, mtu, namespace: this.namespaceOf(s.id), local: new Map(), remote: new Map(), active: false });
+      } else {
+        const changed = existing.spec.vni !== s.vni || existing.mtu !== mtu;
+        existing.spec = s;
+        existing.mtu = mtu;
+        if (changed && existing.active) await this.reconcileNetwork(existing, []);
+      }
+      await this.guard.sync(this.encryptedVnis());
+    });
+  }
+
+  /**
+   * Records an encrypted network's keys (nothing is sealed yet: the kernel
+   * plane accepts no local endpoint on an encrypted network until the relay
+   * through `@weft/crypto` exists).
+   * @throws LinuxStateError for an unknown or a plain network.
+   */
+  setNetworkKeys(networkId: string, encryption: NetworkEncryption): Promise<void> {
+    return this.serial('setNetworkKeys', async () => {
+      const net = this.network(networkId);
+      if (net.spec.encryption === undefined) throw new LinuxStateError(`${WHAT}: network ${networkId} is not encrypted: it has no keys`);
+      net.spec = { ...net.spec, encryption };
+    });
+  }
+
+  /** Removes a network: its namespace (and everything in it) when active. No-op for an unknown network or after close. */
+  removeNetwork(networkId: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.serial('removeNetwork', async () => {
+      const net = this.networks.get(networkId);
+      if (net === undefined) return;
+      if (net.active || existsSync(namespacePath(net.namespace))) await this.teardown(net.namespace);
+      this.networks.delete(networkId);
+      await this.guard.sync(this.encryptedVnis());
+    });
+  }
+
+  /**
+   * Attaches a container: a veth pair whose sandbox end is named
+   * `interfaceName` (`eth0`) with the endpoint's MAC, address/prefix and the
+   * network's MTU, up; the other end on the network's bridge. Creates the
+   * network's namespace first when this is its first local endpoint. The same
+   * spec again changes nothing; other fields replace the attachment.
+   * `sandbox` (a namespace path) is required.
+   * @throws InvalidOptionsError; LinuxStateError (unknown network, address in use); LinuxCommandError
+   * (e.g. the sandbox does not exist or already has the interface name) — nothing is left behind.
+   */
+  addLocalEndpoint(networkId: string, endpoint: LocalEndpointSpec): Promise<LocalAttachment<undefined>> {
+    return this.serial('addLocalEndpoint', async () => {
+      const net = this.network(networkId);
+      const ep = parseLocalSpec(endpoint, `${WHAT}.addLocalEndpoint`);
+      if (net.spec.encryption !== undefined) {
+        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${networkId} is encrypted; the kernel plane cannot attach to it until the relay through @weft/crypto exists (its cleartext VXLAN is dropped by nftables meanwhile)`);
+      }
+      const prev = net.local.get(ep.id);
+      if (prev !== undefined && sameLocal(prev, ep)) return { endpointId: ep.id, handle: undefined };
+      if (!existsSync(ep.sandbox)) throw new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${networkId}: the sandbox ${ep.sandbox} does not exist`);
+      for (const other of net.local.values()) {
+        if (other.id !== ep.id && (other.ip === ep.ip || other.mac === ep.mac)) {
+          throw new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${networkId}: ${other.ip === ep.ip ? `address ${ep.ip}` : `MAC ${ep.mac}`} is used by local endpoint ${other.id}`);
+        }
+      }
+      if (prev !== undefined) await this.detach(net, prev.id);
+      net.local.set(ep.id, ep);
+      try {
+        if (!net.active) await this.activate(net);
+        else await this.attach(net, ep);
+      } catch (err) {
+        net.local.delete(ep.id);
+        if (net.local.size === 0) await this.teardown(net.namespace).catch(() => undefined);
+        net.active = net.local.size > 0 && net.active;
+        throw err;
+      }
+      return { endpointId: ep.id, handle: undefined };
+    });
+  }
+
+  /** Detaches a local endpoint (its veth pair goes); the network's namespace goes with its last one. No-op when not attached. */
+  removeLocalEndpoint(networkId: string, endpointId: string): Promise<void> {
+    return this.serial('removeLocalEndpoint', async () => {
+      const net = this.network(networkId);
+      parseId(endpointId, 'endpointId', `${WHAT}.removeLocalEndpoint`);
+      if (!net.local.has(endpointId)) return;
+      await this.detach(net, endpointId);
+    });
+  }
+
+  /**
+   * Programs a remote endpoint: its neighbour entry and FDB entry (replace
+   * semantics), and a flood entry to its node when it is that node's first.
+   * On an inactive network only the desired state changes (programmed when it
+   * activates). 2 processes on an active network.
+   * @throws InvalidOptionsError; LinuxStateError; LinuxCommandError (the desired state is then as before the call).
+   */
+  addRemoteEndpoint(networkId: string, endpoint: RemoteEndpointSpec): Promise<void> {
+    return this.serial('addRemoteEndpoint', async () => {
+      const net = this.network(networkId);
+      const r = parseRemoteSpec(endpoint, `${WHAT}.addRemoteEndpoint`);
+      const prev = net.remote.get(r.id);
+      if (prev !== undefined && sameRemote(prev, r)) return;
+      const peersBefore = this.peerAddresses(net);
+      net.remote.set(r.id, r);
+      if (!net.active) return;
+      const peersAfter = this.peerAddresses(net);
+      const ip: string[] = [];
+      const bridge: string[] = [];
+      if (prev !== undefined && prev.ip !== r.ip && !this.ipInUse(net, prev.ip)) ip.push(neighDeleteLine(prev.ip));
+      ip.push(neighReplaceLine(r));
+      if (prev !== undefined && prev.mac !== r.mac && !this.macInUse(net, prev.mac)) bridge.push(fdbDeleteLine(prev.mac));
+      bridge.push(fdbReplaceLine(r, this.info.vxlanPort));
+      for (const a of peersBefore) if (!peersAfter.has(a)) bridge.push(floodDeleteLine(a));
+      if (!peersBefore.has(r.peer.address)) bridge.push(floodAppendLine(r.peer.address, r.peer.vxlanPort, this.info.vxlanPort));
+      try {
+        await this.runner.ipBatch(ip, { netns: namespacePath(net.namespace) });
+        await this.runner.bridgeBatch(bridge, { netns: namespacePath(net.namespace) });
+      } catch (err) {
+        if (prev === undefined) net.remote.delete(r.id);
+        else net.remote.set(r.id, prev);
+        throw err;
+      }
+    });
+  }
+
+  /** Removes a remote endpoint's FDB and neighbour entries, and its node's flood entry with that node's last endpoint. No-op when absent. */
+  removeRemoteEndpoint(networkId: string, endpointId: string): Promise<void> {
+    return this.serial('removeRemoteEndpoint', async () => {
+      const net = this.network(networkId);
+      parseId(endpointId, 'endpointId', `${WHAT}.removeRemoteEndpoint`);
+      const prev = net.remote.get(endpointId);
+      if (prev === undefined) return;
+      net.remote.delete(endpointId);
+      if (!net.active) return;
+      const ip = this.ipInUse(net, prev.ip) ? [] : [neighDeleteLine(prev.ip)];
+      const bridge = this.macInUse(net, prev.mac) ? [] : [fdbDeleteLine(prev.mac)];
+      if (!this.peerAddresses(net).has(prev.peer.address)) bridge.push(floodDeleteLine(prev.peer.address));
+      try {
+        await this.runner.ipBatch(ip, { netns: namespacePath(net.namespace), tolerateMissing: true });
+        await this.runner.bridgeBatch(bridge, { netns: namespacePath(net.namespace), tolerateMissing: true });
+      } catch (err) {
+        net.remote.set(endpointId, prev);
+        throw err;
+      }
+    });
+  }
+
+  /** Service VIPs are not implemented on the kernel plane: a VIP with no backends is a no-op, any other rejects with UnsupportedFeatureError. */
+  setServiceVip(networkId: string, vip: ServiceVip): Promise<void> {
+    return this.serial('setServiceVip', async () => {
+      this.network(networkId);
+      if ((vip?.backends?.length ?? 0) > 0) throw new UnsupportedFeatureError('service VIP', `${WHAT}: service VIPs are not implemented on the kernel plane yet (VIP ${String(vip?.vip)})`);
+    });
+  }
+
+  /** DNS addresses are not implemented on the kernel plane: `undefined` is a no-op, an address rejects with UnsupportedFeatureError. */
+  setDnsAddress(networkId: string, address: string | undefined): Promise<void> {
+    return this.serial('setDnsAddress', async () => {
+      this.network(networkId);
+      if (address !== undefined) throw new UnsupportedFeatureError('DNS address', `${WHAT}: a DNS address (${address}) is not implemented on the kernel plane yet`);
+    });
+  }
+
+  /** Kept for when DNS is implemented; no query reaches it today. */
+  setDnsHandler(handler: DnsQueryHandler | undefined): void {
+    this.dnsHandler = handler;
+  }
+
+  /**
+   * Reads back, from the kernel, every namespace this plane owns (its
+   * prefix): local endpoints whose bridge port exists (fields as attached;
+   * the sandbox side is not re-read), remote endpoints whose neighbour and
+   * FDB entries both exist (ids and peers matched against the desired state;
+   * unmatched entries are reported with id `unknown:<ip>` and a peer known
+   * only by address), flood peers. Networks by id order.
+   */
+  programmed(): Promise<ProgrammedState> {
+    return this.serial(
+      'programmed',
+      async () => {
+        const byNamespace = new Map([...this.networks.values()].map((n) => [n.namespace, n]));
+        const out: ProgrammedNetwork[] = [];
+        for (const name of this.ownedNamespaces()) {
+          const snap = await this.snapshot(name);
+          out.push(readBack(snap, byNamespace.get(name), this.info.vxlanPort));
+        }
+        out.sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
+        return { networks: out };
+      },
+      true,
+    );
+  }
+
+  /** `spawns` (processes started), `commandFailures`, `activeNetworks`, `localEndpoints`, `remoteEndpoints`. */
+  async counters(): Promise<Readonly<Record<string, number>>> {
+    let active = 0;
+    let local = 0;
+    let remote = 0;
+    for (const n of this.networks.values()) {
+      if (n.active) active++;
+      local += n.local.size;
+      remote += n.remote.size;
+    }
+    return { spawns: this.runner.spawns, commandFailures: this.failures, activeNetworks: active, localEndpoints: local, remoteEndpoints: remote };
+  }
+
+  /**
+   * Brings the kernel to the desired state: removes every namespace with
+   * this plane's prefix that no active network wants (a crashed run's
+   * leftovers), creates missing ones, and in each wanted one adds, replaces
+   * or removes devices, bridge ports and FDB/neighbour/flood entries (see
+   * `planNetwork`). Reads with `ip -json`/`bridge -json` (3 processes per
+   * namespace) and changes nothing when nothing differs. Never touches a
+   * namespace without this plane's prefix.
+   * @throws LinuxStateError after close. Per-network failures are in the report, not thrown.
+   */
+  reconcile(): Promise<ReconcileReport> {
+    return this.serial('reconcile', async () => {
+      const changes: ReconcileChange[] = [];
+      const errors: ReconcileError[] = [];
+      const wanted = new Map<string, NetState>();
+      for (const n of this.networks.values()) {
+        if (n.local.size > 0) wanted.set(n.namespace, n);
+        else n.active = false;
+      }
+      for (const name of this.ownedNamespaces()) {
+        if (wanted.has(name)) continue;
+        try {
+          await this.teardown(name);
+          changes.push({ action: 'remove', kind: 'namespace', namespace: name, target: name });
+        } catch (err) {
+          errors.push({ namespace: name, error: asLinuxError(err, `${WHAT}.reconcile`) });
+        }
+      }
+      for (const net of wanted.values()) {
+        try {
+          if (existsSync(namespacePath(net.namespace))) await this.reconcileNetwork(net, changes, errors);
+          else await this.activate(net, changes, errors);
+        } catch (err) {
+          errors.push({ namespace: net.namespace, error: asLinuxError(err, `${WHAT}.reconcile`) });
+        }
+      }
+      try {
+        const action = await this.guard.reconcile(this.encryptedVnis());
+        if (action !== undefined) changes.push({ action, kind: 'guard', namespace: this.hostNetnsPath, target: this.guard.table });
+      } catch (err) {
+        errors.push({ namespace: this.hostNetnsPath, error: asLinuxError(err, `${WHAT}.reconcile`) });
+      }
+      return { changes, errors };
+    });
+  }
+
+  /** Reads one namespace back (3 processes). Exposed for tests and diagnostics. */
+  async snapshot(namespace: string): Promise<NamespaceSnapshot> {
+    const target = { netns: namespacePath(namespace) };
+    const links = await this.runner.ipJson(['-d', 'link', 'show'], target);
+    const hasVxlan = Array.isArray(links) && links.some((l: { ifname?: string }) => l?.ifname === VXLAN_NAME);
+    const fdb = hasVxlan ? await this.runner.bridgeJson(['fdb', 'show', 'dev', VXLAN_NAME], target) : [];
+    const neigh = hasVxlan ? await this.runner.ipJson(['neigh', 'show', 'dev', VXLAN_NAME], target) : [];
+    return parseSnapshot(namespace, links, fdb, neigh);
+  }
+
+  /**
+   * Reads back the cleartext guard (the nftables table in the host namespace
+   * that drops cleartext VXLAN of encrypted networks' VNIs, both ways), or
+   * undefined when the table does not exist. 1 process.
+   */
+  guardState(): Promise<GuardState | undefined> {
+    return this.guard.state();
+  }
+
+  /** Names of the namespaces that exist now with this plane's prefix. */
+  ownedNamespaces(): string[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(NETNS_DIR);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => this.owned.test(n)).sort();
+  }
+
+  /** Removes every namespace with this plane's prefix (and so every device and entry it created) and forgets the desired state. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return this.tail.then(() => undefined);
+    const done = this.serial(
+      'close',
+      async () => {
+        this.closed = true;
+        let first: unknown;
+        for (const name of this.ownedNamespaces()) {
+          try {
+            await this.teardown(name);
+          } catch (err) {
+            first ??= err;
+          }
+        }
+        this.networks.clear();
+        this.dnsHandler = undefined;
+        try {
+          await this.guard.write([]);
+        } catch (err) {
+          first ??= err;
+        }
+        if (first !== undefined) throw asLinuxError(first, `${WHAT}.close`);
+      },
+      true,
+    );
+    return done;
+  }
+
+  // -------------------------------------------------------------------------
+
+  private serial<T>(what: string, fn: () => Promise<T>, evenClosed = false): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed && !evenClosed) throw new LinuxStateError(`${WHAT}.${what}: the data plane is closed`);
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof LinuxCommandError) this.failures++;
+        throw err;
+      }
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  /** VNIs of the encrypted networks, ascending. */
+  private encryptedVnis(): number[] {
+    return [...this.networks.values()].filter((n) => n.spec.encryption !== undefined).map((n) => n.spec.vni).sort((a, b) => a - b);
+  }
+
+  private network(networkId: string): NetState {
+    const net = this.networks.get(networkId);
+    if (net === undefined) throw new LinuxStateError(`${WHAT}: unknown network ${JSON.stringify(networkId)} (call ensureNetwork first)`);
+    return net;
+  }
+
+  /**
+   * The network's desired state for a plan. A local endpoint whose sandbox
+   * path is gone (the container died) and whose bridge port is not in
+   * `snapshot` cannot be attached: it is left out (so it does not stop the
+   * rest of the network's repair) and reported in `errors`.
+   */
+  private desired(net: NetState, snapshot?: NamespaceSnapshot, errors?: ReconcileError[]): DesiredNetwork {
+    const ports = new Set(snapshot?.ports.map((p) => p.name) ?? []);
+    const local = [...net.local.values()].filter((ep) => {
+      if (ports.has(bridgePortName(ep.id)) || existsSync(ep.sandbox)) return true;
+      errors?.push({ namespace: net.namespace, error: new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${net.spec.id}: its sandbox ${ep.sandbox} does not exist; not attached`) });
+      return false;
+    });
+    return {
+      id: net.spec.id,
+      namespace: net.namespace,
+      hostNetns: this.hostNetnsPath,
+      vxlan: { vni: net.spec.vni, port: this.info.vxlanPort, local: this.info.address, mtu: net.mtu },
+      local,
+      remote: [...net.remote.values()],
+    };
+  }
+
+  private peerAddresses(net: NetState): Set<string> {
+    return new Set([...net.remote.values()].map((r) => r.peer.address));
+  }
+
+  private ipInUse(net: NetState, ip: string): boolean {
+    return [...net.remote.values()].some((r) => r.ip === ip);
+  }
+
+  private macInUse(net: NetState, mac: string): boolean {
+    return [...net.remote.values()].some((r) => r.mac === mac);
+  }
+
+  /** Creates (or adopts, when it exists from an earlier run) the network's namespace with everything desired in it. */
+  private async activate(net: NetState, changes?: ReconcileChange[], errors?: ReconcileError[]): Promise<void> {
+    if (existsSync(namespacePath(net.namespace))) {
+      await this.reconcileNetwork(net, changes ?? [], errors);
+      return;
+    }
+    const plan = planNetwork(this.desired(net, undefined, errors), emptySnapshot(net.namespace));
+    net.active = true;
+    try {
+      await this.apply(net, plan, true);
+    } catch (err) {
+      net.active = false;
+      await this.teardown(net.namespace).catch(() => undefined);
+      throw err;
+    }
+    changes?.push({ action: 'add', kind: 'namespace', namespace: net.namespace, target: net.namespace }, ...plan.changes);
+  }
+
+  private async reconcileNetwork(net: NetState, changes: ReconcileChange[], errors?: ReconcileError[]): Promise<void> {
+    const snapshot = await this.snapshot(net.namespace);
+    const plan = planNetwork(this.desired(net, snapshot, errors), snapshot);
+    net.active = true;
+    await this.apply(net, plan, false);
+    changes.push(...plan.changes);
+  }
+
+  /** Runs a plan: `create` makes the namespace in the same process that runs the `ip` batch in it. */
+  private async apply(net: NetState, plan: NetworkPlan, create: boolean): Promise<void> {
+    const at = { netns: namespacePath(net.namespace) };
+    if (create) {
+      mkdirSync(NETNS_DIR, { recursive: true });
+      writeFileSync(namespacePath(net.namespace), '', { flag: 'wx' });
+      await this.runner.ipBatch(plan.ns, { newNetns: namespacePath(net.namespace) });
+    } else await this.runner.ipBatch(plan.ns, at);
+    await this.runner.bridgeBatch(plan.bridge, at);
+    for (const ep of plan.sandboxes) await this.runner.ipBatch(attachSandboxLines(ep), { netns: ep.sandbox });
+  }
+
+  /** Attaches one endpoint on an active network: 2 processes (network namespace, sandbox). Removes the pair again when the sandbox step fails. */
+  private async attach(net: NetState, ep: KernelAttachSpec): Promise<void> {
+    const at = { netns: namespacePath(net.namespace) };
+    await this.runner.ipBatch(attachPortLines(ep, net.mtu), at);
+    try {
+      await this.runner.ipBatch(attachSandboxLines(ep), { netns: ep.sandbox });
+    } catch (err) {
+      await this.runner.ipBatch([detachLine(ep.id)], { ...at, tolerateMissing: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Detaches one endpoint: 1 process, or the namespace's teardown with the network's last local endpoint. */
+  private async detach(net: NetState, endpointId: string): Promise<void> {
+    const prev = net.local.get(endpointId);
+    net.local.delete(endpointId);
+    if (!net.active) return;
+    try {
+      if (net.local.size === 0) {
+        await this.teardown(net.namespace);
+        net.active = false;
+      } else {
+        await this.runner.ipBatch([detachLine(endpointId)], { netns: namespacePath(net.namespace), tolerateMissing: true });
+      }
+    } catch (err) {
+      if (prev !== undefined) net.local.set(endpointId, prev);
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes a namespace: first every device the plane made in it (link group
+   * {@link LINK_GROUP}: the veth pairs, sandbox ends included, the bridge and
+   * the VXLAN device, so the VNI's UDP socket in the host namespace is
+   * released now, not when the kernel gets round to the namespace's
+   * asynchronous cleanup), then the namespace. 1 process; nothing when it is gone.
+   */
+  private async teardown(name: string): Promise<void> {
+    if (!existsSync(namespacePath(name))) return;
+    try {
+      await this.runner.ipBatch([`link del group ${LINK_GROUP}`, `link del ${VXLAN_NAME}`, `netns del ${name}`], { netns: namespacePath(name), tolerateMissing: true });
+    } catch (err) {
+      // not enterable (e.g. an empty file left by a creation that failed before its mount): remove it from the host
+      if (!existsSync(namespacePath(name))) return;
+      await this.runner.ipBatch([`netns del ${name}`], { tolerateMissing: true });
+      if (existsSync(namespacePath(name))) throw err;
+    }
+  }
+}
+
+function resolve(options: KernelDataPlaneOptions) {
+  return parseOptions(kernelDataPlaneOptionsSchema, options, `${WHAT}.open`);
+}

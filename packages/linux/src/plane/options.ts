@@ -1,0 +1,55 @@
+import { isValidIpv4 } from '@weft/interface';
+import { z } from 'zod';
+import type { CapabilityReader } from '../runner/capability';
+
+/** Options of {@link KernelDataPlane.open}. */
+export interface KernelDataPlaneOptions {
+  /** This node's id (1–255 characters); part of every name the plane creates (see `namePrefix`). */
+  readonly nodeId: string;
+  /** The underlay IPv4 address (the VXLAN devices' `local`, advertised to peers). */
+  readonly underlayAddress: string;
+  /** The underlay device whose MTU the overlay MTU derives from. Default: the device holding `underlayAddress` in the host namespace. */
+  readonly underlayDevice?: string;
+  /** UDP port of kernel VXLAN (the devices' `dstport`), default 4789. */
+  readonly vxlanPort?: number;
+  /** Sealed-traffic port advertised in `info.encryptedPort` (encrypted networks are not carried yet), default 4790. */
+  readonly encryptedPort?: number;
+  /** Bytes an encrypted network's sealing adds per packet, subtracted from its MTU (default 32, `@weft/crypto`'s header + tag). */
+  readonly encryptionOverhead?: number;
+  /**
+   * Prefix of every namespace the plane creates (`<prefix>-<12 hex>`); must
+   * differ between nodes sharing a machine. Default `weft-<nodeId>` (or
+   * `weft-<hash>` for ids that are not short and file-name safe).
+   */
+  readonly namePrefix?: string;
+  /** Path of the host (underlay) namespace the plane runs its host-side commands in; default: this process's namespace. */
+  readonly hostNetns?: string;
+  /** Each command is killed after this many milliseconds (default 20 000). */
+  readonly commandTimeoutMs?: number;
+  /** Reads the effective capability set (default `CapEff` of /proc/self/status); for tests. */
+  readonly capabilityReader?: CapabilityReader;
+  /** This start's epoch (16 lowercase hex digits), default random. */
+  readonly epoch?: string;
+}
+
+const port = z.number().int().min(1).max(65535);
+
+/** @internal */
+export const kernelDataPlaneOptionsSchema = z
+  .object({
+    nodeId: z.string().min(1).max(255),
+    underlayAddress: z.string().refine(isValidIpv4, 'must be an IPv4 address'),
+    underlayDevice: z.string().regex(/^[^\s/:]{1,15}$/, 'must be an interface name (1–15 characters, no space, / or :)').optional(),
+    vxlanPort: port.default(4789),
+    encryptedPort: port.default(4790),
+    encryptionOverhead: z.number().int().min(0).max(1024).default(32),
+    namePrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/, 'must be 1–48 of A-Z a-z 0-9 _ . -').optional(),
+    hostNetns: z.string().regex(/^\/[^\0\n]*$/, 'must be an absolute path').optional(),
+    commandTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+    capabilityReader: z.custom<CapabilityReader>((v) => typeof v === 'function', 'must be a function').optional(),
+    epoch: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits').optional(),
+  })
+  .strict();
+
+/** @internal */
+export type ResolvedKernelOptions = z.output<typeof kernelDataPlaneOptionsSchema>;

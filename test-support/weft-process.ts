@@ -1,0 +1,135 @@
+/**
+ * `weft` as a user runs it, for tests: node processes (`weft init|join|run`)
+ * spawned from the source through tsx, and one-shot client commands. Every
+ * process spawned is remembered and killed by {@link killAllWeft} (call it in
+ * afterAll/afterEach), so a failing test leaves none behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const cli = join(root, 'packages/core/src/cli/weft.ts');
+const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'), NODE_OPTIONS: '' };
+const live = new Set<ChildProcess>();
+
+/** One structured log line of a node process. */
+export interface LogLine {
+  readonly ts: string;
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A running node process. */
+export class WeftProcess {
+  readonly logs: LogLine[] = [];
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  private readonly waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+
+  private constructor(readonly child: ChildProcess, readonly dataDir: string) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let pending = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      pending += d.toString();
+      let i: number;
+      while ((i = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, i);
+        pending = pending.slice(i + 1);
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          continue;
+        }
+        this.logs.push(line);
+        for (const w of [...this.waiters]) {
+          if (w.pred(line)) {
+            this.waiters.splice(this.waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
+      }
+    });
+    child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+  }
+
+  /** Spawns `weft --data-dir DIR <args>` (a node-running command) and waits for its "node ready" log line. */
+  static async start(dataDir: string, args: readonly string[], options: { readonly timeoutMs?: number } = {}): Promise<WeftProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--data-dir', dataDir, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    const p = new WeftProcess(child, dataDir);
+    await p.waitFor((l) => l.msg === 'node ready', options.timeoutMs ?? 30_000);
+    return p;
+  }
+
+  /** The first log line (already seen or coming) matching `pred`; rejects when the process exits first or after `timeoutMs`. */
+  waitFor(pred: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    const seen = this.logs.find(pred);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: (l: LogLine) => (clearTimeout(timer), resolve(l)) };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`weft ${this.dataDir}: no matching log line within ${timeoutMs} ms; stderr:\n${this.stderr.slice(-3000)}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+      void this.exited.then((code) => {
+        if (!this.waiters.includes(w)) return;
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        clearTimeout(timer);
+        reject(new Error(`weft ${this.dataDir} exited (${code}) before the log line; stdout:\n${this.stdout}\nstderr:\n${this.stderr.slice(-3000)}`));
+      });
+    });
+  }
+
+  /** Kills it the way a crash does (SIGKILL) and waits for the exit. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops it gracefully (SIGTERM) and waits for the exit code. */
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+/** What a one-shot `weft` command printed. */
+export interface WeftResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a one-shot `weft --data-dir DIR <args>` (a client command) to its end (bounded by `timeoutMs`). */
+export function weft(dataDir: string, args: readonly string[], timeoutMs = 60_000): Promise<WeftResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--data-dir', dataDir, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`weft ${args.join(' ')}: no exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Kills every `weft` process a test spawned and is still running. */
+export async function killAllWeft(): Promise<void> {
+  const all = [...live];
+  for (const c of all) c.kill('SIGKILL');
+  await Promise.all(all.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+}
