@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseSocketAddress, type SocketAddress, type Store } from '@weft/interface';
-import { MemoryTransportNetwork, TcpTransport } from '@weft/raft';
+import { MemoryTransportNetwork } from '@weft/raft';
 import type { JoinServer } from '../cluster/join/join-server';
 import type { NodeCredentials } from '../cluster/pki/tls';
 import type { WeftNode } from '../node/weft-node';
@@ -236,13 +236,7 @@ export class ClusterSecurity {
     this.credentials = { caPem: creds.caPem, certPem: creds.certPem, keyPem: creds.keyPem };
     this.tls = this.build();
     const s = this.store;
-    if (s instanceof RaftStore) {
-      const t = (s as unknown as { transport?: unknown }).transport;
-      if (t instanceof TcpTransport) t.setTls(this.pki.transportTlsFor(this.credentials, { role: 'manager' }));
-      s.storeServer?.setTls(this.tls);
-    } else if (s instanceof RemoteStore) {
-      (s as unknown as { setTls?: (t: ControlTls) => void }).setTls?.(this.tls);
-    }
+    if (s instanceof RaftStore || s instanceof RemoteStore) s.setTls(this.tls);
     this.onRenewed?.(this.credentials);
     const id = this.pki.parseNodeCertificate(creds.certPem);
     this.log.info('certificate renewed', { serial: id.serial, notAfter: id.notAfter.toISOString() });

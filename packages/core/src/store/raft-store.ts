@@ -288,6 +288,22 @@ export class RaftStore implements Store {
   }
 
   /**
+   * Uses renewed credentials from now on: the Raft transport, the store
+   * server and the connections that forward writes to the leader present
+   * (and check peers with) `tls` at their next handshakes; live connections
+   * stay up. Throws when the store was opened without TLS.
+   * @throws InvalidOptionsError when this store has no TLS or `tls` is malformed.
+   */
+  setTls(tls: ControlTls): void {
+    if (this.tls === undefined) throw new InvalidOptionsError('tls', `RaftStore.setTls: raft store ${this.id} was opened without TLS`);
+    const parsed = parseOptions(z.object({ tls: controlTlsSchema }), { tls }, 'RaftStore.setTls').tls as ControlTls;
+    this.tls = parsed;
+    if (this.transport instanceof TcpTransport) this.transport.setTls(raftTlsOf(parsed));
+    this.server?.setTls(parsed);
+    for (const f of this.forwarders.values()) f.remote.setTls(parsed);
+  }
+
+  /**
    * Re-judges every live control connection of this manager (Raft and the
    * store server) with its TLS `identify`, closing those refused now (a node
    * removed, a certificate deny-listed or expired). Returns how many. No-op without TLS.

@@ -295,12 +295,14 @@ export class JoinServer {
   private async join(req: Extract<ClientRequest, { t: 'join' }>): Promise<unknown> {
     const { store } = this.o;
     const keys = this.keys;
-    const csrDigest = await csrKeyDigest(req.csrPem);
+    let csrDigest: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const { ca, kv: caKv } = await readCa(store, keys, this.o.now);
       const tokens = await readTokens(store, keys);
       const role = verifyJoinToken(req.token, tokens.records, ca.digest);
       if (req.role !== undefined && req.role !== role) throw new JoinRoleMismatchError(req.role, role);
+      // Only once the token is good: an unauthenticated client does not get the CSR's signature checked.
+      csrDigest ??= await csrKeyDigest(req.csrPem);
       const nodeId = req.nodeId ?? `node-${base32Encode(cryptoRandomBytes(8))}`;
       if (req.nodeId !== undefined) parseOptions(z.object({ nodeId: nodeIdSchema }), { nodeId }, 'join');
       const removedKv = await store.get(keys.removedNode(nodeId));
@@ -329,7 +331,8 @@ export class JoinServer {
         continue;
       }
       this.stats.joined += 1;
-      const managers = this.o.managers !== undefined ? await this.o.managers() : undefined;
+      // Written already: a failing `managers` hook leaves the field out rather than refusing a granted join.
+      const managers = this.o.managers !== undefined ? await Promise.resolve().then(() => this.o.managers!()).catch(() => undefined) : undefined;
       this.notify({ kind: 'join', nodeId, role, serial: rec.serial, ...(held !== undefined && held.serial !== rec.serial ? { replacedSerial: held.serial } : {}), ...(req.advertise ? { advertise: req.advertise } : {}) });
       return { t: 'issued', certPem, caPem: ca.certificatePem, nodeId, role, ...(managers !== undefined ? { managers: managers.map((m) => ({ host: m.host, port: m.port })) } : {}) };
     }

@@ -9,9 +9,9 @@
  */
 import { UserspaceDataPlane } from '@weft/core';
 import type { DataPlane, LocalEndpointSpec, RemoteEndpointSpec } from '@weft/interface';
-import { describeWith, netnsCapability } from '../../../test-support/capabilities';
-import { NetnsLab } from '../../../test-support/netns';
-import { KernelLab, network } from './hosts';
+import { describeWith, netnsCapability } from '../test-support/capabilities';
+import { NetnsLab } from '../test-support/netns';
+import { KernelLab, network } from '../packages/linux/test/hosts';
 
 function remoteFrom(ep: LocalEndpointSpec, plane: DataPlane, nodeId: string): RemoteEndpointSpec {
   const { address, vxlanPort, encryptedPort, epoch } = plane.info;
