@@ -213,13 +213,51 @@ export class ClusterSecurity {
         credentials: () => this.credentials,
         managers: () => store.managerList().map((m) => m.store),
       });
+      // Published for renewals (and role changes) of every node: any manager can renew.
+      await store.put(DAEMON_KEYS.joinService(state.id), JSON.stringify({ host: state.advertiseAddr, port: state.ports.join })).catch((err: unknown) => this.log.warn('join service not published', { err }));
     }
     this.renewer = this.join.CertificateRenewer.start({
       credentials: () => this.credentials,
-      renew: (creds: NodeCredentials) => this.join.renewCertificate({ managers: this.renewTargets(state), credentials: creds }),
+      renew: async (creds: NodeCredentials) => this.join.renewCertificate({ managers: await this.joinServices(state), credentials: creds }),
       onRenewed: (creds: NodeCredentials) => this.renewed(creds),
       onError: (err: unknown) => this.log.warn('certificate renewal failed', { err }),
     });
+  }
+
+  /** Renews now (a role change): the new certificate is applied as a scheduled renewal's is. */
+  async renewNow(state: NodeState): Promise<void> {
+    const r = await this.join.renewCertificate({ managers: await this.joinServices(state), credentials: this.credentials });
+    this.renewed(r.credentials);
+  }
+
+  /** The role the current certificate names. */
+  certificateRole(): 'manager' | 'worker' {
+    return this.pki.parseNodeCertificate(this.credentials.certPem).role;
+  }
+
+  /** Every join service the store lists (managers publish theirs), then those this node knew. */
+  private async joinServices(state: NodeState): Promise<SocketAddress[]> {
+    const out = this.renewTargets(state);
+    try {
+      const r = await this.store!.range({ prefix: DAEMON_KEYS.joinServices() });
+      for (const kv of r.kvs) {
+        const a = JSON.parse(Buffer.from(kv.value).toString('utf8')) as SocketAddress;
+        if (typeof a?.host === 'string' && typeof a?.port === 'number' && !out.some((x) => x.host === a.host && x.port === a.port)) out.unshift(a);
+      }
+    } catch {
+      // the store unreachable: the join services known are all there is
+    }
+    return out;
+  }
+
+  /** Stops the join service, renewal and the deny list (a role change restarts them). */
+  async stopServices(): Promise<void> {
+    this.renewer?.stop();
+    this.renewer = undefined;
+    await this.joinServer?.close();
+    this.joinServer = undefined;
+    await this.denyList?.close();
+    this.denyList = undefined;
   }
 
   /** Where renewal goes: every manager's join service this node knows. */
@@ -282,9 +320,7 @@ export class ClusterSecurity {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.renewer?.stop();
-    await this.joinServer?.close();
-    await this.denyList?.close();
+    await this.stopServices();
   }
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { InvalidOptionsError, parseOptions, type Store } from '@weft/interface';
+import { InvalidOptionsError, parseOptions, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
 import { UserspaceDataPlane } from '../data-plane/userspace-data-plane';
 import type { Attachment } from '../endpoint/attachment';
@@ -125,6 +125,52 @@ async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity,
 }
 
 /**
+ * Opens the node's parts in its role: store (a manager that has just joined
+ * or been promoted starts a fresh Raft replica and asks to be a member), data
+ * plane, `WeftNode`, the deny list, the join service (managers) and renewal;
+ * then records the managers it knows in `node.json`. Closes what it opened
+ * when a step fails.
+ */
+async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, log: Logger, joined: boolean): Promise<{ node: WeftNode; state: NodeState }> {
+  const paths = dataDirPaths(o.dataDir);
+  let store: Store | undefined;
+  let dataPlane: UserspaceDataPlane | undefined;
+  let node: WeftNode | undefined;
+  try {
+    const fresh = !existsSync(paths.raft);
+    store = await openStore(o, state, security, paths.raft, log, joined);
+    if (fresh && joined && state.role === 'manager' && store instanceof RaftStore) {
+      await security.registerManager({ id: state.id, raft: { host: state.advertiseAddr, port: state.ports.raft }, store: { host: state.advertiseAddr, port: state.ports.store } }, state.managers, store);
+      log.info('raft member', { nodeId: state.id });
+    }
+    dataPlane = await UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
+    node = await WeftNode.start({
+      id: state.id,
+      role: state.role,
+      store,
+      dataPlane,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      onError: (err) => log.warn('background error', { err }),
+    });
+    await security.attachNode(node, store);
+    security.onRenewed = (c) => writeCredentials(o.dataDir, c);
+    await security.startServices(store, state);
+    // Remember the managers (their addresses for the next start) and the node once it is up.
+    const next = { ...state, managers: await security.knownManagers(store, state) };
+    writeNodeState(o.dataDir, next);
+    return { node, state: next };
+  } catch (err) {
+    await security.stopServices();
+    await node?.close().catch(() => undefined);
+    if (node === undefined) {
+      await dataPlane?.close().catch(() => undefined);
+      await store?.close().catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+/**
  * One Weft node as a process — what `weft init`, `weft join` and `weft run`
  * start (dockerd's part): its store (a Raft replica on managers, a
  * connection to the managers on workers) over mutual TLS, its userspace data
@@ -138,14 +184,71 @@ export class NodeDaemon {
   private closing: Promise<void> | undefined;
   private readonly names = new Map<string, string>();
 
+  private roleWatch: StoreWatch | undefined;
+  private switching: Promise<void> | undefined;
+
   private constructor(
     private readonly o: Parsed,
     private state: NodeState,
-    /** The node. */
-    readonly node: WeftNode,
+    private current: WeftNode,
     private readonly security: ClusterSecurity,
     private readonly log: Logger,
   ) {}
+
+  /** The node (a new one after a role change). */
+  get node(): WeftNode {
+    return this.current;
+  }
+
+  /** Follows this node's desired role (`promote`/`demote` on a manager): the process switches its own role. */
+  private async watchRole(): Promise<void> {
+    this.roleWatch = await this.current.onRoleChange((role) => {
+      if (role !== this.state.role) void this.switchRole(role);
+    });
+  }
+
+  /** Resolves once a role change in progress (if any) has finished. */
+  async roleSettled(): Promise<void> {
+    await this.switching;
+  }
+
+  /**
+   * Becomes a manager or a worker in place: a certificate for the new role
+   * (the join service issues the role recorded for this node and deny-lists
+   * the old serial), then the node is restarted on the new store — a fresh
+   * Raft replica that asks to be a member, or a connection to the managers —
+   * with the same id, data plane addresses and endpoints (re-programmed from
+   * the store). The control socket stays up; requests in between fail.
+   */
+  private switchRole(role: 'manager' | 'worker'): Promise<void> {
+    if (this.switching !== undefined || this.closing !== undefined) return this.switching ?? Promise.resolve();
+    this.switching = (async () => {
+      const from = this.state.role;
+      this.log.info('role change', { nodeId: this.state.id, from, to: role });
+      try {
+        const managers = await this.security.knownManagers(this.current.store, this.state);
+        await this.security.renewNow({ ...this.state, managers });
+        const cert = this.security.certificateRole();
+        if (cert !== role) throw new Error(`the renewed certificate says ${cert}, not ${role}`);
+        await this.roleWatch?.cancel();
+        await this.security.stopServices();
+        await this.current.close();
+        rmSync(dataDirPaths(this.o.dataDir).raft, { recursive: true, force: true });
+        this.state = { ...this.state, role, managers };
+        writeNodeState(this.o.dataDir, this.state);
+        const up = await bringUp(this.o, this.state, this.security, this.log, role === 'manager');
+        this.current = up.node;
+        this.state = up.state;
+        await this.watchRole();
+        this.log.info('role changed', { nodeId: this.state.id, role });
+      } catch (err) {
+        this.log.error('role change failed', { nodeId: this.state.id, to: role, err });
+      }
+    })().finally(() => {
+      this.switching = undefined;
+    });
+    return this.switching;
+  }
 
   /**
    * Starts the node: creates the cluster (`init`), joins one (`join`) or
@@ -196,37 +299,12 @@ export class NodeDaemon {
       writeCredentials(o.dataDir, creds);
     }
 
-    let store: Store | undefined;
-    let dataPlane: UserspaceDataPlane | undefined;
-    let node: WeftNode | undefined;
+    let node: WeftNode;
     try {
-      const fresh = !existsSync(paths.raft);
-      store = await openStore(o, state, security, paths.raft, log, o.start.kind === 'join');
-      if (fresh && o.start.kind === 'join' && state.role === 'manager' && store instanceof RaftStore) {
-        await security.registerManager({ id: state.id, raft: { host: state.advertiseAddr, port: state.ports.raft }, store: { host: state.advertiseAddr, port: state.ports.store } }, state.managers, store);
-        log.info('raft member', { nodeId: state.id });
-      }
-      dataPlane = await UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
-      node = await WeftNode.start({
-        id: state.id,
-        role: state.role,
-        store,
-        dataPlane,
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        onError: (err) => log.warn('background error', { err }),
-      });
-      await security.attachNode(node, store);
-      security.onRenewed = (c) => writeCredentials(o.dataDir, c);
-      await security.startServices(store, state);
-      // Remember the managers (their addresses for the next start) and the node once it is up.
-      state = { ...state, managers: await security.knownManagers(store, state) };
-      writeNodeState(o.dataDir, state);
+      const up = await bringUp(o, state, security, log, o.start.kind === 'join');
+      node = up.node;
+      state = up.state;
     } catch (err) {
-      await node?.close().catch(() => undefined);
-      if (node === undefined) {
-        await dataPlane?.close().catch(() => undefined);
-        await store?.close().catch(() => undefined);
-      }
       await security.close();
       if (existing === undefined) {
         // A node that never started leaves nothing behind: the next init/join starts clean.
@@ -236,6 +314,7 @@ export class NodeDaemon {
     }
     const daemon = new NodeDaemon(o, state, node, security, log);
     try {
+      await daemon.watchRole();
       daemon.controlServer = await ControlServer.listen({ path: o.socketPath ?? paths.socket, handle: (m, p) => daemon.handle(m, p) });
     } catch (err) {
       await daemon.close();
@@ -382,6 +461,8 @@ export class NodeDaemon {
   /** Stops the node process's parts: control socket, services, node (data plane and store). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.switching;
+      await this.roleWatch?.cancel();
       await this.controlServer?.close();
       await this.security.close();
       await this.node.close();

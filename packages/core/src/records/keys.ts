@@ -90,6 +90,13 @@ export class KeyLayout {
   nodeCertificate(nodeId: string): string {
     return `${this.nodeCertificates()}${nodeId}`;
   }
+  /** Managers' join services (`join-services/<managerId>` → `{ host, port }`), published by node processes so any manager can renew a certificate. */
+  joinServices(): string {
+    return `${this.root}join-services/`;
+  }
+  joinService(managerId: string): string {
+    return `${this.joinServices()}${managerId}`;
+  }
   /** The certificate deny list (`denied-serials/<serial>` → node id, notAfter): a serial listed here is refused on every control connection; an entry may be pruned once its certificate has expired. */
   deniedSerials(): string {
     return `${this.root}denied-serials/`;

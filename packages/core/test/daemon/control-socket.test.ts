@@ -172,13 +172,17 @@ describe('ControlServer + WeftClient (the local control socket)', () => {
     prefix.writeUInt32BE(1024);
     const slow = await slowClients(s.path, 1000, { everyMs: 1000, maxMs: 20_000, prefix });
     try {
-      await until(() => s.stats.refused + s.stats.stalledFrames >= 1000 - 1, 'every slow connection refused or timed out', 20_000);
+      // Each slow connection ends: refused at the cap, or closed once its frame stalls. (Under load a few may not
+      // get past the listen backlog at all: the kernel refuses those before the server sees them.)
+      await until(async () => (await slow.open()) === 0, 'the slow connections closed', 20_000);
       const grown = process.memoryUsage().rss - before;
-      expect(s.stats.refused).toBeGreaterThanOrEqual(400 - 1);
-      expect(s.stats.stalledFrames).toBeGreaterThan(0);
+      const accepted = s.stats.connections - 1;
+      expect(accepted + s.stats.refused).toBeGreaterThan(600);
+      expect(s.stats.stalledFrames).toBe(accepted);
+      expect(s.stats.refused).toBeGreaterThan(0);
       expect(grown).toBeLessThan(50 * 1024 * 1024);
+      expect(s.bufferedBytes).toBe(0);
       expect(await good.listNetworks()).toHaveLength(1);
-      await until(async () => (await slow.open()) === 0, 'the slow connections closed', 10_000);
     } finally {
       slow.stop();
     }

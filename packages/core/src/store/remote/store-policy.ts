@@ -42,6 +42,7 @@ export function workerStorePolicy(keys: KeyLayout): StoreAuthorizer {
     keys.roles(),
     keys.availabilities(),
     keys.managers(),
+    keys.joinServices(),
     // The certificate deny list (serials are not secret): a worker refuses a deny-listed manager too.
     keys.deniedSerials(),
     keys.services(),
