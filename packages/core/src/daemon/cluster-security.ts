@@ -100,6 +100,8 @@ export class ClusterSecurity {
     try {
       const r = await join.initClusterPki(boot, { clusterId: 'weft', nodeId, ...(o.certLifetimeMs !== undefined ? { certLifetimeMs: o.certLifetimeMs } : {}) });
       credentials = r.credentials;
+      // The lifetime every manager's join service gives the certificates it issues and renews.
+      if (o.certLifetimeMs !== undefined) await boot.put(DAEMON_KEYS.pkiSettings(), JSON.stringify({ certLifetimeMs: o.certLifetimeMs }));
     } finally {
       await boot.close();
     }
@@ -207,8 +209,10 @@ export class ClusterSecurity {
   /** Managers: the join service, on the join port. Everyone: certificate renewal. */
   async startServices(store: Store, state: NodeState): Promise<void> {
     if (state.role === 'manager' && store instanceof RaftStore) {
+      const lifetime = await this.clusterCertLifetime(store);
       this.joinServer = await this.join.JoinServer.listen({
         listen: { host: state.listenAddr, port: state.ports.join },
+        ...(lifetime !== undefined ? { certLifetimeMs: lifetime } : {}),
         store,
         credentials: () => this.credentials,
         managers: () => store.managerList().map((m) => m.store),
@@ -222,6 +226,18 @@ export class ClusterSecurity {
       onRenewed: (creds: NodeCredentials) => this.renewed(creds),
       onError: (err: unknown) => this.log.warn('certificate renewal failed', { err }),
     });
+  }
+
+  /** The certificate lifetime set at `weft init` (undefined: the default, 90 days). */
+  private async clusterCertLifetime(store: Store): Promise<number | undefined> {
+    const kv = await store.get(DAEMON_KEYS.pkiSettings());
+    if (kv === undefined) return undefined;
+    try {
+      const v = (JSON.parse(Buffer.from(kv.value).toString('utf8')) as { certLifetimeMs?: unknown }).certLifetimeMs;
+      return typeof v === 'number' && Number.isInteger(v) && v >= 1000 ? v : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Renews now (a role change): the new certificate is applied as a scheduled renewal's is. */

@@ -90,6 +90,10 @@ export class KeyLayout {
   nodeCertificate(nodeId: string): string {
     return `${this.nodeCertificates()}${nodeId}`;
   }
+  /** Cluster-wide PKI settings (`pki/settings` → `{ certLifetimeMs }`), set at `weft init`; managers only. */
+  pkiSettings(): string {
+    return `${this.root}pki/settings`;
+  }
   /** Managers' join services (`join-services/<managerId>` → `{ host, port }`), published by node processes so any manager can renew a certificate. */
   joinServices(): string {
     return `${this.root}join-services/`;
