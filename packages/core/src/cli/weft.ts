@@ -154,6 +154,12 @@ async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: L
     process.stdout.write(`Node ${info.id} (${info.role}) is running; control socket ${daemon.socketPath}\n`);
   }
   await new Promise<void>((resolve) => {
+    // After `weft leave` the node closes itself: the process ends with it.
+    void daemon.closed.then(() => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    });
     const stop = (signal: string): void => {
       logger.info('stopping', { signal });
       process.off('SIGINT', onInt);
@@ -187,6 +193,14 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
   .action(async (f: { logLevel: LogLevel }) => {
     await runNode({ kind: 'resume' }, f);
+  });
+
+program
+  .command('leave')
+  .description('this node leaves the cluster (endpoints detached, out of Raft, marked removed); its process then stops')
+  .action(async () => {
+    await withClient((c) => c.leave());
+    process.stdout.write('Node left the cluster.\n');
   });
 
 program

@@ -210,6 +210,16 @@ export class WeftClient {
     await this.call('endpoint.rm', { endpoint });
   }
 
+  /**
+   * This node leaves the cluster gracefully (as `docker swarm leave`): its
+   * endpoints are detached, a manager hands leadership off and leaves the Raft
+   * membership (refused when that would break quorum), it is marked removed;
+   * then the node process stops.
+   */
+  async leave(): Promise<void> {
+    await this.call('leave', {});
+  }
+
   /** Closes the connection; calls in flight reject with NodeUnreachableError. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -96,6 +96,7 @@ export const methodParams = {
     })
     .strict(),
   'endpoint.rm': z.object({ endpoint: name }).strict(),
+  leave: z.object({}).strict(),
 } as const;
 
 /** The methods of the control protocol. */
@@ -123,6 +124,7 @@ export interface ControlResults {
   'endpoint.ls': EndpointSummary[];
   'endpoint.ping': PingResult;
   'endpoint.rm': Record<string, never>;
+  leave: Record<string, never>;
 }
 
 /** @internal A request frame. */

@@ -435,6 +435,12 @@ export class NodeDaemon {
         return this.node.attachments().map((a) => this.endpointSummary(a));
       case 'endpoint.ping':
         return this.ping(params as ParsedParamsOf<'endpoint.ping'>);
+      case 'leave':
+        // Graceful: endpoints detached, leadership handed off, out of the Raft membership, marked removed; then the process stops.
+        await this.node.leave();
+        this.log.info('left the cluster', { nodeId: this.state.id });
+        setImmediate(() => void this.close());
+        return {};
       case 'endpoint.rm': {
         const a = this.findAttachment(p.endpoint as string);
         await a.detach();
@@ -458,6 +464,13 @@ export class NodeDaemon {
     return { target: q.target, sent: q.count, received: rtt.length, rttMs: rtt, errors };
   }
 
+  /** Resolves once the node process's parts are closed (`close()`, or after `leave`). */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+  private resolveClosed: () => void = () => undefined;
+  private readonly closedPromise = new Promise<void>((r) => (this.resolveClosed = r));
+
   /** Stops the node process's parts: control socket, services, node (data plane and store). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -467,7 +480,7 @@ export class NodeDaemon {
       await this.security.close();
       await this.node.close();
       this.log.info('node stopped', { nodeId: this.state.id });
-    })();
+    })().finally(() => this.resolveClosed());
     return this.closing;
   }
 }

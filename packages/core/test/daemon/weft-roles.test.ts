@@ -68,5 +68,19 @@ describe('weft: promote and demote a node process', () => {
     expect(refused.stderr).toContain('NotAManagerError');
     await until(async () => (await json<NodeRow[]>('m1', ['node', 'ls'])).some((r) => r.id === 'w1' && r.role === 'worker' && r.status === 'ready'), 'w1 listed as a ready worker', 30_000);
     await until(reach, 'w1 reaches m1 after the demotion', 20_000);
+
+    // `weft leave`: the worker detaches its endpoint, is marked removed, and its process ends.
+    const left = await weft(dd('w1'), ['leave']);
+    expect(left.code).toBe(0);
+    expect(await w1.exited).toBe(0);
+    await until(async () => !(await json<NodeRow[]>('m1', ['node', 'ls'])).some((r) => r.id === 'w1'), 'w1 gone from node ls', 20_000);
+    const eps = await json<{ name: string }[]>('m1', ['network', 'inspect', 'net']).catch(() => []);
+    expect(JSON.stringify(eps)).not.toContain('"b"');
+    // Its certificate is refused from now on: restarting it from its data dir fails (every manager ends the TLS
+    // handshake of a removed node, so the store never answers it) and it never comes back.
+    const again = await weft(dd('w1'), ['run']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/NodeRemovedError|StoreUnavailableError/);
+    expect((await json<NodeRow[]>('m1', ['node', 'ls'])).some((r) => r.id === 'w1')).toBe(false);
   }, 240_000);
 });
