@@ -127,6 +127,18 @@ export function weft(dataDir: string, args: readonly string[], timeoutMs = 60_00
   });
 }
 
+/** Ports 0 for every listener of a node (join, store, Raft, both VXLAN ports): tests run beside anything. */
+export const FREE_PORTS: readonly string[] = ['--join-port', '0', '--store-port', '0', '--raft-port', '0', '--vxlan-port', '0', '--encrypted-port', '0'];
+/** Short timeouts so a failover or a status change fits a test (the defaults are Swarm-like). */
+export const FAST_TIMING: readonly string[] = ['--election-timeout', '600ms', '--raft-heartbeat', '100ms', '--heartbeat', '500ms'];
+
+/** `weft --data-dir DIR --format json <args>`, parsed; throws with the command's stderr when it exits non-zero. */
+export async function weftJson<T>(dataDir: string, args: readonly string[]): Promise<T> {
+  const r = await weft(dataDir, ['--format', 'json', ...args]);
+  if (r.code !== 0) throw new Error(`weft ${args.join(' ')} (${dataDir}): exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
 /** Kills every `weft` process a test spawned and is still running. */
 export async function killAllWeft(): Promise<void> {
   const all = [...live];

@@ -1,9 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllWeft, weft, WeftProcess } from '../../../../test-support/weft-process';
+import { FREE_PORTS, killAllWeft, weft, WeftProcess } from '../../../../test-support/weft-process';
 
-const FREE_PORTS = ['--join-port', '0', '--store-port', '0', '--raft-port', '0', '--vxlan-port', '0', '--encrypted-port', '0'];
 
 /** One node run by the `weft` command as a process, driven by `weft` client commands over its socket. */
 describe('weft: a single-node cluster as a process', () => {

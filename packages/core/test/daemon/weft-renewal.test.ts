@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WeftClient } from '@weft/core';
 import { sleep, until } from '../../../../test-support/wait';
-import { killAllWeft, weft, WeftProcess } from '../../../../test-support/weft-process';
+import { FAST_TIMING, FREE_PORTS, killAllWeft, weft, WeftProcess } from '../../../../test-support/weft-process';
 
-const PORTS = ['--join-port', '0', '--store-port', '0', '--raft-port', '0', '--vxlan-port', '0', '--encrypted-port', '0'];
-const TIMING = ['--election-timeout', '600ms', '--raft-heartbeat', '100ms', '--heartbeat', '500ms'];
+const PORTS = FREE_PORTS;
+const TIMING = FAST_TIMING;
 
 /**
  * Certificates of 6 seconds: node processes renew them on their own (when a

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../../../../test-support/wait';
-import { killAllWeft, weft, WeftProcess } from '../../../../test-support/weft-process';
+import { FAST_TIMING, FREE_PORTS, killAllWeft, weft, weftJson, WeftProcess } from '../../../../test-support/weft-process';
 
-const PORTS = ['--join-port', '0', '--store-port', '0', '--raft-port', '0', '--vxlan-port', '0', '--encrypted-port', '0'];
-const TIMING = ['--election-timeout', '600ms', '--raft-heartbeat', '100ms', '--heartbeat', '500ms'];
+const PORTS = FREE_PORTS;
+const TIMING = FAST_TIMING;
 
 interface Info {
   id: string;
@@ -23,11 +23,7 @@ interface NodeRow {
 describe('weft: promote and demote a node process', () => {
   let dir: string;
   const dd = (id: string): string => join(dir, id);
-  const json = async <T>(id: string, args: string[]): Promise<T> => {
-    const r = await weft(dd(id), ['--format', 'json', ...args]);
-    if (r.code !== 0) throw new Error(`weft ${args.join(' ')} on ${id}: exit ${r.code}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as T;
-  };
+  const json = <T>(id: string, args: string[]): Promise<T> => weftJson<T>(dd(id), args);
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'weft-roles-'));
   });
