@@ -81,6 +81,8 @@ export function parseStrace(text: string): SyscallEvent[] {
       if (e) events.push(e);
       continue;
     }
+    // strace let go of the process in the middle of this call (it was killed as the trace ended): no result, nothing to judge.
+    if (rest.endsWith(' <detached ...>')) continue;
     const unfinished = rest.indexOf(' <unfinished ...>');
     if (unfinished >= 0) {
       pending.set(pid, { text: rest.slice(0, unfinished), start: i });
