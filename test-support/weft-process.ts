@@ -56,9 +56,14 @@ export class WeftProcess {
     child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
   }
 
-  /** Spawns `weft --data-dir DIR <args>` (a node-running command) and waits for its "node ready" log line. */
-  static async start(dataDir: string, args: readonly string[], options: { readonly timeoutMs?: number } = {}): Promise<WeftProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--data-dir', dataDir, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Spawns `weft --data-dir DIR <args>` (a node-running command), in `netns` if given, and waits for its "node ready" log line. */
+  static async start(dataDir: string, args: readonly string[], options: { readonly timeoutMs?: number; readonly netns?: string } = {}): Promise<WeftProcess> {
+    const argv = ['--import', 'tsx', cli, '--data-dir', dataDir, ...args];
+    // In a network namespace (a "host" of a kernel-plane test): `ip netns exec NS node ...`.
+    const child =
+      options.netns !== undefined
+        ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
     child.once('exit', () => live.delete(child));
     const p = new WeftProcess(child, dataDir);

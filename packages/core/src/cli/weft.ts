@@ -95,6 +95,7 @@ function nodeCommand(cmd: Command): Command {
     .option('--data-addr <ip>', "the data plane's underlay address (default: the advertise address)")
     .option('--vxlan-port <port>', 'UDP port of plain VXLAN (0: any)', int('--vxlan-port', 0, 65535), 4789)
     .option('--encrypted-port <port>', 'UDP port of encrypted VXLAN (0: any)', int('--encrypted-port', 0, 65535), 4790)
+    .addOption(new Option('--data-plane <kind>', 'userspace (endpoints in this process) or kernel (@weft/linux: containers are network namespaces; root)').choices(['userspace', 'kernel']).default('userspace'))
     .option('--cert-lifetime <duration>', 'lifetime of node certificates (init only)', duration('--cert-lifetime'))
     .option('--election-timeout <duration>', 'Raft election timeout', duration('--election-timeout'), 1000)
     .option('--raft-heartbeat <duration>', 'Raft heartbeat interval', duration('--raft-heartbeat'), 100)
@@ -112,6 +113,7 @@ interface NodeFlags {
   dataAddr?: string;
   vxlanPort: number;
   encryptedPort: number;
+  dataPlane: 'userspace' | 'kernel';
   certLifetime?: number;
   electionTimeout: number;
   raftHeartbeat: number;
@@ -134,6 +136,7 @@ async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: L
     ...(f.dataAddr !== undefined ? { dataAddr: f.dataAddr } : {}),
     ...(f.vxlanPort !== undefined ? { vxlanPort: f.vxlanPort } : {}),
     ...(f.encryptedPort !== undefined ? { encryptedPort: f.encryptedPort } : {}),
+    ...(f.dataPlane !== undefined ? { dataPlane: f.dataPlane } : {}),
     ...(f.certLifetime !== undefined ? { certLifetimeMs: f.certLifetime } : {}),
     ...(f.electionTimeout !== undefined ? { electionTimeoutMs: f.electionTimeout } : {}),
     ...(f.raftHeartbeat !== undefined ? { raftHeartbeatMs: f.raftHeartbeat } : {}),
@@ -345,8 +348,17 @@ endpoint
   .argument('<name>')
   .option('--ip <address>', 'a static address in the subnet')
   .option('--alias <name...>', 'more names')
-  .action(async (net: string, name: string, f: { ip?: string; alias?: string[] }) => {
-    const e = await withClient((c) => c.attachEndpoint(net, name, { ...(f.ip !== undefined ? { ip: f.ip } : {}), ...(f.alias !== undefined ? { aliases: f.alias } : {}) }));
+  .option('--netns <path>', "kernel data plane: the container's network namespace (/var/run/netns/NAME or /proc/PID/ns/net)")
+  .option('--ifname <name>', 'kernel data plane: the interface name inside it (default eth0)')
+  .action(async (net: string, name: string, f: { ip?: string; alias?: string[]; netns?: string; ifname?: string }) => {
+    const e = await withClient((c) =>
+      c.attachEndpoint(net, name, {
+        ...(f.ip !== undefined ? { ip: f.ip } : {}),
+        ...(f.alias !== undefined ? { aliases: f.alias } : {}),
+        ...(f.netns !== undefined ? { netns: f.netns } : {}),
+        ...(f.ifname !== undefined ? { interfaceName: f.ifname } : {}),
+      }),
+    );
     type E = typeof e;
     print(e, [
       ['ENDPOINT ID', (r: E) => r.id],

@@ -195,8 +195,12 @@ export class WeftClient {
   joinToken(role: 'manager' | 'worker', options: { readonly rotate?: boolean } = {}): Promise<JoinTokenInfo> {
     return this.call('join-token', { role, rotate: options.rotate ?? false });
   }
-  /** Attaches a userspace endpoint living in the node process to a network. */
-  attachEndpoint(network: string, name: string, options: { readonly aliases?: string[]; readonly ip?: string } = {}): Promise<EndpointSummary> {
+  /**
+   * Attaches an endpoint to a network: a userspace endpoint living in the node
+   * process, or — on a node with the kernel data plane — the container whose
+   * network namespace is `netns` (a veth named `interfaceName`, default eth0).
+   */
+  attachEndpoint(network: string, name: string, options: { readonly aliases?: string[]; readonly ip?: string; readonly netns?: string; readonly interfaceName?: string } = {}): Promise<EndpointSummary> {
     return this.call('endpoint.attach', { network, name, ...options });
   }
   listEndpoints(): Promise<EndpointSummary[]> {

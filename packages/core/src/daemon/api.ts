@@ -84,7 +84,18 @@ export const methodParams = {
   'node.promote': z.object({ node: name }).strict(),
   'node.demote': z.object({ node: name }).strict(),
   'join-token': z.object({ role, rotate: z.boolean().default(false) }).strict(),
-  'endpoint.attach': z.object({ network: name, name, aliases: z.array(name).optional(), ip: z.string().min(1).optional() }).strict(),
+  'endpoint.attach': z
+    .object({
+      network: name,
+      name,
+      aliases: z.array(name).optional(),
+      ip: z.string().min(1).optional(),
+      /** Kernel data plane: the container's network namespace (`/var/run/netns/NAME`, `/proc/PID/ns/net`). */
+      netns: z.string().regex(/^\/[^\0\n]*$/, 'must be an absolute path').optional(),
+      /** Kernel data plane: the interface name inside it (default eth0). */
+      interfaceName: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be 1-15 characters (a Linux interface name)').optional(),
+    })
+    .strict(),
   'endpoint.ls': z.object({}).strict(),
   'endpoint.ping': z
     .object({

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { InvalidOptionsError, parseOptions, type Store, type StoreWatch } from '@weft/interface';
+import { InvalidOptionsError, parseOptions, type DataPlane, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
 import { UserspaceDataPlane } from '../data-plane/userspace-data-plane';
 import type { Attachment } from '../endpoint/attachment';
@@ -39,6 +39,13 @@ export interface NodeDaemonOptions {
   readonly vxlanPort?: number;
   /** UDP port of sealed (encrypted) VXLAN (default 4790; 0: any free port). */
   readonly encryptedPort?: number;
+  /**
+   * The data plane: `userspace` (default; endpoints live in this process) or
+   * `kernel` (`@weft/linux`: a namespace with a bridge and a kernel VXLAN device per
+   * network, endpoints are containers' network namespaces; needs root, one node per
+   * host network namespace, VXLAN on UDP 4789).
+   */
+  readonly dataPlane?: 'userspace' | 'kernel';
   /** The control socket (default `<dataDir>/weft.sock`). */
   readonly socketPath?: string;
   /** Lifetime of node certificates issued by this cluster (`init` only; default 90 days). */
@@ -68,6 +75,7 @@ const optionsSchema = z.object({
   vxlanPort: port.default(4789),
   encryptedPort: port.default(4790),
   socketPath: z.string().min(1).max(107, 'must be at most 107 bytes (the limit of a Unix socket path)').optional(),
+  dataPlane: z.enum(['userspace', 'kernel']).default('userspace'),
   certLifetimeMs: z.number().int().min(1000).optional(),
   electionTimeoutMs: z.number().int().min(2).default(1000),
   raftHeartbeatMs: z.number().int().min(1).default(100),
@@ -124,6 +132,15 @@ async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity,
   }
 }
 
+/** The node's data plane: userspace, or the Linux kernel's (loaded only then). */
+async function openDataPlane(state: NodeState): Promise<DataPlane> {
+  if (state.dataPlane === 'kernel') {
+    const { KernelDataPlane } = await import('@weft/linux');
+    return (await KernelDataPlane.open({ nodeId: state.id, underlayAddress: state.dataAddr })) as unknown as DataPlane;
+  }
+  return UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
+}
+
 /**
  * Opens the node's parts in its role: store (a manager that has just joined
  * or been promoted starts a fresh Raft replica and asks to be a member), data
@@ -134,7 +151,7 @@ async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity,
 async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, log: Logger, joined: boolean): Promise<{ node: WeftNode; state: NodeState }> {
   const paths = dataDirPaths(o.dataDir);
   let store: Store | undefined;
-  let dataPlane: UserspaceDataPlane | undefined;
+  let dataPlane: DataPlane | undefined;
   let node: WeftNode | undefined;
   try {
     const fresh = !existsSync(paths.raft);
@@ -143,7 +160,7 @@ async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, l
       await security.registerManager({ id: state.id, raft: { host: state.advertiseAddr, port: state.ports.raft }, store: { host: state.advertiseAddr, port: state.ports.store } }, state.managers, store);
       log.info('raft member', { nodeId: state.id });
     }
-    dataPlane = await UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
+    dataPlane = await openDataPlane(state);
     node = await WeftNode.start({
       id: state.id,
       role: state.role,
@@ -281,7 +298,7 @@ export class NodeDaemon {
         store: o.ports.store || (await freePort(listenAddr)),
         raft: o.ports.raft || (await freePort(listenAddr)),
       };
-      const base = { advertiseAddr: o.advertiseAddr, listenAddr, ports, dataAddr: o.dataAddr ?? o.advertiseAddr, vxlanPort: o.vxlanPort, encryptedPort: o.encryptedPort };
+      const base = { advertiseAddr: o.advertiseAddr, listenAddr, ports, dataAddr: o.dataAddr ?? o.advertiseAddr, vxlanPort: o.vxlanPort, encryptedPort: o.encryptedPort, dataPlane: o.dataPlane };
       if (o.start.kind === 'init') {
         const init = await ClusterSecurity.init(o, paths.raft, base, log);
         security = init.security;
@@ -377,7 +394,7 @@ export class NodeDaemon {
       ...(store instanceof RemoteStore ? { remoteStore: store.stats } : {}),
       ...this.security.stats(),
       control: this.controlServer?.stats ?? {},
-      dataPlane: await (this.node.dataPlane as UserspaceDataPlane).counters(),
+      dataPlane: typeof (this.node.dataPlane as { counters?: unknown }).counters === 'function' ? await (this.node.dataPlane as UserspaceDataPlane).counters() : {},
       peers,
     };
   }
@@ -426,7 +443,13 @@ export class NodeDaemon {
       }
       case 'endpoint.attach': {
         const q = params as ParsedParamsOf<'endpoint.attach'>;
-        const a = await this.node.attach(q.network, { name: q.name, ...(q.aliases !== undefined ? { aliases: q.aliases } : {}), ...(q.ip !== undefined ? { ip: q.ip } : {}) });
+        const a = await this.node.attach(q.network, {
+          name: q.name,
+          ...(q.aliases !== undefined ? { aliases: q.aliases } : {}),
+          ...(q.ip !== undefined ? { ip: q.ip } : {}),
+          ...(q.netns !== undefined ? { sandbox: q.netns } : {}),
+          ...(q.interfaceName !== undefined ? { interfaceName: q.interfaceName } : {}),
+        });
         if (!this.names.has(a.networkId)) this.names.set(a.networkId, q.network);
         this.log.info('endpoint attached', { endpoint: a.name, network: q.network, ip: a.ip });
         return this.endpointSummary(a);

@@ -19,6 +19,8 @@ export const nodeStateSchema = z.object({
   dataAddr: z.string().min(1),
   vxlanPort: z.number().int().min(0).max(65535),
   encryptedPort: z.number().int().min(0).max(65535),
+  /** Which data plane: userspace (in this process) or the Linux kernel's (`@weft/linux`, root; containers are network namespaces). */
+  dataPlane: z.enum(['userspace', 'kernel']).default('userspace'),
   /** Managers as last known: where to find the store, Raft peers and join services. */
   managers: z.array(z.object({ id: z.string().min(1), raft: address, store: address })),
   /** Join services this node knows (the one it joined through; a manager's own): where it renews its certificate. */
