@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parseSocketAddress, type SocketAddress, type Store } from '@weft/interface';
+import type { SocketAddress, Store } from '@weft/interface';
 import { MemoryTransportNetwork } from '@weft/raft';
 import type { JoinServer } from '../cluster/join/join-server';
 import type { NodeCredentials } from '../cluster/pki/tls';
@@ -35,7 +35,8 @@ function randomNodeId(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-function hostPortOf(text: string): SocketAddress {
+/** @internal `HOST:PORT` (as the CLI validated it) as a socket address. */
+export function hostPortOf(text: string): SocketAddress {
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }
@@ -340,4 +341,3 @@ export class ClusterSecurity {
   }
 }
 
-export { hostPortOf, parseSocketAddress };

@@ -1,12 +1,11 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { InvalidOptionsError, parseOptions, type DataPlane, type Store, type StoreWatch } from '@weft/interface';
+import { parseOptions, type DataPlane, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
 import { UserspaceDataPlane } from '../data-plane/userspace-data-plane';
 import type { Attachment } from '../endpoint/attachment';
 import { KeyLayout } from '../records/keys';
 import { RaftStore, type ManagerAddress } from '../store/raft-store';
-import type { ControlTls } from '../store/remote/control-tls';
 import { RemoteStore } from '../store/remote/remote-store';
 import { workerStorePolicy } from '../store/remote/store-policy';
 import { WeftNode } from '../node/weft-node';
@@ -15,7 +14,7 @@ import { ControlServer } from './control-server';
 import { DataDirError, LocalEndpointNotFoundError, NotAManagerError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { dataDirPaths, readCredentials, readNodeState, writeCredentials, writeNodeState, type NodeState, type PemCredentials } from './state-file';
-import { ClusterSecurity } from './cluster-security';
+import { ClusterSecurity, hostPortOf } from './cluster-security';
 
 /** How a node process starts: a new cluster, joining one, or the node its data dir already holds. */
 export type DaemonStart = { readonly kind: 'init' } | { readonly kind: 'join'; readonly token: string; readonly manager: string } | { readonly kind: 'resume' };
@@ -95,7 +94,6 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-const hostPort = (a: { host: string; port: number }): string => `${a.host}:${a.port}`;
 
 /** The node's store: a Raft replica (manager) or a connection to the managers (worker). */
 async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity, raftDir: string, log: Logger, joined: boolean): Promise<Store> {
@@ -308,8 +306,7 @@ export class NodeDaemon {
         const joined = await ClusterSecurity.join(o, o.start.token, o.start.manager, base, log);
         security = joined.security;
         creds = joined.credentials;
-        const via = o.start.manager;
-        state = { version: 1, id: joined.nodeId, role: joined.role, ...base, managers: joined.managers, joinAddresses: [{ host: via.slice(0, via.lastIndexOf(':')), port: Number(via.slice(via.lastIndexOf(':') + 1)) }] };
+        state = { version: 1, id: joined.nodeId, role: joined.role, ...base, managers: joined.managers, joinAddresses: [hostPortOf(o.start.manager)] };
       } else {
         throw new DataDirError(o.dataDir, 'it holds no node');
       }
@@ -507,11 +504,3 @@ export class NodeDaemon {
     return this.closing;
   }
 }
-
-/** @internal For tests: the node state a data dir holds. */
-export function nodeStateOf(dataDir: string): NodeState | undefined {
-  return readNodeState(dataDir);
-}
-
-export { hostPort as formatHostPort, InvalidOptionsError };
-export type { ControlTls };
