@@ -50,6 +50,25 @@ export class KernelLab {
     return [ha, hb];
   }
 
+  /**
+   * An "outside" for egress tests: a namespace linked to `host` by a veth
+   * pair on 198.19.<n>.128/25 (host .129, outside .130), with no route back
+   * to anything else (so a reply can only reach a container through NAT).
+   */
+  outside(host: Host, suffix = 'out'): { ns: string; path: string; address: string; hostAddress: string; device: string } {
+    const ns = this.lab.addNamespace(suffix);
+    const i = this.linkCount++;
+    const dh = `${this.lab.tag}u${i}a`.slice(-15);
+    const dout = `${this.lab.tag}u${i}b`.slice(-15);
+    this.lab.ip('link', 'add', dh, 'netns', host.ns, 'type', 'veth', 'peer', 'name', dout, 'netns', ns);
+    const base = `198.19.${this.lab.subnetIndex}`;
+    this.lab.ip('-n', host.ns, 'addr', 'add', `${base}.129/25`, 'dev', dh);
+    this.lab.ip('-n', ns, 'addr', 'add', `${base}.130/25`, 'dev', dout);
+    this.lab.ip('-n', host.ns, 'link', 'set', dh, 'up');
+    this.lab.ip('-n', ns, 'link', 'set', dout, 'up');
+    return { ns, path: `/var/run/netns/${ns}`, address: `${base}.130`, hostAddress: `${base}.129`, device: dh };
+  }
+
   /** A container: a namespace with lo up. */
   container(suffix: string): { ns: string; path: string } {
     const ns = this.lab.addNamespace(suffix);

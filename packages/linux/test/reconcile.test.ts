@@ -44,7 +44,7 @@ describeWith(netnsCapability(), 'KernelDataPlane.reconcile', () => {
     let before = a.runner.spawns;
     let r = await a.reconcile();
     expect(r).toEqual({ changes: [], errors: [] });
-    expect(a.runner.spawns - before).toBe(4); // 3 reads per namespace + 1 of the nft guard table
+    expect(a.runner.spawns - before).toBe(6); // 3 reads per namespace + 1 of the nft guard table + 2 of egress (host links; forwarding and ruleset)
 
     // tamper with the kernel behind the plane's back
     const ns = a.namespaceOf(NET);
@@ -78,7 +78,7 @@ describeWith(netnsCapability(), 'KernelDataPlane.reconcile', () => {
     before = a.runner.spawns;
     r = await a.reconcile();
     expect(r).toEqual({ changes: [], errors: [] });
-    expect(a.runner.spawns - before).toBe(4); // 3 reads per namespace + 1 of the nft guard table
+    expect(a.runner.spawns - before).toBe(6); // 3 reads per namespace + 1 of the nft guard table + 2 of egress (host links; forwarding and ruleset)
 
     // the VXLAN device itself gone: recreated, with every entry
     k.exec(ns, 'ip', ['link', 'del', 'vxlan0']);
@@ -185,9 +185,13 @@ describeWith(netnsCapability(), 'KernelDataPlane.reconcile', () => {
     expect(a.ownedNamespaces()).toEqual([a.namespaceOf('net-a')]);
 
     // A restarts with no desired state at all: its reconcile removes its own namespace, not B's
+    const egressA = (await a.egressState())!;
     const a2 = await k.plane(h1, 'n');
     const r = await a2.reconcile();
-    expect(summary(r.changes)).toEqual([`remove namespace ${a.namespaceOf('net-a')}`]);
+    expect(summary(r.changes)).toEqual(
+      [`remove namespace ${a.namespaceOf('net-a')}`, `remove gateway ${egressA.bridge!.name}`, `remove egress ${egressA.ports[0]!.name}`, `remove masquerade ${a.namePrefix}-egress`].sort(),
+    );
+    expect((await bNode.egressState())!.bridge).toBeDefined();
     expect(existsSync(`/var/run/netns/${nsB}`)).toBe(true);
     expect(k.exec(cb.ns, 'ip', ['-br', 'link', 'show', 'eth0'])).toMatch(/eth0/);
     expect(await bNode.reconcile()).toEqual({ changes: [], errors: [] });

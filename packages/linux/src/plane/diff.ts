@@ -19,10 +19,14 @@ import type { NamespaceSnapshot } from './snapshot';
 /** What one reconcile step changed (or would change). */
 export interface ReconcileChange {
   readonly action: 'add' | 'remove' | 'update';
-  readonly kind: 'namespace' | 'bridge' | 'vxlan' | 'endpoint' | 'fdb' | 'flood' | 'neighbour' | 'guard';
-  /** The namespace it happened in (`<prefix>-<hex>`; for the `guard`, the host namespace's path). */
+  readonly kind: 'namespace' | 'bridge' | 'vxlan' | 'endpoint' | 'fdb' | 'flood' | 'neighbour' | 'guard' | 'gateway' | 'egress' | 'masquerade' | 'forwarding';
+  /** The namespace it happened in (`<prefix>-<hex>`; for the `guard` and egress kinds, the host namespace's path). */
   readonly namespace: string;
-  /** The object: an endpoint id, a MAC, an IP, a peer address, or a device name. */
+  /**
+   * The object: an endpoint id, a MAC, an IP, a peer address, or a device
+   * name (egress: `gateway` the bridge, `egress` a container's host-side
+   * port, `masquerade` the nftables table, `forwarding` the sysctl's path).
+   */
   readonly target: string;
 }
 

@@ -25,6 +25,7 @@ import { kernelDataPlaneOptionsSchema, type KernelDataPlaneOptions } from './opt
 import { parseSnapshot, type NamespaceSnapshot } from './snapshot';
 import { readBack } from './read-back';
 import { CleartextGuard, guardTableName, type GuardState } from './cleartext-guard';
+import { EgressGateway, type EgressState } from './egress-gateway';
 import { parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec } from './spec-schemas';
 
 const WHAT = 'KernelDataPlane';
@@ -132,6 +133,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
   private failures = 0;
   /** The nftables table dropping cleartext VXLAN of encrypted networks' VNIs (named after the prefix). */
   private readonly guard: CleartextGuard;
+  /** Egress through the gateway bridge (undefined when `egress: false`). */
+  private readonly egress: EgressGateway | undefined;
   private closed = false;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -144,6 +147,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
     this.underlayDevice = device;
     this.encryptionOverhead = o.encryptionOverhead;
     this.hostNetnsPath = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
+    this.egress =
+      o.egress === false
+        ? undefined
+        : new EgressGateway(runner, { prefix: this.namePrefix, subnet: o.egress.subnet, interfaceName: o.egress.interfaceName, hostNetns: this.hostNetnsPath, mtu: Math.min(underlayMtu, 1500) });
     this.info = {
       kind: 'kernel',
       address: canonicalIp(o.underlayAddress),
@@ -224,6 +231,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         if (changed && existing.active) await this.reconcileNetwork(existing, []);
       }
       await this.guard.sync(this.encryptedVnis());
+      await this.syncEgress();
     });
   }
 
@@ -250,6 +258,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       if (net.active || existsSync(namespacePath(net.namespace))) await this.teardown(net.namespace);
       this.networks.delete(networkId);
       await this.guard.sync(this.encryptedVnis());
+      await this.syncEgress();
     });
   }
 
@@ -278,15 +287,27 @@ export class KernelDataPlane implements DataPlane<undefined> {
           throw new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${networkId}: ${other.ip === ep.ip ? `address ${ep.ip}` : `MAC ${ep.mac}`} is used by local endpoint ${other.id}`);
         }
       }
+      if (this.egress !== undefined && ep.interfaceName === this.egress.interfaceName) {
+        throw new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${networkId}: interface name ${ep.interfaceName} is the egress interface's (egress.interfaceName)`);
+      }
       if (prev !== undefined) await this.detach(net, prev.id);
       net.local.set(ep.id, ep);
       try {
+        if (this.egress !== undefined && !net.spec.internal && !this.egress.active) await this.egress.build();
         if (!net.active) await this.activate(net);
         else await this.attach(net, ep);
       } catch (err) {
         net.local.delete(ep.id);
         if (net.local.size === 0) await this.teardown(net.namespace).catch(() => undefined);
         net.active = net.local.size > 0 && net.active;
+        await this.syncEgress().catch(() => undefined);
+        throw err;
+      }
+      try {
+        await this.syncEgress(); // no process unless the container still lacks its egress pair (adopted namespace) or a replaced attachment freed one
+      } catch (err) {
+        await this.detach(net, ep.id).catch(() => undefined);
+        await this.syncEgress().catch(() => undefined);
         throw err;
       }
       return { endpointId: ep.id, handle: undefined };
@@ -300,6 +321,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       parseId(endpointId, 'endpointId', `${WHAT}.removeLocalEndpoint`);
       if (!net.local.has(endpointId)) return;
       await this.detach(net, endpointId);
+      await this.syncEgress();
     });
   }
 
@@ -439,6 +461,17 @@ export class KernelDataPlane implements DataPlane<undefined> {
         if (n.local.size > 0) wanted.set(n.namespace, n);
         else n.active = false;
       }
+      if (this.egress !== undefined) {
+        // first, so the networks' repairs find the gateway built and the containers' egress pairs in place
+        try {
+          const sandboxes = [...wanted.values()].filter((n) => !n.spec.internal).flatMap((n) => [...n.local.values()].map((ep) => ep.sandbox));
+          const r = await this.egress.reconcile(this.egressWanted(), sandboxes);
+          changes.push(...r.changes);
+          for (const e of r.errors) errors.push({ namespace: this.hostNetnsPath, error: asLinuxError(e, `${WHAT}.reconcile (egress)`) });
+        } catch (err) {
+          errors.push({ namespace: this.hostNetnsPath, error: asLinuxError(err, `${WHAT}.reconcile (egress)`) });
+        }
+      }
       for (const name of this.ownedNamespaces()) {
         if (wanted.has(name)) continue;
         try {
@@ -485,6 +518,21 @@ export class KernelDataPlane implements DataPlane<undefined> {
     return this.guard.state();
   }
 
+  /**
+   * Reads back egress in the host namespace (2 processes): the gateway
+   * bridge, every container's port (with the egress address its MAC
+   * carries), the nftables tables with their counters, and whether IPv4
+   * forwarding is on. Undefined when the plane was opened with `egress: false`.
+   */
+  async egressState(): Promise<EgressState | undefined> {
+    return this.egress?.state();
+  }
+
+  /** A sandbox's egress address (its `eth1`), or undefined when it has no egress pair. */
+  egressAddressOf(sandbox: string): string | undefined {
+    return this.egress?.addressOf(sandbox);
+  }
+
   /** Names of the namespaces that exist now with this plane's prefix. */
   ownedNamespaces(): string[] {
     let names: string[] = [];
@@ -515,6 +563,11 @@ export class KernelDataPlane implements DataPlane<undefined> {
         this.dnsHandler = undefined;
         try {
           await this.guard.write([]);
+        } catch (err) {
+          first ??= err;
+        }
+        try {
+          await this.egress?.remove();
         } catch (err) {
           first ??= err;
         }
@@ -623,7 +676,62 @@ export class KernelDataPlane implements DataPlane<undefined> {
       await this.runner.ipBatch(plan.ns, { newNetns: namespacePath(net.namespace) });
     } else await this.runner.ipBatch(plan.ns, at);
     await this.runner.bridgeBatch(plan.bridge, at);
-    for (const ep of plan.sandboxes) await this.runner.ipBatch(attachSandboxLines(ep), { netns: ep.sandbox });
+    for (const ep of plan.sandboxes) await this.sandboxBatch(net, ep);
+  }
+
+  /**
+   * The sandbox's `ip -batch` (1 process): its overlay interface's address,
+   * and on a non-internal network the egress pair when the sandbox has none
+   * yet (`EgressGateway.claim`: made from inside the sandbox, so an attach
+   * costs no process in the host namespace). A failure gives the egress
+   * address back and removes a half-made pair.
+   */
+  private async sandboxBatch(net: NetState, ep: KernelAttachSpec): Promise<void> {
+    const egress = this.egress !== undefined && !net.spec.internal ? this.egress.claim(ep.sandbox) : [];
+    try {
+      await this.runner.ipBatch([...attachSandboxLines(ep), ...egress], { netns: ep.sandbox });
+    } catch (err) {
+      if (egress.length > 0) await this.egress!.abandon(ep.sandbox);
+      throw err;
+    }
+  }
+
+  /** The gateway is wanted: egress is on and a non-internal network is programmed (active or not). */
+  private egressWanted(): boolean {
+    return this.egress !== undefined && [...this.networks.values()].some((n) => !n.spec.internal);
+  }
+
+  /**
+   * Brings egress to the desired state this plane holds in memory, with no
+   * process when nothing differs: builds the gateway with the first
+   * non-internal network (3 processes: a read, the bridge, the tables and
+   * forwarding) and removes it with the last; removes the egress pairs of
+   * containers no longer on any active non-internal network (1 process);
+   * gives one to a container that lacks it — adopted without a process when
+   * a previous run's pair exists, else 1 process (after a restart, or when a
+   * network stops being internal).
+   */
+  private async syncEgress(): Promise<void> {
+    const g = this.egress;
+    if (g === undefined) return;
+    if (!this.egressWanted()) {
+      if (g.active) await g.remove();
+      return;
+    }
+    if (!g.active) await g.build();
+    const want = new Set<string>();
+    for (const n of this.networks.values()) if (!n.spec.internal && n.active) for (const ep of n.local.values()) want.add(ep.sandbox);
+    await g.release(g.liveSandboxes().filter((s) => !want.has(s)));
+    for (const sandbox of want) {
+      const lines = g.claim(sandbox);
+      if (lines.length === 0) continue;
+      try {
+        await this.runner.ipBatch(lines, { netns: sandbox });
+      } catch (err) {
+        await g.abandon(sandbox);
+        throw err;
+      }
+    }
   }
 
   /** Attaches one endpoint on an active network: 2 processes (network namespace, sandbox). Removes the pair again when the sandbox step fails. */
@@ -631,7 +739,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
     const at = { netns: namespacePath(net.namespace) };
     await this.runner.ipBatch(attachPortLines(ep, net.mtu), at);
     try {
-      await this.runner.ipBatch(attachSandboxLines(ep), { netns: ep.sandbox });
+      await this.sandboxBatch(net, ep);
     } catch (err) {
       await this.runner.ipBatch([detachLine(ep.id)], { ...at, tolerateMissing: true }).catch(() => undefined);
       throw err;

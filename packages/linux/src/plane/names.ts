@@ -44,3 +44,31 @@ export const BRIDGE_PORT_PATTERN = /^ve[0-9a-f]{12}$/;
 export function namespacePath(name: string): string {
   return `/var/run/netns/${name}`;
 }
+
+/** 6 hex digits of SHA-256(prefix): the part of a plane's egress device names that tells nodes apart (interface names have 15 characters at most). */
+function egressTag(prefix: string): string {
+  return hex(prefix, 6);
+}
+
+/**
+ * `gw<6 hex of SHA-256(prefix)>`: the plane's egress gateway bridge in the
+ * host namespace (its ifalias is the prefix itself, which is how a hash
+ * collision with another node's bridge is told apart).
+ */
+export function gatewayBridgeName(prefix: string): string {
+  return `gw${egressTag(prefix)}`;
+}
+
+/**
+ * `gw<6 hex of SHA-256(prefix)><7 hex of SHA-256(sandbox path)>` (15
+ * characters): the host-side veth of a container's egress pair, a port of
+ * {@link gatewayBridgeName}.
+ */
+export function egressPortName(prefix: string, sandbox: string): string {
+  return `${gatewayBridgeName(prefix)}${hex(sandbox, 7)}`;
+}
+
+/** Matches exactly the egress port names {@link egressPortName} gives for `prefix`. */
+export function egressPortPattern(prefix: string): RegExp {
+  return new RegExp(`^${gatewayBridgeName(prefix)}[0-9a-f]{7}$`);
+}
