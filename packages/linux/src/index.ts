@@ -12,7 +12,9 @@ export { LinuxDataPlaneError, LinuxCommandError, MissingCapabilityError, Unsuppo
 export { CommandRunner, type CommandRunnerOptions, type CommandTarget, type BatchOptions, type CommandOutput } from './runner/command-runner';
 export { CAP_NET_ADMIN, CAP_SYS_ADMIN, readEffectiveCapabilities, hasCapability, type CapabilityReader } from './runner/capability';
 export { KernelDataPlane, type ReconcileReport, type ReconcileError } from './plane/kernel-data-plane';
-export type { KernelDataPlaneOptions } from './plane/options';
+export type { KernelDataPlaneOptions, KernelEgressOptions } from './plane/options';
+export type { EgressState, EgressPortState } from './plane/egress-gateway';
+export type { EgressTables } from './plane/egress';
 export { deriveOverlayMtu } from './plane/mtu';
 export { planNetwork, type DesiredNetwork, type NetworkPlan, type ReconcileChange } from './plane/diff';
 export { parseSnapshot, type NamespaceSnapshot, type VxlanState, type PortState, type KernelFdbEntry, type KernelNeighbourEntry } from './plane/snapshot';

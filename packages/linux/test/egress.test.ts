@@ -58,7 +58,9 @@ describeWith(netnsCapability(), 'KernelDataPlane egress (docker_gwbridge)', () =
   const NET = 'net-out';
   const INTERNAL = 'net-in';
   const spec = (): NetworkSpec => ({ id: NET, name: NET, vni: 3000 + k.lab.subnetIndex, mtu: 1450, subnet: `${ov()}.0/26`, internal: false });
-  const internalSpec = (): NetworkSpec => ({ id: INTERNAL, name: INTERNAL, vni: 3300 + k.lab.subnetIndex, mtu: 1450, subnet: `${ov()}.64/26`, internal: true });
+  const internalSpec = (): NetworkSpec => ({ id: INTERNAL, name: INTERNAL, vni: 3300 + k.lab.subnetIndex, mtu: 1450, subnet: `${ov()}.64/27`, internal: true });
+  const NET2 = 'net-out2';
+  const spec2 = (): NetworkSpec => ({ id: NET2, name: NET2, vni: 3600 + k.lab.subnetIndex, mtu: 1450, subnet: `${ov()}.96/27`, internal: false });
   const ep = (id: string, host: number, sandbox: string, extra: Partial<LocalEndpointSpec> = {}): LocalEndpointSpec => ({
     id,
     name: id,
@@ -153,7 +155,7 @@ describeWith(netnsCapability(), 'KernelDataPlane egress (docker_gwbridge)', () =
 
   it('a container on an internal network gets no egress and cannot reach the outside', async () => {
     const before = plane.runner.spawns;
-    await plane.addLocalEndpoint(INTERNAL, ep('i3', 67, c3.path));
+    await plane.addLocalEndpoint(INTERNAL, ep('i3', 67, c3.path, { prefixLength: 27 }));
     expect(plane.runner.spawns - before).toBe(2);
     expect(hasLink(c3.ns, 'eth1')).toBe(false);
     expect(k.exec(c3.ns, 'ip', ['route', 'show', 'default']).trim()).toBe('');
@@ -176,6 +178,28 @@ describeWith(netnsCapability(), 'KernelDataPlane egress (docker_gwbridge)', () =
     // the overlay still joins them, and each still reaches the gateway
     expect(k.exec(c1.ns, 'ping', ['-c', '1', '-W', '2', `${ov()}.2`])).toMatch(/1 received/);
     expect(k.exec(c2.ns, 'ping', ['-c', '1', '-W', '2', '172.18.0.1'])).toMatch(/1 received/);
+  });
+
+  it('a container on two non-internal networks has one egress pair; a network turned internal takes it away', async () => {
+    await plane.ensureNetwork(spec2());
+    const before = plane.runner.spawns;
+    await plane.addLocalEndpoint(NET2, ep('m1', 97, c1.path, { prefixLength: 27, interfaceName: 'eth2' }));
+    expect(plane.runner.spawns - before).toBe(2); // the second network's namespace, the sandbox (eth2 only)
+    expect(ipv4Of(c1.ns, 'eth1')).toEqual(['172.18.0.2/16']);
+    expect((await plane.egressState())!.ports.map((p) => p.address).sort()).toEqual(['172.18.0.2', '172.18.0.3']);
+    // NET becomes internal: c2 (only there) loses its pair at once, c1 keeps its own through NET2
+    await plane.ensureNetwork({ ...spec(), internal: true });
+    expect(hasLink(c2.ns, 'eth1')).toBe(false);
+    expect(k.exec(c2.ns, 'ip', ['route', 'show', 'default']).trim()).toBe('');
+    expect(reachesOutside(c1.ns)).toBe(true);
+    await plane.ensureNetwork(spec());
+    expect(ipv4Of(c2.ns, 'eth1')).toEqual(['172.18.0.3/16']);
+    expect(reachesOutside(c2.ns)).toBe(true);
+    // c1 leaves NET2 (then NET2 goes): still on NET, it keeps its pair
+    await plane.removeLocalEndpoint(NET2, 'm1');
+    await plane.removeNetwork(NET2);
+    expect(ipv4Of(c1.ns, 'eth1')).toEqual(['172.18.0.2/16']);
+    expect(hasLink(c1.ns, 'eth2')).toBe(false);
   });
 
   it('reconcile repairs the table, a port, a stray port and forwarding, reports each, then reports nothing', async () => {
@@ -242,7 +266,7 @@ describeWith(netnsCapability(), 'KernelDataPlane egress (docker_gwbridge)', () =
     // a container attached first elsewhere must not take an address a live container holds
     await plane.addLocalEndpoint(NET, ep('e2', 2, c2.path));
     await plane.addLocalEndpoint(NET, ep('e1', 1, c1.path));
-    await plane.addLocalEndpoint(INTERNAL, ep('i3', 67, c3.path));
+    await plane.addLocalEndpoint(INTERNAL, ep('i3', 67, c3.path, { prefixLength: 27 }));
     expect(plane.egressAddressOf(c1.path)).toBe('172.18.0.2');
     expect(plane.egressAddressOf(c2.path)).toBe('172.18.0.3');
     expect(ipv4Of(c1.ns, 'eth1')).toEqual(['172.18.0.2/16']);

@@ -99,10 +99,22 @@ function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
  * sandbox), or 3 for a network's first (`unshare --net` creates the
  * namespace and runs its whole `ip` batch, then `bridge` for the FDB when
  * remote endpoints are known, then the sandbox); a remote endpoint 2; a
- * detach 1. {@link KernelDataPlane.reconcile} compares the kernel with the
+ * detach 1, or 2 when it removes the container's egress pair.
+ * {@link KernelDataPlane.reconcile} compares the kernel with the
  * desired state and repairs it; kernel state outlives the process, so after
  * a restart program the desired state and call `reconcile()`. It only ever
  * touches namespaces named with its own prefix.
+ *
+ * Egress (on unless `egress: false`), as Docker's `docker_gwbridge`: while
+ * the plane has a non-internal network, a gateway bridge in the host
+ * namespace with nftables masquerade and IPv4 forwarding; each container on
+ * an active non-internal network gets a second veth pair (`eth1`, an address
+ * of the egress subnet, the default route via the bridge), made by the
+ * container's own `ip -batch` (no host process per attach). The gateway
+ * lives with the networks rather than the containers: building it costs 3
+ * host processes, which would put a container's first attach over the
+ * 3-process budget. Internal networks get nothing. See
+ * {@link KernelDataPlane.egressState}.
  *
  * Encrypted networks: accepted, and their VNIs guarded at once by an
  * nftables table in the host namespace that drops cleartext VXLAN for them
@@ -205,10 +217,15 @@ export class KernelDataPlane implements DataPlane<undefined> {
    * MTU changed is reconciled at once (its VXLAN device recreated). The
    * devices' MTU is min(`spec.mtu`, underlay MTU − 50 − `encryptionOverhead`
    * on encrypted networks). An encrypted network's VNI is added to the
-   * cleartext guard (1 `nft` process when the set of VNIs changes).
+   * cleartext guard (1 `nft` process when the set of VNIs changes). The
+   * plane's first non-internal network builds the egress gateway (3
+   * processes in the host namespace); a network that stops (or starts)
+   * being internal loses (or gets) its containers' egress pairs at once.
    * @throws InvalidOptionsError for a malformed spec; UnsupportedFeatureError when a
    * network with local endpoints would become encrypted; LinuxStateError when another
-   * network has the VNI or after close.
+   * network has the VNI or after close, or when the egress gateway cannot be built
+   * (its subnet overlaps an address of the host namespace: the network is programmed
+   * nonetheless, and `reconcile()` tries the gateway again).
    */
   ensureNetwork(spec: NetworkSpec): Promise<void> {
     return this.serial('ensureNetwork', async () => {
@@ -249,7 +266,12 @@ export class KernelDataPlane implements DataPlane<undefined> {
     });
   }
 
-  /** Removes a network: its namespace (and everything in it) when active. No-op for an unknown network or after close. */
+  /**
+   * Removes a network: its namespace (and everything in it) when active, the
+   * egress pairs of its containers that are on no other non-internal network,
+   * and the egress gateway with the last non-internal network. No-op for an
+   * unknown network or after close.
+   */
   removeNetwork(networkId: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     return this.serial('removeNetwork', async () => {
@@ -268,8 +290,12 @@ export class KernelDataPlane implements DataPlane<undefined> {
    * network's MTU, up; the other end on the network's bridge. Creates the
    * network's namespace first when this is its first local endpoint. The same
    * spec again changes nothing; other fields replace the attachment.
-   * `sandbox` (a namespace path) is required.
-   * @throws InvalidOptionsError; LinuxStateError (unknown network, address in use); LinuxCommandError
+   * `sandbox` (a namespace path) is required; use one path per container
+   * (egress pairs are per sandbox path). On a non-internal network the
+   * container also gets its egress pair (`eth1`, see the class notes) in the
+   * same sandbox process, unless it has one already.
+   * @throws InvalidOptionsError; LinuxStateError (unknown network, address in use, an
+   * `interfaceName` equal to the egress interface's, egress subnet full); LinuxCommandError
    * (e.g. the sandbox does not exist or already has the interface name) — nothing is left behind.
    */
   addLocalEndpoint(networkId: string, endpoint: LocalEndpointSpec): Promise<LocalAttachment<undefined>> {
@@ -314,7 +340,11 @@ export class KernelDataPlane implements DataPlane<undefined> {
     });
   }
 
-  /** Detaches a local endpoint (its veth pair goes); the network's namespace goes with its last one. No-op when not attached. */
+  /**
+   * Detaches a local endpoint (its veth pair goes, and its container's egress
+   * pair when no other non-internal network holds the container); the
+   * network's namespace goes with its last one. No-op when not attached.
+   */
   removeLocalEndpoint(networkId: string, endpointId: string): Promise<void> {
     return this.serial('removeLocalEndpoint', async () => {
       const net = this.network(networkId);
