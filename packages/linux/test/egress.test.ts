@@ -16,6 +16,55 @@ import { KernelDataPlane, LinuxStateError } from '@weft/linux';
 import { describeWith, netnsCapability } from '../../../test-support/capabilities';
 import { until } from '../../../test-support/wait';
 import { KernelLab, type Host } from './hosts';
+import { addressOfEgressMac, egressMac, egressSubnet, egressTableScript, expectedEgressRules, lowestFree, overlaps, parseEgressTables } from '../src/plane/egress';
+import { egressPortName, egressPortPattern, gatewayBridgeName } from '../src/plane/names';
+
+describe('egress, the pure part', () => {
+  it('names fit in 15 characters, carry the prefix hash, and tell prefixes apart', () => {
+    const port = egressPortName('weft-node-a', '/var/run/netns/c1');
+    expect(gatewayBridgeName('weft-node-a')).toMatch(/^gw[0-9a-f]{6}$/);
+    expect(port).toHaveLength(15);
+    expect(port.startsWith(gatewayBridgeName('weft-node-a'))).toBe(true);
+    expect(egressPortPattern('weft-node-a').test(port)).toBe(true);
+    expect(egressPortPattern('weft-node-a-1').test(port)).toBe(false);
+    expect(egressPortName('weft-node-a', '/var/run/netns/c2')).not.toBe(port);
+  });
+
+  it('subnets, addresses and the MAC that carries an address', () => {
+    const s = egressSubnet('172.18.0.0/16');
+    expect(s).toMatchObject({ cidr: '172.18.0.0/16', gateway: '172.18.0.1', prefixLength: 16 });
+    expect(lowestFree(s, new Set())).toBe('172.18.0.2');
+    expect(lowestFree(s, new Set(['172.18.0.2', '172.18.0.4']))).toBe('172.18.0.3');
+    const tiny = egressSubnet('10.9.0.0/29'); // .1 gateway, .2–.6 containers, .7 broadcast
+    expect(lowestFree(tiny, new Set(['10.9.0.2', '10.9.0.3', '10.9.0.4', '10.9.0.5', '10.9.0.6']))).toBeUndefined();
+    expect(overlaps(s, egressSubnet('172.18.5.0/24'))).toBe(true);
+    expect(overlaps(s, egressSubnet('172.19.0.0/16'))).toBe(false);
+    expect(egressMac('172.18.0.5')).toBe('02:77:ac:12:00:05');
+    expect(addressOfEgressMac('02:77:AC:12:00:05')).toBe('172.18.0.5');
+    expect(addressOfEgressMac('02:42:ac:12:00:05')).toBeUndefined();
+  });
+
+  it('the table script and its read-back agree (as nft -j prints it)', () => {
+    const s = egressSubnet('172.18.0.0/16');
+    const script = egressTableScript('weft-a-egress', 'gw123456', s);
+    expect(script).toContain('ip saddr 172.18.0.0/16 oifname != "gw123456" counter masquerade');
+    expect(script).toContain('iifname "gw123456*" oifname "gw123456*" counter drop');
+    expect(egressTableScript('weft-a-egress', 'gw123456', undefined)).not.toContain('masquerade');
+    const rule = (family: string, chain: string, comment: string, packets: number) => ({ rule: { family, table: 'weft-a-egress', chain, comment, expr: [{ counter: { packets, bytes: 0 } }] } });
+    const json = {
+      nftables: [
+        { table: { family: 'ip', name: 'weft-a-egress' } },
+        { table: { family: 'bridge', name: 'weft-a-egress' } },
+        rule('ip', 'postrouting', 'weft egress masquerade 172.18.0.0/16', 5),
+        rule('ip', 'forward', 'weft egress no icc', 1),
+        rule('bridge', 'forward', 'weft egress no icc', 2),
+        { rule: { family: 'ip', table: 'other', chain: 'x', comment: 'weft egress no icc', expr: [] } },
+      ],
+    };
+    expect(parseEgressTables(json, 'weft-a-egress')).toEqual({ rules: expectedEgressRules(s), masqueraded: 5, dropped: 3 });
+    expect(parseEgressTables(json, 'weft-b-egress')).toBeUndefined();
+  });
+});
 
 interface Link {
   ifname: string;
@@ -148,6 +197,9 @@ describeWith(netnsCapability(), 'KernelDataPlane egress (docker_gwbridge)', () =
   it('reaches the outside: ping, UDP and TCP, with the host address as source', async () => {
     expect(k.exec(c1.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', out.address])).toMatch(/2 received/);
     expect(await exchange(c1.ns)).toEqual([`udp ${out.hostAddress}`, `tcp ${out.hostAddress}`]);
+    // the host's conntrack shows the translation: original 172.18.0.2 → outside, reply outside → the host's address
+    const flows = k.exec(h1.ns, 'conntrack', ['-L', '-p', 'udp', '-s', '172.18.0.2', '-d', out.address]);
+    expect(flows).toMatch(new RegExp(`src=172\\.18\\.0\\.2 dst=${out.address.replace(/\./g, '\\.')} .*dport=7001 .*src=${out.address.replace(/\./g, '\\.')} dst=${out.hostAddress.replace(/\./g, '\\.')} `));
     // the outside has no route to the egress subnet: only masquerade brings the replies back
     expect(k.tryExec(out.ns, 'ping', ['-c', '1', '-W', '1', '172.18.0.2']).status).not.toBe(0);
     expect((await plane.egressState())!.tables!.masqueraded).toBeGreaterThanOrEqual(3);
