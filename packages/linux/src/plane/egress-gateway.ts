@@ -285,10 +285,8 @@ export class EgressGateway {
     await this.converge(view, tables, byPort, changes);
     for (const [port, sandbox] of byPort) {
       if (this.live.has(sandbox)) continue;
-      let lines: string[];
       try {
-        lines = this.claim(sandbox);
-        await this.runner.ipBatch(lines, { netns: sandbox });
+        await this.runner.ipBatch(this.claim(sandbox), { netns: sandbox });
         changes.push(this.change('add', 'egress', port));
       } catch (err) {
         await this.abandon(sandbox);
