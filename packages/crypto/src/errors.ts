@@ -97,3 +97,22 @@ export class KeyRingDisposedError extends CryptoError {
 function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
+
+/**
+ * A key ring cannot be brought to the requested keys with its three phases
+ * (install newer generations, activate a newer send generation, retire older
+ * ones): going back to an older send generation, installing a generation
+ * older than one installed, a live generation whose secret changed, or two
+ * live generations sharing their low 8 bits (part of the SPI). Nothing was changed.
+ */
+export class KeyPlanError extends CryptoError {
+  override name = 'KeyPlanError';
+  override readonly code = 'ERR_KEY_PLAN';
+  constructor(
+    /** Why the transition is impossible. */
+    readonly reason: string,
+    options?: WeftErrorOptions,
+  ) {
+    super(`keys: ${reason}`, options);
+  }
+}

@@ -28,6 +28,8 @@ export { derivePairKey, PAIR_KEY_HKDF_SALT } from './keys/derive-pair-key';
 export type { PairKey } from './keys/derive-pair-key';
 export { hkdfSha256 } from './keys/hkdf';
 export * from './keys/key-ring';
+export { planKeySteps, type KeyState, type KeyStep } from './keys/key-plan';
+export { NetworkKeys, type NetworkKeySet } from './keys/network-keys';
 export * from './identity/identity';
 export { EncryptedUnderlay } from './underlay/encrypted-underlay';
 export { SequenceMarks } from './underlay/sequence-marks';
