@@ -58,6 +58,8 @@ const localSchema = z.object({
   mac: macText,
   sandbox: z.string().optional(),
   interfaceName: z.string().optional(),
+  /** Kernel plane only (an absolute file path); kept in the spec, ignored here. */
+  resolvConf: z.string().regex(/^\/[^\0\n]*$/, 'must be an absolute file path').optional(),
 });
 
 const peerSchema = z.object({ id, address: ipText, vxlanPort: udpPort, encryptedPort: udpPort, epoch: epochSchema });
@@ -116,6 +118,7 @@ export function parseLocalSpec(spec: unknown, what: string): LocalEndpointSpec {
     mac: keep(s.mac, formatMac(parseMac(s.mac))),
     ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
     ...(s.interfaceName !== undefined ? { interfaceName: s.interfaceName } : {}),
+    ...(s.resolvConf !== undefined ? { resolvConf: s.resolvConf } : {}),
   };
 }
 

@@ -98,6 +98,15 @@ export interface LocalEndpointSpec {
   readonly sandbox?: string;
   /** Interface name inside the sandbox (kernel plane; `eth0` by default there). */
   readonly interfaceName?: string;
+  /**
+   * Kernel plane: the absolute path of a resolv.conf file the plane writes
+   * for this endpoint's container (`nameserver` the network's DNS address),
+   * kept in step with the DNS address and removed when no endpoint asks for
+   * it any more; e.g. `/etc/netns/<name>/resolv.conf` for an `ip netns`
+   * container (`ip netns exec` mounts it over `/etc/resolv.conf`). Undefined:
+   * no file is written. The userspace plane validates and ignores it.
+   */
+  readonly resolvConf?: string;
 }
 
 /** An endpoint on another node: what FDB, neighbour and flood entries are made of. */

@@ -19,7 +19,7 @@ import type { NamespaceSnapshot } from './snapshot';
 /** What one reconcile step changed (or would change). */
 export interface ReconcileChange {
   readonly action: 'add' | 'remove' | 'update';
-  readonly kind: 'namespace' | 'bridge' | 'vxlan' | 'endpoint' | 'fdb' | 'flood' | 'neighbour' | 'guard' | 'gateway' | 'egress' | 'masquerade' | 'forwarding';
+  readonly kind: 'namespace' | 'bridge' | 'vxlan' | 'endpoint' | 'fdb' | 'flood' | 'neighbour' | 'guard' | 'gateway' | 'egress' | 'masquerade' | 'forwarding' | 'vip' | 'dns' | 'resolv';
   /** The namespace it happened in (`<prefix>-<hex>`; for the `guard` and egress kinds, the host namespace's path). */
   readonly namespace: string;
   /**

@@ -1,5 +1,6 @@
 import {
   canonicalIp,
+  isValidIpv4,
   parseOptions,
   type DataPlane,
   type DataPlaneInfo,
@@ -14,6 +15,7 @@ import {
   type ServiceVip,
 } from '@weft/interface';
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { LinuxCommandError, LinuxDataPlaneError, LinuxStateError, UnsupportedFeatureError } from '../errors';
 import { CommandRunner } from '../runner/command-runner';
@@ -27,6 +29,9 @@ import { readBack } from './read-back';
 import { CleartextGuard, guardTableName, type GuardState } from './cleartext-guard';
 import { EgressGateway, type EgressState } from './egress-gateway';
 import { parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec } from './spec-schemas';
+import { ipBatchThenServiceTable, parseServiceVip } from './services';
+import { DnsRelays } from './dns-relay';
+import { KernelServices, type ServiceNet } from './services-state';
 
 const WHAT = 'KernelDataPlane';
 const NETNS_DIR = '/var/run/netns';
@@ -142,6 +147,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
   private readonly owned: RegExp;
   private readonly networks = new Map<string, NetState>();
   private dnsHandler: DnsQueryHandler | undefined;
+  /** Service VIPs (nftables in each container's namespace) and DNS addresses (a helper in each network's namespace): see `services-state.ts`. */
+  private readonly services: KernelServices;
   private failures = 0;
   /** The nftables table dropping cleartext VXLAN of encrypted networks' VNIs (named after the prefix). */
   private readonly guard: CleartextGuard;
@@ -156,6 +163,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
     this.owned = ownedNamespacePattern(this.namePrefix);
     this.guard = new CleartextGuard(runner, guardTableName(this.namePrefix), o.vxlanPort);
     this.runner = runner;
+    this.services = new KernelServices(runner, new DnsRelays(() => this.dnsHandler));
     this.underlayDevice = device;
     this.encryptionOverhead = o.encryptionOverhead;
     this.hostNetnsPath = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
@@ -279,6 +287,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
       if (net === undefined) return;
       if (net.active || existsSync(namespacePath(net.namespace))) await this.teardown(net.namespace);
       this.networks.delete(networkId);
+      this.services.forget(networkId);
+      this.services.syncResolv(this.serviceNets());
       await this.guard.sync(this.encryptedVnis());
       await this.syncEgress();
     });
@@ -306,7 +316,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
         throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${networkId} is encrypted; the kernel plane cannot attach to it until the relay through @weft/crypto exists (its cleartext VXLAN is dropped by nftables meanwhile)`);
       }
       const prev = net.local.get(ep.id);
-      if (prev !== undefined && sameLocal(prev, ep)) return { endpointId: ep.id, handle: undefined };
+      if (prev !== undefined && sameLocal(prev, ep)) {
+        if (prev.resolvConf !== ep.resolvConf) (net.local.set(ep.id, ep), this.services.syncResolv(this.serviceNets())); // no process
+        return { endpointId: ep.id, handle: undefined };
+      }
       if (!existsSync(ep.sandbox)) throw new LinuxStateError(`${WHAT}: endpoint ${ep.id} on network ${networkId}: the sandbox ${ep.sandbox} does not exist`);
       for (const other of net.local.values()) {
         if (other.id !== ep.id && (other.ip === ep.ip || other.mac === ep.mac)) {
@@ -336,6 +349,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         await this.syncEgress().catch(() => undefined);
         throw err;
       }
+      this.services.syncResolv(this.serviceNets()); // its resolv.conf, when asked (no process)
       return { endpointId: ep.id, handle: undefined };
     });
   }
@@ -351,6 +365,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       parseId(endpointId, 'endpointId', `${WHAT}.removeLocalEndpoint`);
       if (!net.local.has(endpointId)) return;
       await this.detach(net, endpointId);
+      this.services.syncResolv(this.serviceNets());
       await this.syncEgress();
     });
   }
@@ -413,25 +428,56 @@ export class KernelDataPlane implements DataPlane<undefined> {
     });
   }
 
-  /** Service VIPs are not implemented on the kernel plane: a VIP with no backends is a no-op, any other rejects with UnsupportedFeatureError. */
+  /**
+   * Sets (or, with no backends, removes) a service VIP: every local container
+   * of the network gets, in its own namespace, an nftables table that
+   * DNATs each new flow to the VIP to one of the `up` backends, picked by a
+   * hash of the flow (kube-proxy's nftables way; conntrack keeps a flow on
+   * its backend, so a `draining` one keeps its flows and gets no new one);
+   * the conntrack entries of a removed backend are deleted there at once
+   * (moby#29655), so its flows move on their next packet. Rules live in the
+   * containers, not in the network namespace: bridged traffic never reaches
+   * the IP hooks there (no br_netfilter), and the client's own conntrack
+   * un-NATs the replies. 1 process per local container (`sh`: `nft -f` and
+   * `conntrack -D`); none on an inactive network (written at its attach).
+   * @throws InvalidOptionsError (IPv4 only); LinuxStateError; LinuxCommandError (the desired state is then as before).
+   */
   setServiceVip(networkId: string, vip: ServiceVip): Promise<void> {
     return this.serial('setServiceVip', async () => {
-      this.network(networkId);
-      if ((vip?.backends?.length ?? 0) > 0) throw new UnsupportedFeatureError('service VIP', `${WHAT}: service VIPs are not implemented on the kernel plane yet (VIP ${String(vip?.vip)})`);
+      const net = this.network(networkId);
+      const v = parseServiceVip(vip, `${WHAT}.setServiceVip`);
+      await this.services.setVip(this.serviceNet(net), v);
     });
   }
 
-  /** DNS addresses are not implemented on the kernel plane: `undefined` is a no-op, an address rejects with UnsupportedFeatureError. */
+  /**
+   * Sets (or clears) the network's DNS address: while the network is active,
+   * the address is on its namespace's bridge (with the subnet's prefix) and a
+   * helper process runs there (`nsenter --net=<ns> node dns-helper.js`),
+   * listening on UDP and TCP port 53 and relaying each query over a Unix
+   * socket to the handler set with {@link KernelDataPlane.setDnsHandler}. The
+   * address is node-local: the VXLAN device's ARP proxy answers only for
+   * remote endpoints, so requests for it are never flooded. Local endpoints
+   * that asked (`resolvConf`) get a resolv.conf naming it. Costs 1 `ip`
+   * process and the helper (waited for until its sockets are bound).
+   * @throws InvalidOptionsError; LinuxStateError; LinuxDataPlaneError when the helper does not start.
+   */
   setDnsAddress(networkId: string, address: string | undefined): Promise<void> {
     return this.serial('setDnsAddress', async () => {
-      this.network(networkId);
-      if (address !== undefined) throw new UnsupportedFeatureError('DNS address', `${WHAT}: a DNS address (${address}) is not implemented on the kernel plane yet`);
+      const net = this.network(networkId);
+      if (address !== undefined) parseOptions(z.object({ address: z.string().refine(isValidIpv4, 'must be an IPv4 address') }), { address }, `${WHAT}.setDnsAddress`);
+      await this.services.setDns(this.serviceNet(net), address === undefined ? undefined : canonicalIp(address), this.serviceNets());
     });
   }
 
-  /** Kept for when DNS is implemented; no query reaches it today. */
+  /** The handler answering every network's DNS queries (read on each query; undefined: queries are dropped and counted, `dns.drops.no-handler`). */
   setDnsHandler(handler: DnsQueryHandler | undefined): void {
     this.dnsHandler = handler;
+  }
+
+  /** The pid of the network's DNS helper, when one runs. */
+  dnsHelperPid(networkId: string): number | undefined {
+    return this.services.dns.pidOf(networkId);
   }
 
   /**
@@ -450,7 +496,14 @@ export class KernelDataPlane implements DataPlane<undefined> {
         const out: ProgrammedNetwork[] = [];
         for (const name of this.ownedNamespaces()) {
           const snap = await this.snapshot(name);
-          out.push(readBack(snap, byNamespace.get(name), this.info.vxlanPort));
+          const net = byNamespace.get(name);
+          const read = readBack(snap, net, this.info.vxlanPort);
+          if (net !== undefined) {
+            // services as programmed by this plane (the containers' tables are not read here: reconcile() does)
+            const dnsAddress = this.services.dns.pidOf(net.spec.id) !== undefined ? this.services.dnsAddressOf(net.spec.id) : undefined;
+            Object.assign(read, { vips: this.services.vipsOf(net.spec.id), ...(dnsAddress !== undefined ? { dnsAddress } : {}) });
+          }
+          out.push(read);
         }
         out.sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
         return { networks: out };
@@ -469,7 +522,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       local += n.local.size;
       remote += n.remote.size;
     }
-    return { spawns: this.runner.spawns, commandFailures: this.failures, activeNetworks: active, localEndpoints: local, remoteEndpoints: remote };
+    return { spawns: this.runner.spawns, commandFailures: this.failures, activeNetworks: active, localEndpoints: local, remoteEndpoints: remote, ...this.services.dns.counters() };
   }
 
   /**
@@ -518,6 +571,11 @@ export class KernelDataPlane implements DataPlane<undefined> {
         } catch (err) {
           errors.push({ namespace: net.namespace, error: asLinuxError(err, `${WHAT}.reconcile`) });
         }
+      }
+      try {
+        await this.services.reconcile(this.serviceNets(), changes, errors); // VIP tables, DNS helpers, resolv.conf
+      } catch (err) {
+        errors.push({ namespace: this.hostNetnsPath, error: asLinuxError(err, `${WHAT}.reconcile (services)`) });
       }
       try {
         const action = await this.guard.reconcile(this.encryptedVnis());
@@ -592,6 +650,11 @@ export class KernelDataPlane implements DataPlane<undefined> {
         this.networks.clear();
         this.dnsHandler = undefined;
         try {
+          await this.services.close(); // every DNS helper, the resolv.conf files written
+        } catch (err) {
+          first ??= err;
+        }
+        try {
           await this.guard.write([]);
         } catch (err) {
           first ??= err;
@@ -623,6 +686,24 @@ export class KernelDataPlane implements DataPlane<undefined> {
     const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);
     return p;
+  }
+
+  /** What the services (VIPs, DNS, resolv.conf) need of a network. */
+  private serviceNet(net: NetState): ServiceNet {
+    const locals = [...net.local.values()];
+    return {
+      id: net.spec.id,
+      namespace: net.namespace,
+      nsPath: namespacePath(net.namespace),
+      prefixLength: Number(net.spec.subnet.split('/')[1] ?? 32),
+      active: net.active,
+      sandboxes: [...new Set(locals.map((ep) => ep.sandbox))],
+      resolvConfs: [...new Set(locals.flatMap((ep) => (ep.resolvConf !== undefined ? [ep.resolvConf] : [])))],
+    };
+  }
+
+  private serviceNets(): ServiceNet[] {
+    return [...this.networks.values()].sort((a, b) => (a.spec.id < b.spec.id ? -1 : 1)).map((n) => this.serviceNet(n));
   }
 
   /** VNIs of the encrypted networks, ascending. */
@@ -687,6 +768,13 @@ export class KernelDataPlane implements DataPlane<undefined> {
       throw err;
     }
     changes?.push({ action: 'add', kind: 'namespace', namespace: net.namespace, target: net.namespace }, ...plan.changes);
+    try {
+      await this.services.syncDns(this.serviceNet(net)); // the helper (the address went on the bridge with the batch)
+    } catch (err) {
+      net.active = false;
+      await this.teardown(net.namespace).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async reconcileNetwork(net: NetState, changes: ReconcileChange[], errors?: ReconcileError[]): Promise<void> {
@@ -703,7 +791,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
     if (create) {
       mkdirSync(NETNS_DIR, { recursive: true });
       writeFileSync(namespacePath(net.namespace), '', { flag: 'wx' });
-      await this.runner.ipBatch(plan.ns, { newNetns: namespacePath(net.namespace) });
+      await this.runner.ipBatch([...plan.ns, ...this.services.creationLines(this.serviceNet(net))], { newNetns: namespacePath(net.namespace) });
+      this.services.created(this.serviceNet(net));
     } else await this.runner.ipBatch(plan.ns, at);
     await this.runner.bridgeBatch(plan.bridge, at);
     for (const ep of plan.sandboxes) await this.sandboxBatch(net, ep);
@@ -718,8 +807,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
    */
   private async sandboxBatch(net: NetState, ep: KernelAttachSpec): Promise<void> {
     const egress = this.egress !== undefined && !net.spec.internal ? this.egress.claim(ep.sandbox) : [];
+    const services = this.services.tableScript(this.serviceNet(net)); // the network's VIPs: in the same process
     try {
-      await this.runner.ipBatch([...attachSandboxLines(ep), ...egress], { netns: ep.sandbox });
+      if (services === undefined) await this.runner.ipBatch([...attachSandboxLines(ep), ...egress], { netns: ep.sandbox });
+      else await ipBatchThenServiceTable(this.runner, ep.sandbox, [...attachSandboxLines(ep), ...egress], services);
     } catch (err) {
       if (egress.length > 0) await this.egress!.abandon(ep.sandbox);
       throw err;
@@ -788,6 +879,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
       } else {
         await this.runner.ipBatch([detachLine(endpointId)], { netns: namespacePath(net.namespace), tolerateMissing: true });
       }
+      // the container's table of the network's VIPs goes too (1 process; none when the network has no VIP)
+      if (prev !== undefined && ![...net.local.values()].some((ep) => ep.sandbox === prev.sandbox)) await this.services.detached(this.serviceNet(net), prev.sandbox);
     } catch (err) {
       if (prev !== undefined) net.local.set(endpointId, prev);
       throw err;
@@ -802,6 +895,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
    * asynchronous cleanup), then the namespace. 1 process; nothing when it is gone.
    */
   private async teardown(name: string): Promise<void> {
+    await this.services.deactivating([...this.networks.values()].find((n) => n.namespace === name)?.spec.id, name);
     if (!existsSync(namespacePath(name))) return;
     try {
       await this.runner.ipBatch([`link del group ${LINK_GROUP}`, `link del ${VXLAN_NAME}`, `netns del ${name}`], { netns: namespacePath(name), tolerateMissing: true });

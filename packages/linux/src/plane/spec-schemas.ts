@@ -28,6 +28,7 @@ const localSpecSchema = z
     mac,
     sandbox: z.string().regex(/^\/[^\0\n ]*$/, 'must be the absolute path of a network namespace (e.g. /var/run/netns/NAME or /proc/PID/ns/net)'),
     interfaceName: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name (1–15 of A-Z a-z 0-9 _ . -)').optional(),
+    resolvConf: z.string().regex(/^\/[^\0\n]*[^/\0\n]$/, 'must be the absolute path of a file (e.g. /etc/netns/NAME/resolv.conf)').optional(),
   })
   .passthrough();
 
