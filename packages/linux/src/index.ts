@@ -21,4 +21,5 @@ export { parseSnapshot, type NamespaceSnapshot, type VxlanState, type PortState,
 export { defaultNamePrefix, networkNamespaceName, bridgePortName } from './plane/names';
 export type { KernelAttachSpec, VxlanFields } from './plane/commands';
 export type { GuardState } from './plane/cleartext-guard';
+export type { HelperStatus } from './plane/dns-protocol';
 export type { KnownNetwork } from './plane/read-back';

@@ -31,6 +31,7 @@ import { EgressGateway, type EgressState } from './egress-gateway';
 import { parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec } from './spec-schemas';
 import { ipBatchThenServiceTable, parseServiceVip } from './services';
 import { DnsRelays } from './dns-relay';
+import type { HelperStatus } from './dns-protocol';
 import { KernelServices, type ServiceNet } from './services-state';
 
 const WHAT = 'KernelDataPlane';
@@ -475,9 +476,15 @@ export class KernelDataPlane implements DataPlane<undefined> {
     this.dnsHandler = handler;
   }
 
-  /** The pid of the network's DNS helper, when one runs. */
-  dnsHelperPid(networkId: string): number | undefined {
-    return this.services.dns.pidOf(networkId);
+  /**
+   * The network's DNS helper as it reports itself over its socket (no
+   * process): its pid, whether its address is on an interface of the
+   * network namespace, its counters (`udp.queries`, `tcp.queries`,
+   * `answers`, `drops.<reason>`: `malformed`, `overload`, `timeout`, …).
+   * Undefined when no helper runs (or it does not answer within 5 s).
+   */
+  dnsHelper(networkId: string): Promise<HelperStatus | undefined> {
+    return this.services.dns.status(networkId);
   }
 
   /**
