@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WeftClient } from '../client/weft-client';
-import { NodeDaemon, type DaemonStart } from '../daemon/node-daemon';
+import type { DaemonStart } from '../daemon/node-daemon';
 import { jsonLogger, LOG_LEVELS, type LogLevel } from '../daemon/logger';
 import { formatDuration, parseDuration, table } from './format';
 
@@ -124,6 +124,8 @@ interface NodeFlags {
 /** Runs a node in the foreground until SIGINT or SIGTERM. */
 async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: LogLevel }): Promise<void> {
   const logger = jsonLogger(f.logLevel);
+  // Loaded here, not at the top: client commands and --version never load the node (Raft, LevelDB, X.509).
+  const { NodeDaemon } = await import('../daemon/node-daemon');
   const daemon = await NodeDaemon.start({
     dataDir: dataDirOf(),
     ...(globals().socket !== undefined ? { socketPath: globals().socket } : {}),

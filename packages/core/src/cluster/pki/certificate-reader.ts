@@ -46,8 +46,28 @@ export interface ReadCaCertificate extends ReadCertificate {
   readonly digest: string;
 }
 
-/** @internal Parses one certificate from PEM text or DER bytes. */
+/**
+ * Certificates already parsed, by their PEM text or base64 DER: a node reads
+ * the same few (its own, the CA, its peers') on every handshake and renewal,
+ * and each parse decodes the whole ASN.1 structure. Bounded; oldest first out.
+ */
+const parsed = new Map<string, ReadCertificate>();
+const PARSED_MAX = 256;
+
+/** @internal Parses one certificate from PEM text or DER bytes (a repeated input is parsed once). */
 export function readCertificate(input: string | Uint8Array, what: string): ReadCertificate {
+  const key = typeof input === 'string' ? input : input instanceof Uint8Array ? Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64') : undefined;
+  const known = key === undefined ? undefined : parsed.get(key);
+  if (known !== undefined) return known;
+  const read = parseCertificate(input, what);
+  if (key !== undefined) {
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(key, read);
+  }
+  return read;
+}
+
+function parseCertificate(input: string | Uint8Array, what: string): ReadCertificate {
   let der: Uint8Array;
   if (typeof input === 'string') {
     const d = pemToDer(input, 'CERTIFICATE');
