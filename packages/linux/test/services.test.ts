@@ -245,4 +245,11 @@ describeWith(netnsCapability(), 'KernelDataPlane service VIPs (nftables DNAT in 
     expect(conntrackTo(containers.c0!.ns, eps.b1!.ip)).toBe(0);
     expect((await p1.programmed()).networks[0]!.vips).toEqual([]);
   });
+
+  it('close() removes the tables from its containers', async () => {
+    const table = serviceTableName(p2.namespaceOf(NET));
+    for (const name of ['b2', 'b3']) expect(k.tryExec(containers[name]!.ns, 'nft', ['list', 'table', 'ip', table]).status).toBe(0);
+    await p2.close();
+    for (const name of ['b2', 'b3']) expect(k.tryExec(containers[name]!.ns, 'nft', ['list', 'table', 'ip', table]).status).not.toBe(0);
+  });
 });

@@ -127,7 +127,10 @@ function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
  * both ways ({@link KernelDataPlane.guardState}); attaching to them is
  * refused until the relay through `@weft/crypto` exists.
  * Not implemented yet (reject with `UnsupportedFeatureError`, changing
- * nothing): attach on encrypted networks, service VIPs, DNS addresses.
+ * nothing): attach on encrypted networks.
+ * Services: VIPs as nftables DNAT in each local container's namespace
+ * ({@link KernelDataPlane.setServiceVip}); the DNS address answered by a
+ * helper process in the network's namespace ({@link KernelDataPlane.setDnsAddress}).
  * Calls are serialized. Calls after `close()` reject with `LinuxStateError`
  * (`removeNetwork` is then a no-op; `programmed()` and `counters()` answer).
  */
@@ -647,6 +650,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       async () => {
         this.closed = true;
         let first: unknown;
+        const serviceNets = this.serviceNets(); // the containers' VIP tables go too
         for (const name of this.ownedNamespaces()) {
           try {
             await this.teardown(name);
@@ -657,7 +661,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         this.networks.clear();
         this.dnsHandler = undefined;
         try {
-          await this.services.close(); // every DNS helper, the resolv.conf files written
+          await this.services.close(serviceNets); // every DNS helper, the containers' VIP tables, the resolv.conf files written
         } catch (err) {
           first ??= err;
         }

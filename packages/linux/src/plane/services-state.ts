@@ -295,9 +295,10 @@ export class KernelServices {
     changes.push(...this.syncResolv(all));
   }
 
-  /** Stops every helper and removes the resolv.conf files written. */
-  async close(): Promise<void> {
+  /** Stops every helper, removes the VIP tables from the containers of `nets` (1 process each; a container that is gone is fine) and the resolv.conf files written. */
+  async close(nets: readonly ServiceNet[] = []): Promise<void> {
     await this.dns.closeAll();
+    for (const net of nets) for (const sandbox of net.sandboxes) await this.detached(net, sandbox);
     for (const file of this.resolvWritten.keys()) rmSync(file, { force: true });
     this.resolvWritten.clear();
     this.vips.clear();
