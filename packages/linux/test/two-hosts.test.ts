@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { DataPlaneError, isWeftError } from '@weft/interface';
-import { KernelDataPlane, LinuxStateError, UnsupportedFeatureError, bridgePortName } from '@weft/linux';
+import { KernelDataPlane, LinuxStateError, bridgePortName } from '@weft/linux';
 import { allOf, commandCapability, describeWith, netnsCapability } from '../../../test-support/capabilities';
 import { sleep, until } from '../../../test-support/wait';
 import { KernelLab, localEp, network, remoteOf, type Host } from './hosts';
@@ -249,7 +249,7 @@ describeWith(netnsCapability(), 'KernelDataPlane across two hosts', () => {
     await expect(a.addLocalEndpoint('nope', localEp('x', `${ov()}.9`, '02:42:c6:13:00:09', c3.path))).rejects.toBeInstanceOf(LinuxStateError);
     await expect(a.addLocalEndpoint(NET, { id: 'x', name: 'x', ip: `${ov()}.9`, prefixLength: 24, mac: '02:42:c6:13:00:09' })).rejects.toMatchObject({ name: 'InvalidOptionsError', field: 'sandbox' });
     await expect(a.ensureNetwork(network('other', 4242, ov()))).rejects.toBeInstanceOf(LinuxStateError);
-    await expect(a.setServiceVip(NET, { vip: `${ov()}.200`, backends: [{ ip: `${ov()}.2`, state: 'up' }] })).rejects.toBeInstanceOf(UnsupportedFeatureError);
+    await expect(a.setServiceVip(NET, { vip: 'fd00::200', backends: [{ ip: `${ov()}.2`, state: 'up' }] })).rejects.toMatchObject({ name: 'InvalidOptionsError', field: 'vip' }); // IPv4 only
     await expect(a.setDnsAddress(NET, undefined)).resolves.toBeUndefined();
     // a sandbox that does not exist: refused before any process
     const spawns = a.runner.spawns;
