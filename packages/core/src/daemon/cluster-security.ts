@@ -277,6 +277,28 @@ export class ClusterSecurity {
     this.denyList = undefined;
   }
 
+  /**
+   * Why a resumed node could not start, when the cluster says so: a removed
+   * node (or one whose certificate was deny-listed) has its control
+   * connections refused at the TLS handshake and only sees the store as
+   * unavailable; a manager's join service tells it apart. Returns
+   * NodeRemovedError or CertificateRevokedError (`err` as its cause) when a
+   * manager answers so, else `err` itself (no manager reachable included).
+   */
+  async explainStartFailure(err: unknown, state: NodeState): Promise<unknown> {
+    try {
+      const { checkMembership } = await import('../cluster/join/join-client');
+      await checkMembership({ managers: this.renewTargets(state), credentials: this.credentials });
+      return err;
+    } catch (refusal) {
+      const name = (refusal as { name?: unknown })?.name;
+      if (name !== 'NodeRemovedError' && name !== 'CertificateRevokedError') return err;
+      if (err instanceof Error && (refusal as Error).cause === undefined) Object.defineProperty(refusal, 'cause', { value: err, configurable: true, writable: true });
+      this.log.error('this node is no longer a member of the cluster', { err: refusal });
+      return refusal;
+    }
+  }
+
   /** Where renewal goes: every manager's join service this node knows. */
   private renewTargets(state: NodeState): SocketAddress[] {
     const out: SocketAddress[] = [];

@@ -318,7 +318,9 @@ export class NodeDaemon {
       const up = await bringUp(o, state, security, log, o.start.kind === 'join');
       node = up.node;
       state = up.state;
-    } catch (err) {
+    } catch (failure) {
+      // A restarted node refused everywhere (removed, certificate deny-listed) learns why from a manager's join service.
+      const err = existing !== undefined ? await security.explainStartFailure(failure, state) : failure;
       await security.close();
       if (existing === undefined) {
         // A node that never started leaves nothing behind: the next init/join starts clean.

@@ -36,6 +36,7 @@ import {
 import * as tls from 'node:tls';
 import { StoreUnavailableError, textOf } from '@weft/interface';
 import { rejectionOf } from './pki-helpers';
+import { checkMembership } from '../../src/cluster/join/join-client';
 import { until } from '../../../../test-support/wait';
 
 const DAY = 24 * 3600_000;
@@ -232,6 +233,30 @@ describe('join handshake and certificate lifecycle', () => {
     const n = await pruneDeniedSerials(store, { now: () => first.notAfter.getTime() + 1 });
     expect(n).toBeGreaterThanOrEqual(1);
     expect(await store.get(`weft/denied-serials/${first.serial}`)).toBeUndefined();
+  }, 30_000);
+
+  it('membership check: a member is told its id and current role; a removed node NodeRemovedError, a deny-listed certificate CertificateRevokedError; nothing written', async () => {
+    const w = await joinCluster({ token: await joinTokenOf(store, 'worker'), manager: server.address, nodeId: 'w-check', timeoutMs: 5000 });
+    const before = await snapshot();
+    await expect(checkMembership({ managers: [server.address], credentials: w.credentials, timeoutMs: 5000 })).resolves.toEqual({ nodeId: 'w-check', role: 'worker' });
+    expect(await snapshot()).toEqual(before);
+
+    // Renewed: the old certificate is deny-listed, the new one is still a member's.
+    const renewed = await renewCertificate({ managers: [server.address], credentials: w.credentials, timeoutMs: 5000 });
+    const oldSerial = parseNodeCertificate(w.credentials.certPem).serial;
+    const revoked = await rejectionOf(checkMembership({ managers: [server.address], credentials: w.credentials, timeoutMs: 5000 }));
+    expect(revoked).toBeInstanceOf(CertificateRevokedError);
+    expect((revoked as CertificateRevokedError).serial).toBe(oldSerial);
+    await expect(checkMembership({ managers: [server.address], credentials: renewed.credentials, timeoutMs: 5000 })).resolves.toEqual({ nodeId: 'w-check', role: 'worker' });
+
+    // Removed (the mark `remove(id)` writes): refused by name, before the deny list is looked at.
+    await store.put(new KeyLayout('weft/').removedNode('w-check'), JSON.stringify({ removedAt: new Date().toISOString(), by: 'm1' }));
+    const afterRemoval = await snapshot();
+    const removed = await rejectionOf(checkMembership({ managers: [server.address], credentials: renewed.credentials, timeoutMs: 5000 }));
+    expect(removed).toBeInstanceOf(NodeRemovedError);
+    expect((removed as NodeRemovedError).nodeId).toBe('w-check');
+    expect((removed as Error).message).toContain('was removed from the cluster');
+    expect(await snapshot()).toEqual(afterRemoval);
   }, 30_000);
 
   it('deny list: a deny-listed worker certificate loses its live store connection and cannot reconnect; the renewed one works', async () => {

@@ -142,6 +142,45 @@ export async function renewCertificate(options: RenewCertificateOptions): Promis
   throw last instanceof Error ? last : new JoinFailedError('no manager answered');
 }
 
+/** @internal Options of {@link checkMembership}. */
+export interface CheckMembershipOptions {
+  /** Join ports of managers, tried in order until one answers. */
+  readonly managers: readonly SocketAddress[];
+  /** This node's credentials (the certificate is what is checked). */
+  readonly credentials: NodeCredentials;
+  /** Per manager: connection, handshake and answer (ms). Default 5000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * @internal Asks a manager's join service whether this node's certificate
+ * still makes it a member: what a restarting node whose control connections
+ * are refused asks to learn why. Changes nothing.
+ * @returns the node id and its current role.
+ * @throws NodeRemovedError, CertificateRevokedError, CertificateExpiredError, CertificateNotTrustedError (rejects) when the manager refuses it.
+ * @throws JoinFailedError (rejects) when no manager answered.
+ */
+export async function checkMembership(o: CheckMembershipOptions): Promise<{ nodeId: string; role: NodeRole }> {
+  const creds = o.credentials;
+  const tls = tlsOptionsFor({ caPem: creds.caPem, certPem: creds.certPem, keyPem: creds.keyPem, peer: { role: 'manager' } });
+  let last: unknown;
+  for (const manager of o.managers) {
+    try {
+      const answer = await exchange(manager, tls, o.timeoutMs ?? 5000, async (caPem) => {
+        if (caPem.trim() !== creds.caPem.trim()) throw new CertificateNotTrustedError("the manager presents another cluster CA than this node's");
+        return { t: 'check' };
+      });
+      if (answer.t === 'refused') throw errorOfRefusal(answer.error);
+      if (answer.t !== 'member') throw new JoinFailedError('the join server answered a membership check with a certificate');
+      return { nodeId: answer.nodeId, role: answer.role };
+    } catch (err) {
+      if (!(err instanceof JoinFailedError) || err.remoteName !== undefined) throw err;
+      last = err;
+    }
+  }
+  throw last instanceof Error ? last : new JoinFailedError('no manager answered');
+}
+
 async function assertManager(socket: TLSSocket, caPem: string): Promise<void> {
   const raw = (socket.getPeerCertificate() as { raw?: Buffer } | null)?.raw;
   if (raw === undefined) throw new CertificateNotTrustedError('the manager presented no certificate');
@@ -151,6 +190,7 @@ async function assertManager(socket: TLSSocket, caPem: string): Promise<void> {
 
 async function resultOf(answer: ServerAnswer, keyPem: string, nodeId: string | undefined, role: NodeRole | undefined): Promise<JoinResult> {
   if (answer.t === 'refused') throw errorOfRefusal(answer.error);
+  if (answer.t !== 'issued') throw new JoinFailedError(`the join server answered "${answer.t}" where a certificate was expected`);
   const credentials: NodeCredentials = { caPem: answer.caPem, certPem: answer.certPem, keyPem };
   let id;
   try {

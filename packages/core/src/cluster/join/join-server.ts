@@ -13,6 +13,7 @@ import { publicKeyOfCsr } from '../pki/csr';
 import { CertificateExpiredError, CertificateNotTrustedError, CertificateRevokedError } from '../pki/errors';
 import { verifyJoinToken } from '../pki/join-token';
 import { spkiOf } from '../pki/keys';
+import type { NodeIdentity } from '../pki/certificate-reader';
 import { parseNodeCertificate } from '../pki/node-certificate';
 import { DEFAULT_NODE_CERT_LIFETIME_MS, MAX_LIFETIME_MS, type NodeRole } from '../pki/profile';
 import type { NodeCredentials } from '../pki/tls';
@@ -278,7 +279,7 @@ export class JoinServer {
   private async answer(socket: TLSSocket, request: ClientRequest): Promise<void> {
     let reply: unknown;
     try {
-      reply = request.t === 'join' ? await this.join(request) : await this.renew(socket, request.csrPem);
+      reply = request.t === 'join' ? await this.join(request) : request.t === 'renew' ? await this.renew(socket, request.csrPem) : await this.check(socket);
     } catch (err) {
       const refusal = refusalOf(err);
       this.stats.refused += 1;
@@ -338,11 +339,10 @@ export class JoinServer {
     }
   }
 
-  private async renew(socket: TLSSocket, csrPem: string): Promise<unknown> {
-    const { store } = this.o;
-    const keys = this.keys;
+  /** The identity of the certificate the client presented: issued by this cluster's CA and valid now. */
+  private presented(socket: TLSSocket, what: string): NodeIdentity {
     const raw = (socket.getPeerCertificate() as { raw?: Buffer } | null)?.raw;
-    if (raw === undefined) throw new CertificateNotTrustedError('a renewal must present the current certificate (none was sent)');
+    if (raw === undefined) throw new CertificateNotTrustedError(`${what} must present the current certificate (none was sent)`);
     const id = parseNodeCertificate(new Uint8Array(raw));
     const at = this.now();
     if (at > id.notAfter.getTime() || at < id.notBefore.getTime()) throw new CertificateExpiredError(`node ${JSON.stringify(id.nodeId)}`, id.notBefore, id.notAfter, new Date(at));
@@ -351,6 +351,29 @@ export class JoinServer {
       if (/EXPIRED|NOT_YET_VALID/.test(reason)) throw new CertificateExpiredError(`node ${JSON.stringify(id.nodeId)}`, id.notBefore, id.notAfter, new Date(at));
       throw new CertificateNotTrustedError(`the certificate of ${JSON.stringify(id.nodeId)} was not issued by this cluster's CA (${reason})`);
     }
+    return id;
+  }
+
+  /**
+   * A node asks whether its certificate still makes it a member (a restarting
+   * node whose control connections are refused learns why): answered with its
+   * id and current role, or refused with NodeRemovedError or
+   * CertificateRevokedError. Writes nothing.
+   */
+  private async check(socket: TLSSocket): Promise<unknown> {
+    const id = this.presented(socket, 'a membership check');
+    const { ca } = await readCa(this.o.store, this.keys, this.o.now);
+    if (id.clusterId !== ca.clusterId) throw new CertificateNotTrustedError(`the certificate is of cluster ${JSON.stringify(id.clusterId)}`);
+    if ((await this.o.store.get(this.keys.removedNode(id.nodeId))) !== undefined) throw new NodeRemovedError(id.nodeId);
+    if ((await this.o.store.get(this.keys.deniedSerial(id.serial))) !== undefined) throw new CertificateRevokedError(id.serial, id.nodeId);
+    const role: NodeRole = parseKv(roleRecordSchema, await this.o.store.get(this.keys.role(id.nodeId)))?.role ?? id.role;
+    return { t: 'member', nodeId: id.nodeId, role };
+  }
+
+  private async renew(socket: TLSSocket, csrPem: string): Promise<unknown> {
+    const { store } = this.o;
+    const keys = this.keys;
+    const id = this.presented(socket, 'a renewal');
     for (let attempt = 1; ; attempt++) {
       const { ca, kv: caKv } = await readCa(store, keys, this.o.now);
       if (id.clusterId !== ca.clusterId) throw new CertificateNotTrustedError(`the certificate is of cluster ${JSON.stringify(id.clusterId)}`);

@@ -41,6 +41,8 @@ const pem = z.string().min(1).max(16 * 1024);
 export const clientRequestSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('join'), token: z.string().min(1).max(512), csrPem: pem, nodeId: z.string().min(1).max(64).optional(), role: z.enum(['manager', 'worker']).optional(), advertise: address.optional() }).strict(),
   z.object({ t: z.literal('renew'), csrPem: pem }).strict(),
+  // Is the certificate presented still a member's (not removed, not deny-listed)? Changes nothing.
+  z.object({ t: z.literal('check') }).strict(),
 ]);
 export type ClientRequest = z.infer<typeof clientRequestSchema>;
 
@@ -50,6 +52,7 @@ export const serverHelloSchema = z.object({ t: z.literal('hello'), v: z.number()
 /** @internal */
 export const serverAnswerSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('issued'), certPem: pem, caPem: pem, nodeId: z.string().min(1).max(64), role: z.enum(['manager', 'worker']), managers: z.array(address).max(64).optional() }),
+  z.object({ t: z.literal('member'), nodeId: z.string().min(1).max(64), role: z.enum(['manager', 'worker']) }),
   z.object({ t: z.literal('refused'), error: z.object({ name: z.string().max(64), message: z.string().max(2048), fields: z.record(z.string(), z.union([z.string(), z.number()])).optional() }) }),
 ]);
 export type ServerAnswer = z.infer<typeof serverAnswerSchema>;
