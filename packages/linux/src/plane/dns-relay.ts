@@ -97,7 +97,11 @@ class Helper {
     this.ready = new Promise((res, rej) => ((resolveReady = res), (rejectReady = rej)));
     this.ready.catch(() => undefined);
     const timer = setTimeout(() => rejectReady(new LinuxDataPlaneError(`DNS helper of network ${spec.networkId} not ready after ${READY_MS} ms: ${stderr.trim()}`)), READY_MS);
-    this.child.on('error', (err) => rejectReady(new LinuxDataPlaneError(`DNS helper of network ${spec.networkId}: ${err.message}`, { cause: err })));
+    this.child.on('error', (err) => {
+      this.exited = true; // never started (or cannot be signalled): no 'exit' follows
+      clearTimeout(timer);
+      rejectReady(new LinuxDataPlaneError(`DNS helper of network ${spec.networkId}: ${err.message}`, { cause: err }));
+    });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
       clearTimeout(timer);
@@ -158,14 +162,17 @@ class Helper {
   async stop(): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((res) => this.child.once('exit', () => res()));
+    const within = async (ms: number): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
+      clearTimeout(timer);
+    };
     this.channel.destroy();
     this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([gone, new Promise<void>((res) => (timer = setTimeout(res, STOP_MS)))]);
-    clearTimeout(timer);
+    await within(STOP_MS);
     if (!this.exited) {
       this.kill();
-      await gone;
+      await within(STOP_MS);
     }
   }
 
@@ -239,6 +246,8 @@ export class DnsRelays {
   private readonly counts: Record<string, number> = {};
   /** Helpers started so far (each a process). */
   starts = 0;
+  /** Helper starts that failed outside a call that could report it (an attach): `reconcile()` reports the next attempt's error. */
+  failures = 0;
 
   constructor(private readonly handler: () => DnsQueryHandler | undefined) {}
 
@@ -311,7 +320,7 @@ export class DnsRelays {
 
   /** Node-side counters (`dns.queries`, `dns.answers`, `dns.drops.<reason>`) and `dns.helpers`. */
   counters(): Record<string, number> {
-    return { ...this.counts, 'dns.helpers': [...this.helpers.values()].filter((h) => !h.exited).length, 'dns.helperStarts': this.starts };
+    return { ...this.counts, 'dns.helpers': [...this.helpers.values()].filter((h) => !h.exited).length, 'dns.helperStarts': this.starts, 'dns.helperFailures': this.failures };
   }
 
   /** Stops every helper. */

@@ -781,10 +781,9 @@ export class KernelDataPlane implements DataPlane<undefined> {
     changes?.push({ action: 'add', kind: 'namespace', namespace: net.namespace, target: net.namespace }, ...plan.changes);
     try {
       await this.services.syncDns(this.serviceNet(net)); // the helper (the address went on the bridge with the batch)
-    } catch (err) {
-      net.active = false;
-      await this.teardown(net.namespace).catch(() => undefined);
-      throw err;
+    } catch {
+      // the attach stands without its DNS helper (counted, dns.helperFailures); reconcile() starts it or reports why not
+      this.services.dns.failures++;
     }
   }
 
