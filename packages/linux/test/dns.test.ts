@@ -179,6 +179,21 @@ describeWith(netnsCapability(), 'KernelDataPlane embedded DNS (a helper in the n
     expect((await p1.reconcile()).changes).toEqual([]);
   });
 
+  it('moving the address: the old one leaves the bridge, a new helper answers at the new one, the resolv.conf follows (1 ip process)', async () => {
+    const moved = `${ov()}.125`;
+    const old = (await p1.dnsHelper(NET))!.pid;
+    const before = p1.runner.spawns;
+    await p1.setDnsAddress(NET, moved);
+    expect(p1.runner.spawns - before).toBe(1); // addr del + addr replace in one batch
+    const addrs = k.json<{ addr_info: { local: string }[] }[]>(p1.namespaceOf(NET), ['-4', 'addr', 'show', 'dev', 'br0']);
+    expect(addrs[0]!.addr_info.map((a) => a.local)).toEqual([moved]);
+    expect(existsSync(`/proc/${old}`)).toBe(false);
+    expect(readFileSync(resolvOf('c1'), 'utf8')).toContain(`nameserver ${moved}\n`);
+    expect(await dig(containers.c1!.ns, `@${moved}`, 'moved.weft.test', 'A')).toBe('10.20.30.1');
+    await p1.setDnsAddress(NET, dnsAddress());
+    expect(await dig(containers.c1!.ns, `@${dnsAddress()}`, 'back.weft.test', 'A')).toBe('10.20.30.1');
+  });
+
   it('clearing the address stops the helper and removes the address and the resolv.conf; close() stops the other', async () => {
     const pid = (await p1.dnsHelper(NET))!.pid;
     await p1.setDnsAddress(NET, undefined);
