@@ -134,7 +134,9 @@ async function openStore(o: Parsed, state: NodeState, security: ClusterSecurity,
 async function openDataPlane(state: NodeState): Promise<DataPlane> {
   if (state.dataPlane === 'kernel') {
     const { KernelDataPlane } = await import('@weft/linux');
-    return (await KernelDataPlane.open({ nodeId: state.id, underlayAddress: state.dataAddr })) as unknown as DataPlane;
+    // the kernel plane's ports are fixed (its VXLAN devices' dstport, its encrypted relay's socket): 0 (any) means the default
+    const ports = { ...(state.vxlanPort > 0 ? { vxlanPort: state.vxlanPort } : {}), ...(state.encryptedPort > 0 ? { encryptedPort: state.encryptedPort } : {}) };
+    return (await KernelDataPlane.open({ nodeId: state.id, underlayAddress: state.dataAddr, ...ports })) as unknown as DataPlane;
   }
   return UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
 }

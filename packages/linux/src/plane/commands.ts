@@ -43,8 +43,11 @@ export function aliasOf(id: string): string {
  * Docker creates it in the host namespace and moves it.
  * @param hostNetns Path of the host namespace (`/proc/<pid>/ns/net`, `/var/run/netns/NAME`).
  */
-export function vxlanAddLine(hostNetns: string, v: VxlanFields): string {
-  return `link add ${VXLAN_NAME} link-netns ${hostNetns} group ${LINK_GROUP} mtu ${v.mtu} type vxlan id ${v.vni} dstport ${v.port} local ${v.local} nolearning proxy`;
+export function vxlanAddLine(hostNetns: string, v: VxlanFields, relayed = false): string {
+  // relayed (encrypted networks): `gso_max_segs 1`, so the stack segments GSO packets before the device and each frame is one
+  // datagram to the relay; `noudpcsum`, since the relay's `dnat` would spoil an outer checksum computed over an inner one left
+  // to offload (the relay's socket then drops the datagram as a checksum error)
+  return `link add ${VXLAN_NAME} link-netns ${hostNetns} group ${LINK_GROUP} mtu ${v.mtu}${relayed ? ' gso_max_segs 1' : ''} type vxlan id ${v.vni} dstport ${v.port} local ${v.local} nolearning proxy${relayed ? ' noudpcsum' : ''}`;
 }
 
 /** Network namespace: the bridge (created when `withBridge`), the VXLAN device enslaved and everything up. */

@@ -40,6 +40,13 @@ export interface DesiredNetwork {
   readonly vxlan: VxlanFields;
   readonly local: readonly KernelAttachSpec[];
   readonly remote: readonly RemoteEndpointSpec[];
+  /**
+   * Flood entries (peer address → port) when they are not one per peer node
+   * of `remote` (an encrypted network has one, to the relay).
+   */
+  readonly flood?: ReadonlyMap<string, number>;
+  /** Frames cross the encrypted relay: `vxlan0` takes no GSO packet (`gso_max_segs 1`), so each frame is one datagram. */
+  readonly relayed?: boolean;
 }
 
 /**
@@ -92,10 +99,11 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
   const sandboxes: KernelAttachSpec[] = [];
   const v = desired.vxlan;
   const dev = snapshot.vxlan;
-  const recreate = dev === undefined || dev.vni !== v.vni || dev.port !== v.port || dev.local !== v.local || dev.learning || !dev.proxy;
+  const relayed = desired.relayed ?? false;
+  const recreate = dev === undefined || dev.vni !== v.vni || dev.port !== v.port || dev.local !== v.local || dev.learning || !dev.proxy || (dev.gsoMaxSegs === 1) !== relayed;
   if (recreate) {
     if (dev !== undefined) ns.push(`link del ${VXLAN_NAME}`);
-    ns.push(vxlanAddLine(desired.hostNetns, v));
+    ns.push(vxlanAddLine(desired.hostNetns, v, relayed));
     change(dev === undefined ? 'add' : 'update', 'vxlan', VXLAN_NAME);
   } else if (dev.mtu !== v.mtu) {
     ns.push(`link set ${VXLAN_NAME} mtu ${v.mtu}`);
@@ -133,6 +141,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
 
   // Remote endpoints: neighbour, FDB and flood entries on vxlan0 (gone with a recreated device).
   const want = remoteEntries(desired.remote);
+  const wantFlood = desired.flood ?? want.flood;
   const haveNeighbours = recreate ? [] : snapshot.neighbours;
   const haveFdb = recreate ? [] : snapshot.fdb;
   const seenIp = new Set<string>();
@@ -158,7 +167,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
   const seenFlood = new Set<string>();
   for (const e of haveFdb) {
     if (e.mac === FLOOD_MAC) {
-      const port = want.flood.get(e.dst);
+      const port = wantFlood.get(e.dst);
       if (port === undefined || (e.port ?? v.port) !== port || !e.permanent) {
         bridge.unshift(floodDeleteLine(e.dst));
         change('remove', 'flood', e.dst);
@@ -182,7 +191,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
     bridge.push(fdbReplaceLine(r, v.port));
     change('add', 'fdb', mac);
   }
-  for (const [address, port] of want.flood) {
+  for (const [address, port] of wantFlood) {
     if (seenFlood.has(address)) continue;
     bridge.push(floodAppendLine(address, port, v.port));
     change('add', 'flood', address);

@@ -16,7 +16,8 @@ import {
 } from '@weft/interface';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { KeyPlanError, NetworkKeys, type NetworkKeySet } from '@weft/crypto';
 import { LinuxCommandError, LinuxDataPlaneError, LinuxStateError, UnsupportedFeatureError } from '../errors';
 import { CommandRunner } from '../runner/command-runner';
 import { LINK_GROUP, attachPortLines, attachSandboxLines, detachLine, fdbDeleteLine, fdbReplaceLine, floodAppendLine, floodDeleteLine, neighDeleteLine, neighReplaceLine, type KernelAttachSpec } from './commands';
@@ -28,6 +29,7 @@ import { parseSnapshot, type NamespaceSnapshot } from './snapshot';
 import { readBack } from './read-back';
 import { CleartextGuard, guardTableName, type GuardState } from './cleartext-guard';
 import { EgressGateway, type EgressState } from './egress-gateway';
+import { EncryptedRelay } from './relay';
 import { parseId, parseLocalSpec, parseNetworkSpec, parseRemoteSpec } from './spec-schemas';
 import { ipBatchThenServiceTable, parseServiceVip } from './services';
 import { DnsRelays } from './dns-relay';
@@ -71,6 +73,32 @@ function sameLocal(a: LocalSpec, b: LocalSpec): boolean {
 
 function sameRemote(a: RemoteEndpointSpec, b: RemoteEndpointSpec): boolean {
   return a.ip === b.ip && a.mac === b.mac && a.peer.address === b.peer.address && a.peer.vxlanPort === b.peer.vxlanPort && a.peer.id === b.peer.id && a.peer.epoch === b.peer.epoch && a.peer.encryptedPort === b.peer.encryptedPort;
+}
+
+/** Whether `path` is this process's network namespace (same device and inode as `/proc/self/ns/net`). */
+function isOwnNetns(path: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = statSync('/proc/self/ns/net');
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks an encrypted network's keys as a key ring would take them (building
+ * one and wiping it at once).
+ * @throws InvalidOptionsError naming the bad field; LinuxStateError when the generations cannot share a ring.
+ */
+function checkKeys(networkId: string, encryption: unknown, what: string): NetworkKeySet {
+  try {
+    NetworkKeys.create(encryption as NetworkKeySet).wipe();
+  } catch (err) {
+    if (err instanceof KeyPlanError) throw new LinuxStateError(`${what}: keys of network ${networkId}: ${err.reason}`, { cause: err });
+    throw err;
+  }
+  return encryption as NetworkKeySet;
 }
 
 function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
@@ -158,6 +186,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
   private readonly guard: CleartextGuard;
   /** Egress through the gateway bridge (undefined when `egress: false`). */
   private readonly egress: EgressGateway | undefined;
+  /** The host namespace is this process's: the encrypted relay's sockets can be bound there. */
+  private readonly relayCapable: boolean;
+  /** Seals and opens encrypted networks' kernel VXLAN (made with the first attach to one; see `relay.ts`). */
+  private relay: EncryptedRelay | undefined;
   private closed = false;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -171,6 +203,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
     this.underlayDevice = device;
     this.encryptionOverhead = o.encryptionOverhead;
     this.hostNetnsPath = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
+    this.relayCapable = o.hostNetns === undefined || isOwnNetns(o.hostNetns);
     this.egress =
       o.egress === false
         ? undefined
@@ -247,16 +280,18 @@ export class KernelDataPlane implements DataPlane<undefined> {
       }
       const encrypted = s.encryption !== undefined;
       const mtu = Math.min(s.mtu, deriveOverlayMtu(this.info.underlayMtu, encrypted ? this.encryptionOverhead : 0));
+      if (encrypted) checkKeys(s.id, s.encryption, `${WHAT}.ensureNetwork`);
       const existing = this.networks.get(s.id);
-      if (existing !== undefined && encrypted && existing.local.size > 0) {
-        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${s.id} has local endpoints and cannot become encrypted: the kernel plane does not carry encrypted traffic yet (nothing changed)`);
+      if (existing !== undefined && encrypted && existing.local.size > 0 && !this.relayCapable) {
+        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${s.id} has local endpoints and cannot become encrypted: ${this.noRelayReason()} (nothing changed)`);
       }
       if (existing === undefined) {
         this.networks.set(s.id, { spec: s, mtu, namespace: this.namespaceOf(s.id), local: new Map(), remote: new Map(), active: false });
       } else {
-        const changed = existing.spec.vni !== s.vni || existing.mtu !== mtu;
+        const changed = existing.spec.vni !== s.vni || existing.mtu !== mtu || (existing.spec.encryption === undefined) === encrypted;
         existing.spec = s;
         existing.mtu = mtu;
+        if (existing.active) await this.carry(existing);
         if (changed && existing.active) await this.reconcileNetwork(existing, []);
       }
       await this.guard.sync(this.encryptedVnis());
@@ -274,7 +309,15 @@ export class KernelDataPlane implements DataPlane<undefined> {
     return this.serial('setNetworkKeys', async () => {
       const net = this.network(networkId);
       if (net.spec.encryption === undefined) throw new LinuxStateError(`${WHAT}: network ${networkId} is not encrypted: it has no keys`);
+      checkKeys(networkId, encryption, `${WHAT}.setNetworkKeys`);
+      const prev = net.spec;
       net.spec = { ...net.spec, encryption };
+      try {
+        if (net.active) await this.carry(net);
+      } catch (err) {
+        net.spec = prev;
+        throw err;
+      }
     });
   }
 
@@ -290,6 +333,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       const net = this.networks.get(networkId);
       if (net === undefined) return;
       if (net.active || existsSync(namespacePath(net.namespace))) await this.teardown(net.namespace);
+      this.relay?.removeNetwork(networkId);
       this.networks.delete(networkId);
       this.services.forget(networkId);
       this.services.syncResolv(this.serviceNets());
@@ -316,8 +360,8 @@ export class KernelDataPlane implements DataPlane<undefined> {
     return this.serial('addLocalEndpoint', async () => {
       const net = this.network(networkId);
       const ep = parseLocalSpec(endpoint, `${WHAT}.addLocalEndpoint`);
-      if (net.spec.encryption !== undefined) {
-        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${networkId} is encrypted; the kernel plane cannot attach to it until the relay through @weft/crypto exists (its cleartext VXLAN is dropped by nftables meanwhile)`);
+      if (net.spec.encryption !== undefined && !this.relayCapable) {
+        throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${networkId} is encrypted: ${this.noRelayReason()} (its cleartext VXLAN is dropped by nftables meanwhile)`);
       }
       const prev = net.local.get(ep.id);
       if (prev !== undefined && sameLocal(prev, ep)) {
@@ -337,12 +381,14 @@ export class KernelDataPlane implements DataPlane<undefined> {
       net.local.set(ep.id, ep);
       try {
         if (this.egress !== undefined && !net.spec.internal && !this.egress.active) await this.egress.build();
+        if (!net.active) await this.carry(net, true); // the relay first: the FDB entries name its port
         if (!net.active) await this.activate(net);
         else await this.attach(net, ep);
       } catch (err) {
         net.local.delete(ep.id);
         if (net.local.size === 0) await this.teardown(net.namespace).catch(() => undefined);
         net.active = net.local.size > 0 && net.active;
+        if (!net.active) this.relay?.removeNetwork(net.spec.id);
         await this.syncEgress().catch(() => undefined);
         throw err;
       }
@@ -387,24 +433,29 @@ export class KernelDataPlane implements DataPlane<undefined> {
       const r = parseRemoteSpec(endpoint, `${WHAT}.addRemoteEndpoint`);
       const prev = net.remote.get(r.id);
       if (prev !== undefined && sameRemote(prev, r)) return;
-      const peersBefore = this.peerAddresses(net);
+      const floodBefore = this.floodTargets(net);
       net.remote.set(r.id, r);
       if (!net.active) return;
-      const peersAfter = this.peerAddresses(net);
+      const floodAfter = this.floodTargets(net);
       const ip: string[] = [];
       const bridge: string[] = [];
       if (prev !== undefined && prev.ip !== r.ip && !this.ipInUse(net, prev.ip)) ip.push(neighDeleteLine(prev.ip));
       ip.push(neighReplaceLine(r));
       if (prev !== undefined && prev.mac !== r.mac && !this.macInUse(net, prev.mac)) bridge.push(fdbDeleteLine(prev.mac));
-      bridge.push(fdbReplaceLine(r, this.info.vxlanPort));
-      for (const a of peersBefore) if (!peersAfter.has(a)) bridge.push(floodDeleteLine(a));
-      if (!peersBefore.has(r.peer.address)) bridge.push(floodAppendLine(r.peer.address, r.peer.vxlanPort, this.info.vxlanPort));
+      bridge.push(fdbReplaceLine(this.kernelRemote(net, r), this.info.vxlanPort));
+      for (const a of floodBefore.keys()) if (!floodAfter.has(a)) bridge.push(floodDeleteLine(a));
+      for (const [a, port] of floodAfter) if (!floodBefore.has(a)) bridge.push(floodAppendLine(a, port, this.info.vxlanPort));
       try {
+        if (this.relay?.has(net.spec.id)) this.relay.setRemote(net.spec.id, r.id, r.mac, r.peer); // before the FDB names it
         await this.runner.ipBatch(ip, { netns: namespacePath(net.namespace) });
         await this.runner.bridgeBatch(bridge, { netns: namespacePath(net.namespace) });
       } catch (err) {
         if (prev === undefined) net.remote.delete(r.id);
         else net.remote.set(r.id, prev);
+        if (this.relay?.has(net.spec.id)) {
+          if (prev === undefined) this.relay.removeRemote(net.spec.id, r.id);
+          else this.relay.setRemote(net.spec.id, prev.id, prev.mac, prev.peer);
+        }
         throw err;
       }
     });
@@ -417,16 +468,21 @@ export class KernelDataPlane implements DataPlane<undefined> {
       parseId(endpointId, 'endpointId', `${WHAT}.removeRemoteEndpoint`);
       const prev = net.remote.get(endpointId);
       if (prev === undefined) return;
+      const floodBefore = this.floodTargets(net);
       net.remote.delete(endpointId);
       if (!net.active) return;
+      const floodAfter = this.floodTargets(net);
       const ip = this.ipInUse(net, prev.ip) ? [] : [neighDeleteLine(prev.ip)];
       const bridge = this.macInUse(net, prev.mac) ? [] : [fdbDeleteLine(prev.mac)];
-      if (!this.peerAddresses(net).has(prev.peer.address)) bridge.push(floodDeleteLine(prev.peer.address));
+      for (const a of floodBefore.keys()) if (!floodAfter.has(a)) bridge.push(floodDeleteLine(a));
+      for (const [a, port] of floodAfter) if (!floodBefore.has(a)) bridge.push(floodAppendLine(a, port, this.info.vxlanPort));
+      this.relay?.removeRemote(net.spec.id, endpointId);
       try {
         await this.runner.ipBatch(ip, { netns: namespacePath(net.namespace), tolerateMissing: true });
         await this.runner.bridgeBatch(bridge, { netns: namespacePath(net.namespace), tolerateMissing: true });
       } catch (err) {
         net.remote.set(endpointId, prev);
+        if (this.relay?.has(net.spec.id)) this.relay.setRemote(net.spec.id, prev.id, prev.mac, prev.peer);
         throw err;
       }
     });
@@ -513,7 +569,9 @@ export class KernelDataPlane implements DataPlane<undefined> {
             const dnsAddress = this.services.dns.pidOf(net.spec.id) !== undefined ? this.services.dnsAddressOf(net.spec.id) : undefined;
             Object.assign(read, { vips: this.services.vipsOf(net.spec.id), ...(dnsAddress !== undefined ? { dnsAddress } : {}) });
           }
-          out.push(read);
+          // a carried encrypted network floods through the relay, to every peer node
+          const relayed = net !== undefined && this.relayedPort(net) !== undefined && read.flood.length > 0;
+          out.push(relayed ? { ...read, flood: [...new Map([...net.remote.values()].map((r) => [r.peer.id, r.peer])).values()].sort((a, b) => (a.id < b.id ? -1 : 1)) } : read);
         }
         out.sort((a, b) => (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
         return { networks: out };
@@ -532,7 +590,12 @@ export class KernelDataPlane implements DataPlane<undefined> {
       local += n.local.size;
       remote += n.remote.size;
     }
-    return { spawns: this.runner.spawns, commandFailures: this.failures, activeNetworks: active, localEndpoints: local, remoteEndpoints: remote, ...this.services.dns.counters() };
+    const relayed: Record<string, number> = {};
+    if (this.relay !== undefined) {
+      for (const [k, v] of Object.entries(this.relay.counters)) relayed[`relay.${k}`] = v;
+      for (const [id, c] of Object.entries(this.relay.espCounters())) for (const [k, v] of Object.entries(c)) relayed[`net.${id}.esp.${k}`] = v;
+    }
+    return { spawns: this.runner.spawns, commandFailures: this.failures, activeNetworks: active, localEndpoints: local, remoteEndpoints: remote, ...relayed, ...this.services.dns.counters() };
   }
 
   /**
@@ -552,7 +615,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
       const wanted = new Map<string, NetState>();
       for (const n of this.networks.values()) {
         if (n.local.size > 0) wanted.set(n.namespace, n);
-        else n.active = false;
+        else {
+          n.active = false;
+          this.relay?.removeNetwork(n.spec.id);
+        }
       }
       if (this.egress !== undefined) {
         // first, so the networks' repairs find the gateway built and the containers' egress pairs in place
@@ -576,6 +642,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       }
       for (const net of wanted.values()) {
         try {
+          await this.carry(net, true);
           if (existsSync(namespacePath(net.namespace))) await this.reconcileNetwork(net, changes, errors);
           else await this.activate(net, changes, errors);
         } catch (err) {
@@ -670,6 +737,10 @@ export class KernelDataPlane implements DataPlane<undefined> {
         } catch (err) {
           first ??= err;
         }
+        const relay = this.relay;
+        this.relay = undefined;
+        this.guard.relay = undefined;
+        await relay?.close();
         try {
           await this.egress?.remove();
         } catch (err) {
@@ -747,12 +818,76 @@ export class KernelDataPlane implements DataPlane<undefined> {
       hostNetns: this.hostNetnsPath,
       vxlan: { vni: net.spec.vni, port: this.info.vxlanPort, local: this.info.address, mtu: net.mtu },
       local,
-      remote: [...net.remote.values()],
+      remote: [...net.remote.values()].map((r) => this.kernelRemote(net, r)),
+      flood: this.floodTargets(net),
+      relayed: this.relayedPort(net) !== undefined,
     };
   }
 
-  private peerAddresses(net: NetState): Set<string> {
-    return new Set([...net.remote.values()].map((r) => r.peer.address));
+  /**
+   * The flood entries the kernel should hold (peer address → port): one per
+   * peer node on a plain network; on a carried encrypted network one, to
+   * the relay (`dst` the lowest peer address, so it routes, then `dnat`: the
+   * relay sends each flooded frame to every peer node once).
+   */
+  private floodTargets(net: NetState): Map<string, number> {
+    const out = new Map<string, number>();
+    const relayed = this.relayedPort(net);
+    for (const r of net.remote.values()) {
+      if (relayed === undefined) out.set(r.peer.address, r.peer.vxlanPort);
+      else if (out.size === 0 || r.peer.address < [...out.keys()][0]!) (out.clear(), out.set(r.peer.address, relayed));
+    }
+    return out;
+  }
+
+  /** The relay port when `net` is encrypted and carried by the relay (its FDB entries then name it), else undefined. */
+  private relayedPort(net: NetState): number | undefined {
+    return net.spec.encryption !== undefined && this.relay?.has(net.spec.id) ? this.relay.relayPort : undefined;
+  }
+
+  /** A remote endpoint as the kernel's FDB holds it: on a carried encrypted network, behind its peer at the relay port. */
+  private kernelRemote(net: NetState, r: RemoteEndpointSpec): RemoteEndpointSpec {
+    const port = this.relayedPort(net);
+    return port === undefined ? r : { ...r, peer: { ...r.peer, vxlanPort: port } };
+  }
+
+  /** Why this plane cannot carry encrypted networks. */
+  private noRelayReason(): string {
+    return `the encrypted relay's sockets must be bound in the host namespace, and hostNetns (${this.hostNetnsPath}) is not this process's namespace (run one node process per host namespace, e.g. with ip netns exec)`;
+  }
+
+  /**
+   * Brings the relay in line with `net`: while it is encrypted and `wanted`
+   * (it has local endpoints) the relay carries it with its keys and remote
+   * endpoints (the relay is made with the first such network, and the
+   * guard's relay rules written before any FDB entry names the relay port);
+   * otherwise not.
+   * @throws LinuxDataPlaneError when the relay's sockets cannot be bound; LinuxStateError when the keys cannot get there.
+   */
+  private async carry(net: NetState, wanted = net.active): Promise<void> {
+    const keys = net.spec.encryption;
+    if (keys === undefined || !wanted) {
+      this.relay?.removeNetwork(net.spec.id);
+      return;
+    }
+    if (!this.relayCapable) throw new UnsupportedFeatureError('encryption', `${WHAT}: network ${net.spec.id}: ${this.noRelayReason()}`);
+    if (this.relay === undefined) {
+      const { address, vxlanPort, encryptedPort, epoch } = this.info;
+      try {
+        this.relay = await EncryptedRelay.open({ nodeId: this.nodeId, epoch, address, vxlanPort, encryptedPort });
+      } catch (err) {
+        throw new LinuxDataPlaneError(`${WHAT}: cannot open the encrypted relay on ${address} (encrypted port ${encryptedPort}): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      }
+      this.guard.relay = { address, port: this.relay.relayPort };
+    }
+    await this.guard.sync(this.encryptedVnis());
+    try {
+      this.relay.setNetwork(net.spec.id, net.spec.vni, keys as NetworkKeySet);
+    } catch (err) {
+      if (err instanceof KeyPlanError) throw new LinuxStateError(`${WHAT}: keys of network ${net.spec.id}: ${err.reason}`, { cause: err });
+      throw err;
+    }
+    for (const r of net.remote.values()) this.relay.setRemote(net.spec.id, r.id, r.mac, r.peer);
   }
 
   private ipInUse(net: NetState, ip: string): boolean {
@@ -886,6 +1021,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       if (net.local.size === 0) {
         await this.teardown(net.namespace);
         net.active = false;
+        this.relay?.removeNetwork(net.spec.id);
       } else {
         await this.runner.ipBatch([detachLine(endpointId)], { netns: namespacePath(net.namespace), tolerateMissing: true });
       }

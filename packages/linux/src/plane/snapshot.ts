@@ -11,6 +11,8 @@ export interface VxlanState {
   readonly mtu: number;
   readonly master: string | undefined;
   readonly up: boolean;
+  /** `gso_max_segs` (1 on a network whose frames cross the encrypted relay). */
+  readonly gsoMaxSegs?: number;
 }
 
 /** A bridge-side veth of a local endpoint, as read back. */
@@ -101,6 +103,7 @@ export function parseSnapshot(name: string, links: unknown, fdb: unknown, neighb
         mtu,
         master: str(l.master),
         up: isUp(l),
+        gsoMaxSegs: num(l.gso_max_segs),
       };
     } else if (ifname !== undefined && kind === 'veth' && BRIDGE_PORT_PATTERN.test(ifname)) {
       ports.push({ name: ifname, mtu, master: str(l.master), up: isUp(l), alias: str(l.ifalias) });
