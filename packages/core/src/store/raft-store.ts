@@ -196,6 +196,13 @@ export class RaftStore implements Store {
   private transport: Transport | undefined;
   /** A peer heard from within this window counts as reachable (2 election timeouts + 3 heartbeats: every election starts within 2 timeouts). */
   private quorumWindowMs = Infinity;
+  /**
+   * The window while this replica leads, and for as long again after it stopped (check-quorum): every live follower
+   * answers a leader each heartbeat, so a majority not heard within one election timeout is gone.
+   */
+  private leaderWindowMs = Infinity;
+  private leading = false;
+  private stoppedLeadingAt: number | undefined;
   private checkEveryMs = 100;
   private readonly openedAt = performance.now();
   /** A leader was known since this replica opened: only then can it tell a lost quorum from managers still starting. */
@@ -251,10 +258,14 @@ export class RaftStore implements Store {
     raftStore.hearing = hearing;
     node.on('leader-change', (leader) => {
       if (leader !== null) raftStore.sawLeader = true;
+      if (leader !== o.id && raftStore.leading) raftStore.stoppedLeadingAt = performance.now();
+      raftStore.leading = leader === o.id;
     });
+    raftStore.leading = node.isLeader;
     if (node.leader !== null) raftStore.sawLeader = true;
     raftStore.transport = transport;
     raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
+    raftStore.leaderWindowMs = o.electionTimeoutMs;
     raftStore.checkEveryMs = o.heartbeatIntervalMs;
     raftStore.registryPrefixValue = o.registryPrefix;
     if (o.serve) {
@@ -355,16 +366,36 @@ export class RaftStore implements Store {
    * and every election starts within two, so a live majority is heard from
    * within the window; followers do not hear each other while a leader
    * leads, which is why a known leader means "not lost".
+   *
+   * A leader (and a replica that led until less than an election timeout
+   * ago) judges faster: its followers answer it every heartbeat, so a
+   * majority not heard within one election timeout is lost — what
+   * check-quorum concludes, without waiting for its step-down. Managers that
+   * die under a leader are thus judged lost within an election timeout and a
+   * heartbeat (the request checks every heartbeat); under a follower, within
+   * the window above.
    */
   quorumLost(): boolean {
-    if (this.hearing === undefined || this.node.leader !== null || !this.sawLeader) return false;
+    if (this.hearing === undefined || !this.sawLeader) return false;
     const now = performance.now();
     if (now - this.openedAt < this.quorumWindowMs) return false;
+    const led = this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs);
+    if (this.node.leader !== null && !this.leading) return false;
     const voters = this.node.status().confState.voters;
     if (voters.length === 0) return false; // not a member (yet): nothing to judge
+    const windowMs = led ? this.leaderWindowMs : this.quorumWindowMs;
     let reachable = 0;
-    for (const id of voters) if (this.registry?.heardRecently(id, now) === true) reachable++;
+    for (const id of voters) {
+      const heard = this.hearing.heard.get(id);
+      if (id === this.id || (heard !== undefined && now - heard <= windowMs)) reachable++;
+    }
     return reachable < Math.floor(voters.length / 2) + 1;
+  }
+
+  /** @internal How long a majority may go unheard before {@link RaftStore.quorumLost} says so, as this replica judges now (ms). */
+  get quorumLossWindowMs(): number {
+    const now = performance.now();
+    return this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs) ? this.leaderWindowMs : this.quorumWindowMs;
   }
 
   /**

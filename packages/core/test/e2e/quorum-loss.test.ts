@@ -3,45 +3,68 @@
  * data plane does not need the control plane), control operations on the
  * surviving manager and on a worker fail with QuorumLostError — the typed
  * fast failure, not a request timeout — and once one manager is back,
- * attaches work again. The time each refusal took is printed, not asserted
- * (docs: within about two election timeouts).
+ * attaches work again.
+ *
+ * The issue asks for the typed error within 2× the election timeout. The
+ * managers that die here are the leader's followers: the surviving leader
+ * judges a majority lost when it has not been heard within its window, which
+ * the test reads from the store (the logic, ≤ 2 × ET) rather than asserting
+ * wall time on a loaded machine; the time each refusal took after the crash is
+ * printed.
  */
 import { QuorumLostError } from '@weft/interface';
 import { LocalCluster } from '../../src/testing';
 import { pingEventually } from '../support/traffic';
 
+const ELECTION_TIMEOUT_MS = 300;
+
 describe('quorum loss', () => {
   it('2 of 3 managers down: traffic continues, control operations fail fast with QuorumLostError, and recover when one manager returns', async () => {
-    const cluster = await LocalCluster.start({ managers: 3, workers: 1, control: 'memory', underlay: 'memory', storage: 'memory' });
+    const cluster = await LocalCluster.start({ managers: 3, workers: 1, control: 'memory', underlay: 'memory', storage: 'memory', electionTimeoutMs: ELECTION_TIMEOUT_MS });
     try {
-      await cluster.node('m1').createNetwork({ name: 'q', attachable: true });
-      const a = await cluster.node('m1').attach('q', { name: 'a' });
+      const leader = await cluster.awaitRaftLeader();
+      const followers = cluster.managerIds.filter((id) => id !== leader);
+      await cluster.node(leader).createNetwork({ name: 'q', attachable: true });
+      const a = await cluster.node(leader).attach('q', { name: 'a' });
       const b = await cluster.node('w1').attach('q', { name: 'b' });
       await pingEventually(a, b.ip);
-      await cluster.crash('m2');
-      await cluster.crash('m3');
+      // While it leads, the surviving manager's window for "no majority heard" is one election timeout: a request
+      // in flight when the others die is refused once that window has passed (checked every heartbeat), within 2 × ET.
+      const windowMs = cluster.raftStoreOf(leader)!.quorumLossWindowMs;
+      expect(windowMs).toBeLessThanOrEqual(2 * ELECTION_TIMEOUT_MS);
 
-      for (const id of ['m1', 'w1']) {
-        // The first refusal may wait out the quorum window; after that they are immediate.
-        for (let i = 0; i < 2; i++) {
-          const t0 = performance.now();
-          const err = await cluster
-            .node(id)
-            .attach('q', { name: `late-${id}-${i}` })
-            .then(
-              () => undefined,
-              (e: unknown) => e,
-            );
-          const ms = performance.now() - t0;
-          console.log(`attach on ${id} with no quorum: ${(err as Error)?.name} after ${ms.toFixed(0)} ms`);
-          expect(err).toBeInstanceOf(QuorumLostError);
-        }
+      const crashedAt = performance.now();
+      await Promise.all(followers.map((id) => cluster.crash(id)));
+      const inFlight = [leader, 'w1'].map((id) =>
+        cluster
+          .node(id)
+          .attach('q', { name: `late-${id}` })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          .then((err) => ({ id, err, ms: performance.now() - crashedAt })),
+      );
+      for (const { id, err, ms } of await Promise.all(inFlight)) {
+        console.log(`attach on ${id} in flight as ${followers.join(' and ')} died: ${(err as Error)?.name} ${ms.toFixed(0)} ms after the crash (election timeout ${ELECTION_TIMEOUT_MS} ms, window ${windowMs} ms)`);
+        expect(err).toBeInstanceOf(QuorumLostError);
+      }
+      // Later requests are refused as well (at once: the majority is still not heard).
+      for (const id of [leader, 'w1']) {
+        const err = await cluster
+          .node(id)
+          .attach('q', { name: `later-${id}` })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(err).toBeInstanceOf(QuorumLostError);
       }
       // The data plane keeps forwarding between the endpoints it has.
       await pingEventually(a, b.ip);
       await pingEventually(b, a.ip);
 
-      await cluster.restart('m2');
+      await cluster.restart(followers[0]!);
       const c = await cluster.node('w1').attach('q', { name: 'c' });
       await pingEventually(a, c.ip);
     } finally {
