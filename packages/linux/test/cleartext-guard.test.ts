@@ -1,10 +1,13 @@
 /**
- * Encrypted networks on the kernel plane, before the relay exists: their
- * VNIs get an nftables guard in the host namespace that drops (and counts)
- * cleartext VXLAN both ways — injected from another host, or sent from this
- * one — with no local endpoint needed (CVE-2023-28841/28842); attaching to
- * them is refused. The table is named after the plane's prefix, repaired by
- * reconcile, removed with the last encrypted network and by close().
+ * Encrypted networks on the kernel plane: their VNIs get an nftables guard
+ * in the host namespace that drops (and counts) cleartext VXLAN both ways —
+ * injected from another host, or sent from this one — with no local
+ * endpoint needed (CVE-2023-28841/28842). These planes run their host side
+ * in another namespace (`hostNetns`), where the encrypted relay's sockets
+ * cannot be bound, so attaching to an encrypted network is refused (the
+ * relay itself: weft-mixed-encrypted.test.ts and relay.test.ts). The table is
+ * named after the plane's prefix, repaired by reconcile, removed with the
+ * last encrypted network and by close().
  */
 import { UnsupportedFeatureError, LinuxStateError } from '@weft/linux';
 import type { NetworkSpec } from '@weft/interface';
@@ -53,7 +56,7 @@ describeWith(netnsCapability(), 'KernelDataPlane cleartext guard (nftables)', ()
     expect(out.stderr).toMatch(/PermissionError|Operation not permitted/);
     expect((await b.guardState())?.dropped[E]).toBe(2);
 
-    // no attach on an encrypted network yet; nothing created
+    // no attach on an encrypted network without the relay (hostNetns is not this process's namespace); nothing created
     await expect(b.addLocalEndpoint('net-secret', localEp('e1', `${ov()}.1`, '02:42:c6:15:00:01', k.container('c1').path))).rejects.toBeInstanceOf(UnsupportedFeatureError);
     expect(b.ownedNamespaces()).toEqual([]);
     await expect(b.setNetworkKeys('net-plain', encryption)).rejects.toBeInstanceOf(LinuxStateError);
