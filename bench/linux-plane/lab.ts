@@ -11,7 +11,7 @@
  *   holding `br0` and a `vxlan` device (VNI 7002, dstport 4789, `local`,
  *   `nolearning proxy`, created in the host namespace and moved in, as
  *   Docker and Weft do), MTU 1450 everywhere, a veth pair into a container,
- *   static FDB, flood and neighbour entries for the peer.
+ *   static FDB, flood and neighbour entries for the peers.
  *
  * Everything is removed by {@link BenchLab.cleanup}, even after a failure.
  */
@@ -65,18 +65,17 @@ export function macOf(ip: string): string {
 }
 
 /**
- * The hand-built overlay on host `i` (1 or 2) to its peer, as one `sh`
- * script run in the root namespace. Same objects, MTU and flags as the
- * kernel plane makes (see docs/linux.md), named by hand.
+ * The hand-built overlay on host `i` of `hosts` (1-based), as one `sh`
+ * script run in the root namespace: same objects, MTU and flags as the
+ * kernel plane makes (see docs/linux.md), named by hand; a flood entry and
+ * the FDB and neighbour entries of every peer's container.
  */
-export function HAND_BUILT_SCRIPT(tag: string, i: 1 | 2): string {
-  const peer = 3 - i;
+export function HAND_BUILT_SCRIPT(tag: string, i: number, hosts: number): string {
   const host = `${tag}h${i}`;
   const ns = `${tag}n${i}`;
   const ctr = `${tag}x${i}`;
   const me = `${HAND_NET}.${i}`;
-  const them = `${HAND_NET}.${peer}`;
-  return [
+  const lines = [
     'set -e',
     `ip netns add ${ns}`,
     `ip netns add ${ctr}`,
@@ -90,10 +89,36 @@ export function HAND_BUILT_SCRIPT(tag: string, i: 1 | 2): string {
     `ip -n ${ns} link add vp${i} mtu ${OVERLAY_MTU} master br0 up type veth peer name eth0 address ${macOf(me)} mtu ${OVERLAY_MTU} netns ${ctr}`,
     `ip -n ${ctr} addr add ${me}/24 dev eth0`,
     `ip -n ${ctr} link set eth0 up`,
-    `bridge -n ${ns} fdb append 00:00:00:00:00:00 dev vxh${i} dst ${UNDERLAY}.${peer} self permanent`,
-    `bridge -n ${ns} fdb replace ${macOf(them)} dev vxh${i} dst ${UNDERLAY}.${peer} self permanent`,
-    `ip -n ${ns} neigh replace ${them} lladdr ${macOf(them)} dev vxh${i} nud permanent`,
+  ];
+  for (let peer = 1; peer <= hosts; peer++) {
+    if (peer === i) continue;
+    const them = `${HAND_NET}.${peer}`;
+    lines.push(
+      `bridge -n ${ns} fdb append 00:00:00:00:00:00 dev vxh${i} dst ${UNDERLAY}.${peer} self permanent`,
+      `bridge -n ${ns} fdb replace ${macOf(them)} dev vxh${i} dst ${UNDERLAY}.${peer} self permanent`,
+      `ip -n ${ns} neigh replace ${them} lladdr ${macOf(them)} dev vxh${i} nud permanent`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Hand-built attach of a container (namespace `ctr`, address `ip`) on host `i`: the veth pair, address, up — one `sh`. */
+export function handAttachScript(tag: string, i: number, port: string, ctr: string, ip: string): string {
+  const ns = `${tag}n${i}`;
+  return [
+    'set -e',
+    `ip -n ${ns} link add ${port} mtu ${OVERLAY_MTU} master br0 up type veth peer name eth0 address ${macOf(ip)} mtu ${OVERLAY_MTU} netns ${ctr}`,
+    `ip -n ${ctr} addr add ${ip}/24 dev eth0`,
+    `ip -n ${ctr} link set eth0 up`,
   ].join('\n');
+}
+
+/** Hand-built remote entries on host `i` for a container `ip` on host `on` — one `sh`. */
+export function handRemoteScript(tag: string, i: number, on: number, ip: string, remove = false): string {
+  const ns = `${tag}n${i}`;
+  return remove
+    ? `ip -n ${ns} neigh del ${ip} dev vxh${i}; bridge -n ${ns} fdb del ${macOf(ip)} dev vxh${i} self; true`
+    : `set -e\nip -n ${ns} neigh replace ${ip} lladdr ${macOf(ip)} dev vxh${i} nud permanent\nbridge -n ${ns} fdb replace ${macOf(ip)} dev vxh${i} dst ${UNDERLAY}.${on} self permanent`;
 }
 
 export function weftNetwork(): NetworkSpec {
@@ -149,11 +174,11 @@ export class BenchLab {
     }
   }
 
-  /** The hand-built overlay between hosts 1 and 2 (containers `<tag>x1`, `<tag>x2`). */
-  handBuilt(): void {
-    for (const i of [1, 2] as const) {
+  /** The hand-built overlay on hosts 1..`hosts` (containers `<tag>x1`, `<tag>x2`, ...). */
+  handBuilt(hosts: number): void {
+    for (let i = 1; i <= hosts; i++) {
       this.namespaces.push(`${this.tag}n${i}`, `${this.tag}x${i}`);
-      run('sh', ['-c', HAND_BUILT_SCRIPT(this.tag, i)]);
+      run('sh', ['-c', HAND_BUILT_SCRIPT(this.tag, i, hosts)]);
     }
   }
 

@@ -13,12 +13,14 @@
  *   plane runs), both driven by bench/vtep/peer.ts: one node process each
  *   side, same sending loop, batch and flow-control window.
  * - `linux attach to reachable`: ms from addLocalEndpoint() resolving on
- *   host 1 to the first ping reply from the containers on hosts 2 and 3.
+ *   host 1 to the first ping reply from the containers on hosts 2 and 3;
+ *   baseline: the same attach made by hand (sh + ip/bridge) on the
+ *   hand-built overlay, same probe, alternating iterations.
  */
 import { execFile } from 'node:child_process';
 import type { BenchContext, BenchRow } from '../row';
 import { median, quantile, spreadOf } from '../stats';
-import { BenchLab, HAND_NET, UNDERLAY, WEFT_NET, localSpec, missingPrerequisite, remoteSpec, run, weftNetwork } from '../linux-plane/lab';
+import { BenchLab, HAND_NET, UNDERLAY, WEFT_NET, handAttachScript, handRemoteScript, localSpec, missingPrerequisite, remoteSpec, run, weftNetwork } from '../linux-plane/lab';
 import { UdpPair } from '../linux-plane/udp-pair';
 import type { KernelDataPlane } from '@weft/linux';
 
@@ -157,57 +159,112 @@ async function udpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
   ];
 }
 
-/** Runs ping in `ns` every 5 ms until the first reply (bounded by `deadlineS`); resolves the reply's wall-clock time (ms) from `-D`. */
+/**
+ * Runs ping in `ns` (through `nsenter --net`, lighter than `ip netns exec`)
+ * every 5 ms until the first reply, bounded by `deadlineS`; resolves the
+ * reply's wall-clock time (ms) from `-D`.
+ */
 async function firstReply(ns: string, ip: string, deadlineS: number): Promise<number> {
-  const out = await runAsync('ip', ['netns', 'exec', ns, 'ping', '-n', '-D', '-c', '1', '-i', '0.005', '-W', '1', '-w', String(deadlineS), ip], (deadlineS + 10) * 1000).catch((e: Error) => e.message);
+  const out = await runAsync('nsenter', [`--net=/var/run/netns/${ns}`, 'ping', '-n', '-D', '-c', '1', '-i', '0.005', '-W', '1', '-w', String(deadlineS), ip], (deadlineS + 10) * 1000).catch(
+    (e: Error) => e.message,
+  );
   const m = /\[(\d+\.\d+)\] \d+ bytes from/.exec(out);
   if (!m) throw new Error(`no ping reply from ${ip} in ${ns} within ${deadlineS} s: ${out.slice(-300)}`);
   return Number(m[1]) * 1000;
+}
+
+interface AttachSample {
+  /** ms from the attach resolving to the later of the peers' first replies. */
+  reach: number;
+  /** ms the attach itself took. */
+  attach: number;
+  /** ms programming the peers took. */
+  program: number;
+}
+
+/** One attach (then detach) of a fresh container on host 1; `how` does the three steps. */
+async function attachOnce(
+  lab: BenchLab,
+  ns: string,
+  ip: string,
+  peers: string[],
+  how: { attach(): Promise<void>; programPeers(): Promise<void>; undo(): Promise<void> },
+): Promise<AttachSample> {
+  try {
+    const t0 = performance.now();
+    await how.attach();
+    const attached = Date.now();
+    const t1 = performance.now();
+    await how.programPeers(); // what core does on every peer node when the endpoint's record arrives
+    const t2 = performance.now();
+    const replies = await Promise.all(peers.map((c) => firstReply(c, ip, 5)));
+    return { reach: Math.max(...replies) - attached, attach: t1 - t0, program: t2 - t1 };
+  } finally {
+    await how.undo();
+    lab.remove(ns);
+  }
 }
 
 async function attachRows(ctx: BenchContext, lab: BenchLab, planes: KernelDataPlane[], peers: string[]): Promise<BenchRow[]> {
   const iterations = Math.max(10, Math.round(30 * ctx.scale));
   const net = weftNetwork().id;
   const [home, ...others] = planes as [KernelDataPlane, ...KernelDataPlane[]];
-  const reach: number[] = [];
-  const attachMs: number[] = [];
-  const programMs: number[] = [];
+  const handPeers = [2, 3].map((i) => `${lab.tag}x${i}`);
+  const sh = (script: string): Promise<string> => runAsync('sh', ['-c', script], 30_000);
+  const weft: AttachSample[] = [];
+  const hand: AttachSample[] = [];
   for (let i = 0; i < iterations + 2; i++) {
-    const ns = lab.namespace(`t${i}`);
-    const ep = localSpec(`bench-t${i}`, `${WEFT_NET}.${100 + i}`, `/var/run/netns/${ns}`);
-    try {
-      const t0 = performance.now();
-      await home.addLocalEndpoint(net, ep);
-      const attached = Date.now();
-      const t1 = performance.now();
-      // What core does on every peer node when the endpoint's record arrives.
-      await Promise.all(others.map((p) => p.addRemoteEndpoint(net, remoteSpec(ep, home))));
-      const t2 = performance.now();
-      const replies = await Promise.all(peers.map((c) => firstReply(c, ep.ip, 5)));
-      const ms = Math.max(...replies) - attached;
-      if (i >= 2) {
-        reach.push(ms);
-        attachMs.push(t1 - t0);
-        programMs.push(t2 - t1);
+    const order = i % 2 === 0 ? (['weft', 'hand'] as const) : (['hand', 'weft'] as const);
+    for (const which of order) {
+      const ns = lab.namespace(`t${which[0]}${i}`);
+      let sample: AttachSample;
+      if (which === 'weft') {
+        const ep = localSpec(`bench-t${i}`, `${WEFT_NET}.${100 + i}`, `/var/run/netns/${ns}`);
+        sample = await attachOnce(lab, ns, ep.ip, peers, {
+          attach: async () => void (await home.addLocalEndpoint(net, ep)),
+          programPeers: async () => void (await Promise.all(others.map((p) => p.addRemoteEndpoint(net, remoteSpec(ep, home))))),
+          undo: async () => {
+            await Promise.all(others.map((p) => p.removeRemoteEndpoint(net, ep.id)));
+            await home.removeLocalEndpoint(net, ep.id);
+          },
+        });
+      } else {
+        const ip = `${HAND_NET}.${100 + i}`;
+        sample = await attachOnce(lab, ns, ip, handPeers, {
+          attach: async () => void (await sh(handAttachScript(lab.tag, 1, `vt${i}`, ns, ip))),
+          programPeers: async () => void (await Promise.all([2, 3].map((h) => sh(handRemoteScript(lab.tag, h, 1, ip))))),
+          undo: async () => {
+            await Promise.all([2, 3].map((h) => sh(handRemoteScript(lab.tag, h, 1, ip, true))));
+            await sh(`ip -n ${lab.tag}n1 link del vt${i} 2>/dev/null; true`);
+          },
+        });
       }
-    } finally {
-      await Promise.all(others.map((p) => p.removeRemoteEndpoint(net, ep.id)));
-      await home.removeLocalEndpoint(net, ep.id);
-      lab.remove(ns);
+      if (i >= 2) (which === 'weft' ? weft : hand).push(sample);
     }
   }
-  ctx.log(`attach to reachable: median ${median(reach).toFixed(1)} ms (attach() ${median(attachMs).toFixed(1)} ms, peers programmed in ${median(programMs).toFixed(1)} ms)`);
+  const med = (xs: AttachSample[], k: keyof AttachSample): number => median(xs.map((x) => x[k]));
+  const reach = weft.map((x) => x.reach);
+  ctx.log(
+    `attach to reachable: weft median ${med(weft, 'reach').toFixed(1)} ms (attach() ${med(weft, 'attach').toFixed(1)} ms, peers programmed in ${med(weft, 'program').toFixed(1)} ms); ` +
+      `hand-built ${med(hand, 'reach').toFixed(1)} ms (attach ${med(hand, 'attach').toFixed(1)} ms, peers ${med(hand, 'program').toFixed(1)} ms)`,
+  );
   return [
     {
       name: 'linux attach to reachable',
-      value: median(reach),
+      value: med(weft, 'reach'),
       unit: 'ms',
+      baseline: med(hand, 'reach'),
+      baselineName: 'hand-built: the same commands by sh',
+      ratio: med(weft, 'reach') / med(hand, 'reach'),
       spread: spreadOf(reach, 'value'),
       target: '<= 100 ms',
       note:
-        `3 hosts, one KernelDataPlane each (hostNetns), a container on every host already on the network (its namespace exists); per iteration a new container namespace on host 1, then ms from addLocalEndpoint() resolving to the later of the first ping replies from the containers on hosts 2 and 3; ` +
-        `in between, as core would on each peer node, addRemoteEndpoint() on hosts 2 and 3 at once (median ${median(programMs).toFixed(1)} ms), then each peer container runs \`ping -n -D -c 1 -i 0.005 -W 1 -w 5\` (root: a probe every 5 ms until the first reply; the reply's -D timestamp is used, the process start of ip netns exec + ping is included); ` +
-        `attach() itself took median ${median(attachMs).toFixed(1)} ms (2 processes); ${iterations} iterations after 2 warm-up; p90 ${quantile(reach, 0.9).toFixed(1)} ms; no baseline (an absolute target); the machine was shared with other jobs when measured`,
+        `3 hosts, one KernelDataPlane each (hostNetns), a container on every host already on the network; per iteration a new container namespace on host 1, then ms from addLocalEndpoint() resolving to the later of the first ping replies from the containers on hosts 2 and 3; ` +
+        `in between, as core would on each peer node, addRemoteEndpoint() on hosts 2 and 3 at once (median ${med(weft, 'program').toFixed(1)} ms, 2 processes each), then each peer container runs \`nsenter --net=… ping -n -D -c 1 -i 0.005 -W 1 -w 5\` (root: a probe every 5 ms until the first reply; the reply's -D timestamp is used; the probe's process start is included); ` +
+        `attach() itself took median ${med(weft, 'attach').toFixed(1)} ms (2 processes, not in the figure). ` +
+        `Baseline, in the same iterations (alternating order) on the hand-built overlay of the same 3 hosts: the same objects made by hand, one \`sh\` per host running ip/bridge (host 1: veth into the container, address, up; hosts 2 and 3 at once: neigh replace + fdb replace), then the same probe: ` +
+        `median ${med(hand, 'reach').toFixed(1)} ms from the attach script's exit (attach ${med(hand, 'attach').toFixed(1)} ms, peers ${med(hand, 'program').toFixed(1)} ms); ratio = weft median ÷ hand-built median. ` +
+        `${iterations} iterations of each after 2 warm-up; weft p90 ${quantile(reach, 0.9).toFixed(1)} ms; the machine was shared with other jobs when measured`,
     },
   ];
 }
@@ -221,7 +278,7 @@ export default async function linux(ctx: BenchContext): Promise<BenchRow[]> {
   const lab = new BenchLab();
   try {
     lab.underlay(3);
-    lab.handBuilt();
+    lab.handBuilt(3);
     const planes = [await lab.plane(1), await lab.plane(2), await lab.plane(3)];
     const containers = [1, 2, 3].map((i) => lab.namespace(`c${i}`));
     const eps = containers.map((c, i) => localSpec(`bench-c${i + 1}`, `${WEFT_NET}.${i + 1}`, `/var/run/netns/${c}`));
