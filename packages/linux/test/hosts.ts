@@ -51,6 +51,30 @@ export class KernelLab {
   }
 
   /**
+   * `n` hosts on one underlay: a bridge in its own namespace (`<tag>sw`)
+   * with one veth port per host (`mtu` both ends), host i at `<net>.i`
+   * (from 1). Capture on the bridge there to see every host's underlay traffic.
+   */
+  bridgedHosts(n: number, mtu = 1500): { hosts: Host[]; switchNs: string; bridge: string } {
+    const sw = this.lab.addNamespace('sw');
+    const bridge = 'br0';
+    this.lab.ip('-n', sw, 'link', 'add', bridge, 'mtu', String(mtu), 'type', 'bridge');
+    this.lab.ip('-n', sw, 'link', 'set', bridge, 'up');
+    const hosts: Host[] = [];
+    for (let k = 1; k <= n; k++) {
+      const ns = this.lab.addNamespace(`h${k}`);
+      const dev = `u${k}`;
+      this.lab.ip('link', 'add', dev, 'netns', ns, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', `p${k}`, 'netns', sw, 'mtu', String(mtu));
+      this.lab.ip('-n', sw, 'link', 'set', `p${k}`, 'master', bridge, 'up');
+      const h: Host = { ns, path: `/var/run/netns/${ns}`, address: `${this.net}.${k}`, device: dev };
+      this.lab.ip('-n', ns, 'addr', 'add', `${h.address}/24`, 'dev', dev);
+      this.lab.ip('-n', ns, 'link', 'set', dev, 'up');
+      hosts.push(h);
+    }
+    return { hosts, switchNs: sw, bridge };
+  }
+
+  /**
    * An "outside" for egress tests: a namespace linked to `host` by a veth
    * pair on 198.19.<n>.128/25 (host .129, outside .130), with no route back
    * to anything else (so a reply can only reach a container through NAT).
