@@ -50,7 +50,7 @@ export class MissingCapabilityError extends LinuxDataPlaneError {
   }
 }
 
-/** A call the kernel plane does not implement yet (encrypted networks, service VIPs, a DNS address). Nothing was changed. */
+/** A call the kernel plane cannot carry out here (e.g. an encrypted network when the host namespace is not the process's own, so the encrypted relay cannot bind its sockets). Nothing was changed. */
 export class UnsupportedFeatureError extends LinuxDataPlaneError {
   override name = 'UnsupportedFeatureError';
   override readonly code = 'ERR_LINUX_UNSUPPORTED';

@@ -6,7 +6,9 @@
  * pairs, static FDB/neighbour/flood entries, and a reconcile that repairs
  * the kernel from the desired state. Driven by iproute2 through
  * {@link CommandRunner}; needs root or `CAP_NET_ADMIN` + `CAP_SYS_ADMIN`.
- * A leaf package: it depends on `@weft/interface` and `zod` only.
+ * Encrypted networks cross an encrypted relay in the node process
+ * (`@weft/crypto`), since this kernel has no ESP.
+ * A leaf package: it depends on `@weft/interface`, `@weft/crypto`, `@weft/vxlan` and `zod` only.
  */
 export { LinuxDataPlaneError, LinuxCommandError, MissingCapabilityError, UnsupportedFeatureError, LinuxStateError } from './errors';
 export { CommandRunner, type CommandRunnerOptions, type CommandTarget, type BatchOptions, type CommandOutput } from './runner/command-runner';

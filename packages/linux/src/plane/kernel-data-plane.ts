@@ -150,12 +150,18 @@ function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
  * 3-process budget. Internal networks get nothing. See
  * {@link KernelDataPlane.egressState}.
  *
- * Encrypted networks: accepted, and their VNIs guarded at once by an
- * nftables table in the host namespace that drops cleartext VXLAN for them
- * both ways ({@link KernelDataPlane.guardState}); attaching to them is
- * refused until the relay through `@weft/crypto` exists.
- * Not implemented yet (reject with `UnsupportedFeatureError`, changing
- * nothing): attach on encrypted networks.
+ * Encrypted networks (this kernel has no ESP): their VNIs are guarded at
+ * once by an nftables table in the host namespace that drops cleartext
+ * VXLAN for them leaving or arriving on the underlay
+ * ({@link KernelDataPlane.guardState}); with the first local container the
+ * plane opens the encrypted relay (see `relay.ts`): `vxlan0`'s FDB entries
+ * lead, through an nftables `dnat`, to a socket of this process, which seals
+ * each frame with `@weft/crypto` (the userspace plane's wire format, so
+ * kernel and userspace nodes share the network) and sends it from the
+ * encrypted port; what opens there goes back to `vxlan0` over `lo`. The
+ * relay needs the host namespace to be this process's (`hostNetns` unset
+ * or naming it): otherwise attaching to an encrypted network rejects with
+ * `UnsupportedFeatureError`.
  * Services: VIPs as nftables DNAT in each local container's namespace
  * ({@link KernelDataPlane.setServiceVip}); the DNS address answered by a
  * helper process in the network's namespace ({@link KernelDataPlane.setDnsAddress}).
@@ -300,10 +306,12 @@ export class KernelDataPlane implements DataPlane<undefined> {
   }
 
   /**
-   * Records an encrypted network's keys (nothing is sealed yet: the kernel
-   * plane accepts no local endpoint on an encrypted network until the relay
-   * through `@weft/crypto` exists).
-   * @throws LinuxStateError for an unknown or a plain network.
+   * Sets an encrypted network's keys: while the network has local
+   * containers, its key ring in the relay goes through the three phases
+   * (install, activate, retire) in an order it accepts (`@weft/crypto`'s
+   * `NetworkKeys`); otherwise they are recorded for its first container.
+   * @throws InvalidOptionsError for malformed keys; LinuxStateError for an unknown or a plain
+   * network, or keys the ring cannot get to (an older send generation, ...): nothing changed.
    */
   setNetworkKeys(networkId: string, encryption: NetworkEncryption): Promise<void> {
     return this.serial('setNetworkKeys', async () => {

@@ -12,7 +12,7 @@ export interface KernelDataPlaneOptions {
   readonly underlayDevice?: string;
   /** UDP port of kernel VXLAN (the devices' `dstport`), default 4789. */
   readonly vxlanPort?: number;
-  /** Sealed-traffic port advertised in `info.encryptedPort` (encrypted networks are not carried yet), default 4790. */
+  /** UDP port of sealed traffic (the encrypted relay binds it on the underlay address; advertised in `info.encryptedPort`), default 4790. */
   readonly encryptedPort?: number;
   /** Bytes an encrypted network's sealing adds per packet, subtracted from its MTU (default 32, `@weft/crypto`'s header + tag). */
   readonly encryptionOverhead?: number;
