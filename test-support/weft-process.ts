@@ -150,3 +150,12 @@ export async function killAllWeft(): Promise<void> {
   for (const c of all) c.kill('SIGKILL');
   await Promise.all(all.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
 }
+
+/** What `weft --format json endpoint ping` prints. */
+export interface PingSummary {
+  readonly target: string;
+  readonly sent: number;
+  readonly received: number;
+  readonly rttMs: readonly number[];
+  readonly errors: readonly string[];
+}
