@@ -20,7 +20,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, st
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+import { Script, constants as vmConstants } from 'node:vm';
 
 interface InternalModule {
   id: string;
@@ -86,6 +86,8 @@ export function installCompileCache(): boolean {
       script = new Script(M.wrap(content.startsWith('#!') ? '//' + content.slice(2) : content), {
         filename,
         ...(cachedData !== undefined ? { cachedData } : {}),
+        // import() inside a cached file resolves as it would in Node's own loader (Node >= 20.17 has this constant).
+        ...(vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined ? { importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER as never } : {}),
       });
     } catch {
       // A syntax error and the like: let Node report it its own way.
