@@ -59,7 +59,7 @@ async function iperfServers(lab: BenchLab, nss: string[]): Promise<void> {
 }
 
 async function tcpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: string }): Promise<BenchRow[]> {
-  const rounds = Math.max(3, Math.round(5 * ctx.scale));
+  const rounds = Math.max(3, Math.round(7 * ctx.scale));
   const seconds = 3;
   const omit = 1;
   const hand = { a: `${lab.tag}x1`, b: `${lab.tag}x2` };
