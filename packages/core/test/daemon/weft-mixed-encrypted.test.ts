@@ -109,7 +109,11 @@ describeWith(netnsCapability(), 'weft: an encrypted network across kernel and us
   });
 
   afterAll(async () => {
-    for (const p of procs) await Promise.race([p.stop(), sleep(10_000)]);
+    for (const p of procs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p.stop(), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
+    }
     await killAllWeft();
     // whatever a failure left of the kernel planes (their namespaces start with weft-<tag>)
     try {
