@@ -124,13 +124,15 @@ export class ClusterSecurity {
   ): Promise<{ security: ClusterSecurity; credentials: PemCredentials; nodeId: string; role: 'manager' | 'worker'; managers: NodeState['managers'] }> {
     const { pki, join } = await ClusterSecurity.modules();
     const joinAddress = hostPortOf(manager);
+    // With the process start time (performance.timeOrigin) in it: where a join's time goes (debug level).
+    log.debug('joining', { via: manager, sinceProcessStartMs: Math.round(performance.now()) });
     const joined = await join.joinCluster({ token, manager: joinAddress, ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}) });
     const creds = { caPem: joined.credentials.caPem, certPem: joined.credentials.certPem, keyPem: joined.credentials.keyPem };
     const security = new ClusterSecurity(creds, pki, join, o, log);
     const storeAddresses = (joined.managers ?? []) as readonly SocketAddress[];
     if (storeAddresses.length === 0) throw new Error(`the join service at ${manager} named no manager store address`);
     const managers = await security.readRegistry(storeAddresses);
-    log.info('joined', { nodeId: joined.nodeId, role: joined.role, via: manager, managers: managers.map((m) => m.id) });
+    log.info('joined', { nodeId: joined.nodeId, role: joined.role, via: manager, managers: managers.map((m) => m.id), sinceProcessStartMs: Math.round(performance.now()) });
     return { security, credentials: creds, nodeId: joined.nodeId, role: joined.role, managers };
   }
 
