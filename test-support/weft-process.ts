@@ -56,13 +56,16 @@ export class WeftProcess {
     child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
   }
 
-  /** Spawns `weft --data-dir DIR <args>` (a node-running command), in `netns` if given, and waits for its "node ready" log line. */
+  /** Spawns `weft --data-dir DIR <args>` (a node-running command), in network namespace `netns` if given (host mounts), and waits for its "node ready" log line. */
   static async start(dataDir: string, args: readonly string[], options: { readonly timeoutMs?: number; readonly netns?: string } = {}): Promise<WeftProcess> {
     const argv = ['--import', 'tsx', cli, '--data-dir', dataDir, ...args];
-    // In a network namespace (a "host" of a kernel-plane test): `ip netns exec NS node ...`.
+    // In a network namespace (a "host" of a kernel-plane test): `nsenter --net=/var/run/netns/NS node ...`, not
+    // `ip netns exec`: that one also gives the process a private (slave) mount namespace, so the network namespaces
+    // the kernel plane bind-mounts under /var/run/netns would be visible to it alone and die with it on a kill -9
+    // (and their containers' interfaces with them); a real host's node shares the host's mounts, as here.
     const child =
       options.netns !== undefined
-        ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+        ? spawn('nsenter', [`--net=/var/run/netns/${options.netns}`, process.execPath, ...argv], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
         : spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
     child.once('exit', () => live.delete(child));

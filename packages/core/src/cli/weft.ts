@@ -209,6 +209,21 @@ program
   });
 
 program
+  .command('reconcile')
+  .description("reconcile the node's kernel data plane with its desired state now; print what changed")
+  .action(async () => {
+    const r = await withClient((c) => c.reconcile());
+    if (globals().format === 'json') print(r);
+    else if (!r.supported) process.stdout.write('Nothing to reconcile (userspace data plane).\n');
+    else {
+      for (const c of r.changes) process.stdout.write(`${c.action}\t${c.kind}\t${c.namespace}\t${c.target}\n`);
+      for (const e of r.errors) process.stdout.write(`error\t${e.namespace}\t${e.error}\n`);
+      process.stdout.write(`${r.changes.length} changes, ${r.errors.length} errors\n`);
+    }
+    if (r.errors.length > 0) process.exitCode = 1;
+  });
+
+program
   .command('info')
   .description('who the node is')
   .action(async () => {

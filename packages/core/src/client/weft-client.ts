@@ -8,7 +8,7 @@ import * as daemonErrors from '../daemon/errors';
 import * as coreErrors from '../errors';
 import * as policyErrors from '../store/remote/store-policy';
 import { FrameReader, encodeFrame } from '../store/remote/frames';
-import type { ControlMethod, ControlResponse, ControlResults, DaemonStats, EndpointSummary, JoinTokenInfo, NodeSummary, ParamsOf, PingResult, WireControlError } from '../daemon/api';
+import type { ControlMethod, ControlResponse, ControlResults, DaemonStats, EndpointSummary, JoinTokenInfo, NodeSummary, ParamsOf, PingResult, ReconcileSummary, WireControlError } from '../daemon/api';
 import type { NetworkInfo, NetworkInspect } from '../network/inspect-network';
 import type { CreateNetworkOptions } from '../network/network-options';
 import type { NodeInfo } from '../node/node-status';
@@ -163,6 +163,16 @@ export class WeftClient {
   /** The node's counters: Raft, store and join servers, data plane, peers per network. */
   stats(): Promise<DaemonStats> {
     return this.call('stats', {});
+  }
+  /**
+   * Reconciles the node's data plane now: the kernel plane reads back its
+   * namespaces, removes what the desired state (from the store) does not
+   * have and restores what is missing; the report lists every change (none
+   * when the kernel already matched). The userspace plane answers
+   * `supported: false`.
+   */
+  reconcile(): Promise<ReconcileSummary> {
+    return this.call('reconcile', {});
   }
   /** Creates an overlay network (options as `WeftNode.createNetwork`). */
   createNetwork(options: CreateNetworkOptions): Promise<NetworkInfo> {

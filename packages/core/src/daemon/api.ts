@@ -66,6 +66,24 @@ export interface DaemonStats {
   readonly dataPlane: unknown;
   /** Remote nodes programmed per active network (network name → node ids). */
   readonly peers: Readonly<Record<string, readonly string[]>>;
+  /** The kernel data plane's reconcile at start (absent on the userspace plane). */
+  readonly startupReconcile?: ReconcileSummary;
+}
+
+/**
+ * What a reconcile of the node's data plane changed: the kernel plane lists
+ * what exists in its namespaces, compares it with the desired state (from the
+ * store) and repairs the difference. The userspace plane has nothing to
+ * reconcile (`supported: false`, no changes).
+ */
+export interface ReconcileSummary {
+  readonly supported: boolean;
+  /** Every change made (empty when the kernel already matched the desired state). */
+  readonly changes: readonly { readonly action: string; readonly kind: string; readonly namespace: string; readonly target: string }[];
+  /** What could not be repaired (namespace and error message). */
+  readonly errors: readonly { readonly namespace: string; readonly error: string }[];
+  /** When it ran (ISO 8601). */
+  readonly at: string;
 }
 
 const name = z.string().min(1).max(255);
@@ -108,6 +126,7 @@ export const methodParams = {
     .strict(),
   'endpoint.rm': z.object({ endpoint: name }).strict(),
   leave: z.object({}).strict(),
+  reconcile: z.object({}).strict(),
 } as const;
 
 /** The methods of the control protocol. */
@@ -136,6 +155,7 @@ export interface ControlResults {
   'endpoint.ping': PingResult;
   'endpoint.rm': Record<string, never>;
   leave: Record<string, never>;
+  reconcile: ReconcileSummary;
 }
 
 /** @internal A request frame. */

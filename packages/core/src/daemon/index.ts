@@ -9,5 +9,5 @@
 export { NodeDaemon, type NodeDaemonOptions, type DaemonStart } from './node-daemon';
 export { ControlServer, type ControlServerOptions, type ControlServerStats, type ControlHandler } from './control-server';
 export { jsonLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger';
-export { CONTROL_PROTOCOL_VERSION, type ControlMethod, type ControlResults, type ParamsOf, type NodeSummary, type EndpointSummary, type PingResult, type JoinTokenInfo, type DaemonStats } from './api';
+export { CONTROL_PROTOCOL_VERSION, type ControlMethod, type ControlResults, type ParamsOf, type NodeSummary, type EndpointSummary, type PingResult, type JoinTokenInfo, type DaemonStats, type ReconcileSummary } from './api';
 export { ControlSocketInUseError, UnknownMethodError, NodeUnreachableError, RemoteNodeError, LocalEndpointNotFoundError, DataDirError, NotAManagerError } from './errors';

@@ -9,7 +9,7 @@ import { RaftStore, type ManagerAddress } from '../store/raft-store';
 import { RemoteStore } from '../store/remote/remote-store';
 import { workerStorePolicy } from '../store/remote/store-policy';
 import { WeftNode } from '../node/weft-node';
-import type { ControlMethod, DaemonStats, EndpointSummary, NodeSummary, ParsedParamsOf, PingResult } from './api';
+import type { ControlMethod, DaemonStats, EndpointSummary, NodeSummary, ParsedParamsOf, PingResult, ReconcileSummary } from './api';
 import { ControlServer } from './control-server';
 import { DataDirError, LocalEndpointNotFoundError, NotAManagerError } from './errors';
 import { jsonLogger, type Logger } from './logger';
@@ -141,6 +141,32 @@ async function openDataPlane(state: NodeState): Promise<DataPlane> {
   return UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
 }
 
+/** The kernel plane's `reconcile()` (the userspace plane has none). */
+interface Reconcilable {
+  reconcile(): Promise<{
+    readonly changes: readonly { readonly action: string; readonly kind: string; readonly namespace: string; readonly target: string }[];
+    readonly errors: readonly { readonly namespace: string; readonly error: Error }[];
+  }>;
+}
+
+/**
+ * Reconciles the data plane with the desired state it was given (the store's,
+ * programmed by `WeftNode`): the kernel plane lists its namespaces, removes a
+ * crashed run's leftovers and restores what is missing. The userspace plane
+ * keeps nothing outside the process: `supported: false`.
+ */
+async function reconcilePlane(plane: DataPlane): Promise<ReconcileSummary> {
+  const at = new Date().toISOString();
+  if (typeof (plane as Partial<Reconcilable>).reconcile !== 'function') return { supported: false, changes: [], errors: [], at };
+  const r = await (plane as unknown as Reconcilable).reconcile();
+  return {
+    supported: true,
+    changes: r.changes.map((c) => ({ action: c.action, kind: c.kind, namespace: c.namespace, target: c.target })),
+    errors: r.errors.map((e) => ({ namespace: e.namespace, error: `${e.error.name}: ${e.error.message}` })),
+    at,
+  };
+}
+
 /**
  * Opens the node's parts in its role: store (a manager that has just joined
  * or been promoted starts a fresh Raft replica and asks to be a member), data
@@ -148,7 +174,7 @@ async function openDataPlane(state: NodeState): Promise<DataPlane> {
  * then records the managers it knows in `node.json`. Closes what it opened
  * when a step fails.
  */
-async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, log: Logger, joined: boolean): Promise<{ node: WeftNode; state: NodeState }> {
+async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, log: Logger, joined: boolean): Promise<{ node: WeftNode; state: NodeState; reconcile?: ReconcileSummary }> {
   const paths = dataDirPaths(o.dataDir);
   let store: Store | undefined;
   let dataPlane: DataPlane | undefined;
@@ -169,13 +195,17 @@ async function bringUp(o: Parsed, state: NodeState, security: ClusterSecurity, l
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       onError: (err) => log.warn('background error', { err }),
     });
+    // The kernel's state outlives the process: WeftNode has programmed the store's desired state (existing
+    // namespaces and containers' interfaces adopted); now remove a crashed run's leftovers and restore what is missing.
+    const reconcile = state.dataPlane === 'kernel' ? await reconcilePlane(dataPlane) : undefined;
+    if (reconcile !== undefined) log.info('data plane reconciled', { nodeId: state.id, changes: reconcile.changes, errors: reconcile.errors });
     await security.attachNode(node, store);
     security.onRenewed = (c) => writeCredentials(o.dataDir, c);
     await security.startServices(store, state);
     // Remember the managers (their addresses for the next start) and the node once it is up.
     const next = { ...state, managers: await security.knownManagers(store, state) };
     writeNodeState(o.dataDir, next);
-    return { node, state: next };
+    return { node, state: next, ...(reconcile !== undefined ? { reconcile } : {}) };
   } catch (err) {
     await security.stopServices();
     await node?.close().catch(() => undefined);
@@ -203,6 +233,8 @@ export class NodeDaemon {
 
   private roleWatch: StoreWatch | undefined;
   private switching: Promise<void> | undefined;
+  /** The data plane's reconcile when the node (last) came up (kernel plane only). */
+  private startupReconcile: ReconcileSummary | undefined;
 
   private constructor(
     private readonly o: Parsed,
@@ -256,6 +288,7 @@ export class NodeDaemon {
         const up = await bringUp(this.o, this.state, this.security, this.log, role === 'manager');
         this.current = up.node;
         this.state = up.state;
+        this.startupReconcile = up.reconcile ?? this.startupReconcile;
         await this.watchRole();
         this.log.info('role changed', { nodeId: this.state.id, role });
       } catch (err) {
@@ -316,10 +349,12 @@ export class NodeDaemon {
     }
 
     let node: WeftNode;
+    let startupReconcile: ReconcileSummary | undefined;
     try {
       const up = await bringUp(o, state, security, log, o.start.kind === 'join');
       node = up.node;
       state = up.state;
+      startupReconcile = up.reconcile;
     } catch (failure) {
       // A restarted node refused everywhere (removed, certificate deny-listed) learns why from a manager's join service.
       const err = existing !== undefined ? await security.explainStartFailure(failure, state) : failure;
@@ -331,6 +366,7 @@ export class NodeDaemon {
       throw err;
     }
     const daemon = new NodeDaemon(o, state, node, security, log);
+    daemon.startupReconcile = startupReconcile;
     try {
       await daemon.watchRole();
       daemon.controlServer = await ControlServer.listen({ path: o.socketPath ?? paths.socket, handle: (m, p) => daemon.handle(m, p) });
@@ -397,6 +433,7 @@ export class NodeDaemon {
       control: this.controlServer?.stats ?? {},
       dataPlane: typeof (this.node.dataPlane as { counters?: unknown }).counters === 'function' ? await (this.node.dataPlane as UserspaceDataPlane).counters() : {},
       peers,
+      ...(this.startupReconcile !== undefined ? { startupReconcile: this.startupReconcile } : {}),
     };
   }
 
@@ -407,6 +444,11 @@ export class NodeDaemon {
         return this.summary();
       case 'stats':
         return this.stats();
+      case 'reconcile': {
+        const r = await reconcilePlane(this.node.dataPlane);
+        if (r.supported) this.log.info('data plane reconciled', { nodeId: this.state.id, changes: r.changes, errors: r.errors });
+        return r;
+      }
       case 'network.create': {
         const info = await this.node.createNetwork(params as ParsedParamsOf<'network.create'> as Parameters<WeftNode['createNetwork']>[0]);
         this.names.set(info.id, info.name);
