@@ -122,6 +122,11 @@ async function main(): Promise<void> {
     console.error(`# bench ${suite}`);
     const rows = (await run({ log: (m) => console.error(`  ${suite}: ${m}`), scale })).map((r) => ({ ...r, pass: r.pass ?? meetsTarget(r) }));
     for (const r of rows) if (r.pass === false) console.error(`  ${suite}: FAILING: "${r.name}" does not meet its target ${r.target}`);
+    if (rows.length === 0) {
+      // a suite that could not run here (no root, a missing tool) keeps the figures measured where it could
+      console.error(`  ${suite}: no rows (see the lines above); bench/results/${suite}.json left as it was`);
+      continue;
+    }
     writeFileSync(join(resultsDir, `${suite}.json`), JSON.stringify(rows, null, 2) + '\n');
     writeFileSync(join(resultsDir, `${suite}.meta.json`), JSON.stringify(machine(suite), null, 2) + '\n');
     console.log(`\n${suite}\n${table(rows)}`);

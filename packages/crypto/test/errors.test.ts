@@ -10,8 +10,10 @@ import {
   hkdfSha256,
   Identity,
   KeyAgreementError,
+  KeyPlanError,
   KeyRing,
   KeyRingDisposedError,
+  NetworkKeys,
   ReplayError,
   ReplayWindow,
   SecurityAssociation,
@@ -31,6 +33,7 @@ describe('errors', () => {
     [new SequenceExhaustedError(0x1234_5600, 3), 'SequenceExhaustedError', 'ERR_SEQUENCE_EXHAUSTED'],
     [new KeyAgreementError('low-order point'), 'KeyAgreementError', 'ERR_KEY_AGREEMENT'],
     [new KeyRingDisposedError('KeyRing.pairKey'), 'KeyRingDisposedError', 'ERR_KEY_RING_DISPOSED'],
+    [new KeyPlanError('cannot go back from send generation 2 to 1'), 'KeyPlanError', 'ERR_KEY_PLAN'],
   ];
 
   it.each(samples.map(([err, name, code]) => [name, code, err] as const))('%s (%s) extends CryptoError and WeftError', (name, code, err) => {
@@ -86,6 +89,12 @@ describe('bad options and arguments to every public constructor and factory', ()
       [() => derivePairKey(key, 'aes-256-gcm', 0, 'a', 'b', EPOCH_A, EPOCH_B.slice(1)), 'toEpoch'],
       [() => (derivePairKey as (...args: unknown[]) => unknown)(key, 'aes-256-gcm', 0, 'a', 'b'), 'fromEpoch'],
     ],
+    NetworkKeys: [
+      [() => NetworkKeys.create({ suite: 'aes-256-gcm', keys: [], sendGeneration: 1 }), 'keys'],
+      [() => NetworkKeys.create({ suite: 'aes-256-gcm', keys: [{ generation: 1, secret: key }], sendGeneration: 2 }), 'sendGeneration'],
+      [() => NetworkKeys.create({ suite: 'rot13' as never, keys: [{ generation: 1, secret: key }], sendGeneration: 1 }), 'suite'],
+      [() => NetworkKeys.create(null as never), '(options)'],
+    ],
     hkdfSha256: [
       [() => hkdfSha256(key, salt, salt, 0), 'length'],
       [() => hkdfSha256(key, salt, salt, 255 * 32 + 1), 'length'],
@@ -102,6 +111,7 @@ describe('bad options and arguments to every public constructor and factory', ()
     'SequenceExhaustedError',
     'KeyAgreementError',
     'KeyRingDisposedError',
+    'KeyPlanError',
     'InvalidOptionsError',
     'MalformedPacketError',
     'UnderlayClosedError',
@@ -109,6 +119,8 @@ describe('bad options and arguments to every public constructor and factory', ()
     'readSpi',
     'readSequenceLow',
     'SequenceMarks', // its constructor takes no arguments
+    // pure planning over typed states; an impossible transition is a KeyPlanError (test/network-keys.test.ts)
+    'planKeySteps',
   ]);
 
   it('has a case for every function or class the package exports', () => {
