@@ -18,10 +18,16 @@
  *   hand-built overlay, same probe, alternating iterations.
  */
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import type { BenchContext, BenchRow } from '../row';
 import { median, quantile, spreadOf } from '../stats';
 import { BenchLab, HAND_NET, UNDERLAY, WEFT_NET, handAttachScript, handRemoteScript, localSpec, missingPrerequisite, remoteSpec, run, weftNetwork } from '../linux-plane/lab';
 import { UdpPair } from '../linux-plane/udp-pair';
+
+/** The 1-minute load average when a row is written, so a reader can tell a quiet machine's figure from a busy one's. */
+function machineLoad(): string {
+  return `load average ${loadavg()[0]!.toFixed(1)} when the row was written`;
+}
 import type { KernelDataPlane } from '@weft/linux';
 
 const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -96,7 +102,7 @@ async function tcpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
       note:
         `${both}; container host 1 → container host 2 over Weft's kernel VXLAN (KernelDataPlane per host with hostNetns, egress: false; VNI 7001, MTU 1450) ÷ the same over a hand-built equivalent on the same hosts in the same run ` +
         `(bench/linux-plane/lab.ts HAND_BUILT_SCRIPT: ip link add … type vxlan id 7002 dstport 4789 local … nolearning proxy made in the host namespace and moved into a namespace with br0, a veth into the container, MTU 1450, permanent fdb/flood/neigh entries); ` +
-        `${rounds} rounds, each weft, hand-built and host→host in alternating order after a 1 s warm-up of each overlay; ratio = median of per-round ratios; the machine was shared with other jobs when measured`,
+        `${rounds} rounds, each weft, hand-built and host→host in alternating order after a 1 s warm-up of each overlay; ratio = median of per-round ratios; ${machineLoad()}`,
     },
     {
       name: 'linux tcp throughput host→host underlay',
@@ -154,7 +160,7 @@ async function udpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
         `kernel: node:dgram in the two containers (\`ip netns exec <container> node …\`) over Weft's kernel VXLAN (VNI 7001, MTU 1450); ` +
         `userspace: in the two host namespaces, an @weft/vxlan Endpoint behind a Vtep on UdpUnderlay (the pieces core's UserspaceDataPlane runs) sending to the other's Endpoint; ` +
         `${rounds} rounds, each one window of each (${warmupMs} ms warm-up, ${windowMs} ms counted) in alternating order after 2 unrecorded rounds; ratio = median of per-round ratios; ` +
-        `the senders offered (median, whole window incl. warm-up) ${num(median(offered.kernel))}/s kernel, ${num(median(offered.user))}/s userspace: with a node sender on each end, one send() per datagram is a large part of both figures; the machine was shared with other jobs when measured`,
+        `the senders offered (median, whole window incl. warm-up) ${num(median(offered.kernel))}/s kernel, ${num(median(offered.user))}/s userspace: with a node sender on each end, one send() per datagram is a large part of both figures; ${machineLoad()}`,
     },
   ];
 }
@@ -264,7 +270,7 @@ async function attachRows(ctx: BenchContext, lab: BenchLab, planes: KernelDataPl
         `attach() itself took median ${med(weft, 'attach').toFixed(1)} ms (2 processes, not in the figure). ` +
         `Baseline, in the same iterations (alternating order) on the hand-built overlay of the same 3 hosts: the same objects made by hand, one \`sh\` per host running ip/bridge (host 1: veth into the container, address, up; hosts 2 and 3 at once: neigh replace + fdb replace), then the same probe: ` +
         `median ${med(hand, 'reach').toFixed(1)} ms from the attach script's exit (attach ${med(hand, 'attach').toFixed(1)} ms, peers ${med(hand, 'program').toFixed(1)} ms); ratio = weft median ÷ hand-built median. ` +
-        `${iterations} iterations of each after 2 warm-up; weft p90 ${quantile(reach, 0.9).toFixed(1)} ms; the machine was shared with other jobs when measured`,
+        `${iterations} iterations of each after 2 warm-up; weft p90 ${quantile(reach, 0.9).toFixed(1)} ms; ${machineLoad()}`,
     },
   ];
 }
