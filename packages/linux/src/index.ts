@@ -18,7 +18,7 @@ export type { KernelDataPlaneOptions, KernelEgressOptions } from './plane/option
 export type { EgressState, EgressPortState } from './plane/egress-gateway';
 export type { EgressTables } from './plane/egress';
 export { deriveOverlayMtu } from './plane/mtu';
-export { planNetwork, type DesiredNetwork, type NetworkPlan, type ReconcileChange } from './plane/diff';
+export { planNetwork, type DesiredNetwork, type NetworkPlan, type PlanOptions, type ReconcileChange } from './plane/diff';
 export { parseSnapshot, type NamespaceSnapshot, type VxlanState, type PortState, type KernelFdbEntry, type KernelNeighbourEntry } from './plane/snapshot';
 export { defaultNamePrefix, networkNamespaceName, bridgePortName } from './plane/names';
 export type { KernelAttachSpec, VxlanFields } from './plane/commands';

@@ -83,6 +83,19 @@ describe('planNetwork', () => {
     expect(plan.changes[0]).toMatchObject({ action: 'update', kind: 'vxlan' });
   });
 
+  it('keepUndesired (adopting a namespace while the desired state is programmed call by call): adds and updates, removes nothing', () => {
+    const [links, fdb, neigh] = programmedJson();
+    (fdb as { state: string }[])[2]!.state = '';
+    (neigh as unknown[]).push({ dst: '198.19.0.99', lladdr: '02:42:c6:13:00:99', state: ['PERMANENT'] });
+    const adopting = { ...desired, local: [], remote: [desired.remote[0]!, remote('ep-4', '198.19.0.4', '02:42:c6:13:00:04', '198.18.0.3')] };
+    const plan = planNetwork(adopting, parseSnapshot('x', links, fdb, neigh), { keepUndesired: true });
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.target}`)).toEqual(['add neighbour 198.19.0.4', 'update fdb 02:42:c6:13:00:02', 'add fdb 02:42:c6:13:00:04', 'add flood 198.18.0.3']);
+    expect([...plan.ns, ...plan.bridge].filter((l) => / del /.test(` ${l} `))).toEqual([]);
+    // the same inputs without it: the port, the stray neighbour and the entries of ep-3 go
+    const trimmed = planNetwork(adopting, parseSnapshot('x', links, fdb, neigh));
+    expect(trimmed.changes.filter((c) => c.action === 'remove').map((c) => `${c.kind} ${c.target}`).sort()).toEqual(['endpoint ep-1', 'fdb 02:42:c6:13:00:03', 'neighbour 198.19.0.3', 'neighbour 198.19.0.99']);
+  });
+
   it('a port nobody wants is removed; a peer on another port gets the port in its entries', () => {
     const [links, fdb, neigh] = programmedJson();
     const plan = planNetwork(

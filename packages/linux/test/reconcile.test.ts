@@ -170,6 +170,52 @@ describeWith(netnsCapability(), 'KernelDataPlane.reconcile', () => {
     await b.close();
   });
 
+  it('a restarted plane adopts call by call: the first endpoint programmed takes nothing down, the leftovers go with reconcile()', async () => {
+    const c1 = k.container('q1');
+    const c2 = k.container('q2');
+    const c3 = k.container('q3');
+    const c4 = k.container('q4');
+    const a1 = await k.plane(h1, 'qa');
+    const b = await k.plane(h2, 'qb');
+    const ep1 = localEp('ep-1', `${ov()}.41`, '02:42:c6:14:02:01', c1.path);
+    const ep2 = localEp('ep-2', `${ov()}.42`, '02:42:c6:14:02:02', c2.path);
+    const ep3 = localEp('ep-3', `${ov()}.43`, '02:42:c6:14:02:03', c3.path);
+    const ep4 = localEp('ep-4', `${ov()}.44`, '02:42:c6:14:02:04', c4.path);
+    const spec = network('net-adopt', 800 + k.lab.subnetIndex, ov());
+    await a1.ensureNetwork(spec);
+    await b.ensureNetwork(spec);
+    for (const ep of [ep1, ep3, ep4]) await a1.addLocalEndpoint('net-adopt', ep);
+    await b.addLocalEndpoint('net-adopt', ep2);
+    await a1.addRemoteEndpoint('net-adopt', remoteOf(ep2, b));
+    for (const ep of [ep1, ep3, ep4]) await b.addRemoteEndpoint('net-adopt', remoteOf(ep, a1));
+    expect(k.exec(c1.ns, 'ping', ['-c', '1', '-W', '2', ep2.ip])).toMatch(/1 received/);
+    const ifindex = (ns: string): number => k.json<{ ifindex: number }[]>(ns, ['link', 'show', 'dev', 'eth0'])[0]!.ifindex;
+    const before = ifindex(c1.ns);
+    // "crash"; while it is down, ep-4 is detached (the store no longer has it)
+    k.planes.splice(k.planes.indexOf(a1), 1);
+
+    const a2 = await k.plane(h1, 'qa');
+    await a2.ensureNetwork(spec);
+    // ep-3 happens to be programmed first: the namespace is adopted, not trimmed to ep-3
+    await a2.addLocalEndpoint('net-adopt', ep3);
+    expect(ifindex(c1.ns)).toBe(before);
+    expect(k.exec(c1.ns, 'ping', ['-c', '1', '-W', '2', ep2.ip])).toMatch(/1 received/); // ep-2's entries are not programmed yet: kept
+    expect(k.exec(c3.ns, 'ping', ['-c', '1', '-W', '2', ep2.ip])).toMatch(/1 received/);
+    await a2.addLocalEndpoint('net-adopt', ep1);
+    await a2.addRemoteEndpoint('net-adopt', remoteOf(ep2, b));
+    expect(ifindex(c1.ns)).toBe(before);
+    // the desired state is whole: reconcile removes the leftover (its interface and its container's egress pair) and nothing else
+    const r = await a2.reconcile();
+    expect(r.errors).toEqual([]);
+    expect(summary(r.changes)).toEqual([expect.stringMatching(/^remove egress /), 'remove endpoint ep-4']);
+    for (const dev of ['eth0', 'eth1']) expect(k.lab.tryExec(c4.ns, 'ip', ['link', 'show', 'dev', dev]).status).not.toBe(0);
+    expect(k.exec(c1.ns, 'ip', ['link', 'show', 'dev', 'eth1'])).toContain('eth1');
+    expect(k.exec(c1.ns, 'ping', ['-c', '1', '-W', '2', ep2.ip])).toMatch(/1 received/);
+    expect(await a2.reconcile()).toEqual({ changes: [], errors: [] });
+    await a2.close();
+    await b.close();
+  });
+
   it("node A's reconcile never touches node B's namespaces on the same machine", async () => {
     const ca = k.container('ia');
     const cb = k.container('ib');

@@ -62,6 +62,20 @@ export interface NetworkPlan {
   readonly sandboxes: readonly KernelAttachSpec[];
 }
 
+/** How {@link planNetwork} treats what the kernel holds and `desired` does not name. */
+export interface PlanOptions {
+  /**
+   * Keep it (only add and update): how a restarted plane adopts a namespace
+   * an earlier run left, while its desired state is still being programmed
+   * one call at a time. Removing then would take down a container whose
+   * endpoint is simply not programmed yet (and the entries of remote
+   * endpoints not yet known), cutting traffic that the kernel was carrying
+   * through the restart; leftovers are removed by the reconcile that
+   * follows once the desired state is whole. Default false: remove it.
+   */
+  readonly keepUndesired?: boolean;
+}
+
 /** Desired FDB entries (by MAC), neighbour entries (by IP) and flood targets (by address) of a network's remote endpoints. */
 export function remoteEntries(remote: readonly RemoteEndpointSpec[]): {
   fdb: Map<string, RemoteEndpointSpec>;
@@ -86,9 +100,11 @@ export function remoteEntries(remote: readonly RemoteEndpointSpec[]): {
  * commands and the list of changes. Equal inputs give an empty plan.
  * A VXLAN device with another VNI, port, local address, learning or proxy
  * setting is deleted and created again (with every FDB and neighbour entry);
- * an MTU difference is set in place.
+ * an MTU difference is set in place. With `keepUndesired`, nothing the kernel
+ * holds beyond `desired` is removed (see {@link PlanOptions}).
  */
-export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot): NetworkPlan {
+export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot, options: PlanOptions = {}): NetworkPlan {
+  const keep = options.keepUndesired === true;
   const changes: ReconcileChange[] = [];
   const at = desired.namespace;
   const change = (action: ReconcileChange['action'], kind: ReconcileChange['kind'], target: string): void => {
@@ -122,7 +138,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
   const wanted = new Map(desired.local.map((ep) => [bridgePortName(ep.id), ep]));
   const present = new Map(snapshot.ports.map((p) => [p.name, p]));
   for (const p of snapshot.ports) {
-    if (!wanted.has(p.name)) {
+    if (!wanted.has(p.name) && !keep) {
       ns.unshift(`link del ${p.name}`);
       change('remove', 'endpoint', p.alias !== undefined ? decodeAlias(p.alias) : p.name);
     }
@@ -148,6 +164,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
   for (const n of haveNeighbours) {
     const mac = want.neighbours.get(n.ip);
     if (mac === undefined) {
+      if (keep) continue;
       ns.push(neighDeleteLine(n.ip));
       change('remove', 'neighbour', n.ip);
     } else {
@@ -168,6 +185,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
   for (const e of haveFdb) {
     if (e.mac === FLOOD_MAC) {
       const port = wantFlood.get(e.dst);
+      if (port === undefined && keep) continue;
       if (port === undefined || (e.port ?? v.port) !== port || !e.permanent) {
         bridge.unshift(floodDeleteLine(e.dst));
         change('remove', 'flood', e.dst);
@@ -176,6 +194,7 @@ export function planNetwork(desired: DesiredNetwork, snapshot: NamespaceSnapshot
     }
     const r = want.fdb.get(e.mac);
     if (r === undefined) {
+      if (keep) continue;
       bridge.unshift(fdbDeleteLine(e.mac));
       change('remove', 'fdb', e.mac);
     } else {

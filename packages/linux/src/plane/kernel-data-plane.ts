@@ -65,6 +65,12 @@ interface NetState {
   readonly remote: Map<string, RemoteEndpointSpec>;
   /** The namespace is believed to exist (created or adopted by this plane). */
   active: boolean;
+  /**
+   * Adopted from an earlier run and not trimmed yet (until the next
+   * `reconcile()`): it may hold interfaces of endpoints not programmed yet,
+   * so an attach reads the kernel and adds only what is missing.
+   */
+  adopted?: boolean;
 }
 
 function sameLocal(a: LocalSpec, b: LocalSpec): boolean {
@@ -136,8 +142,12 @@ function asLinuxError(err: unknown, context: string): LinuxDataPlaneError {
  * detach 1, or 2 when it removes the container's egress pair.
  * {@link KernelDataPlane.reconcile} compares the kernel with the
  * desired state and repairs it; kernel state outlives the process, so after
- * a restart program the desired state and call `reconcile()`. It only ever
- * touches namespaces named with its own prefix.
+ * a restart program the desired state and call `reconcile()`: a network
+ * namespace found at its network's first attach is adopted, added to and
+ * updated but not trimmed (a container whose endpoint is not programmed yet
+ * keeps its interface, remote entries not yet known stay), and the
+ * `reconcile()` removes what is left over once the desired state is whole.
+ * It only ever touches namespaces named with its own prefix.
  *
  * Egress (on unless `egress: false`), as Docker's `docker_gwbridge`: while
  * the plane has a non-internal network, a gateway bridge in the host
@@ -391,6 +401,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         if (this.egress !== undefined && !net.spec.internal && !this.egress.active) await this.egress.build();
         if (!net.active) await this.carry(net, true); // the relay first: the FDB entries name its port
         if (!net.active) await this.activate(net);
+        else if (net.adopted === true) await this.reconcileNetwork(net, [], undefined, true); // its interface may be there already
         else await this.attach(net, ep);
       } catch (err) {
         net.local.delete(ep.id);
@@ -625,6 +636,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         if (n.local.size > 0) wanted.set(n.namespace, n);
         else {
           n.active = false;
+          n.adopted = false;
           this.relay?.removeNetwork(n.spec.id);
         }
       }
@@ -909,7 +921,9 @@ export class KernelDataPlane implements DataPlane<undefined> {
   /** Creates (or adopts, when it exists from an earlier run) the network's namespace with everything desired in it. */
   private async activate(net: NetState, changes?: ReconcileChange[], errors?: ReconcileError[]): Promise<void> {
     if (existsSync(namespacePath(net.namespace))) {
-      await this.reconcileNetwork(net, changes ?? [], errors);
+      // adopted from an earlier run: add and update only while the desired state is programmed call by call;
+      // what it holds beyond that goes with the next reconcile() (when this runs for reconcile(), at once)
+      await this.reconcileNetwork(net, changes ?? [], errors, changes === undefined);
       return;
     }
     const plan = planNetwork(this.desired(net, undefined, errors), emptySnapshot(net.namespace));
@@ -930,10 +944,11 @@ export class KernelDataPlane implements DataPlane<undefined> {
     }
   }
 
-  private async reconcileNetwork(net: NetState, changes: ReconcileChange[], errors?: ReconcileError[]): Promise<void> {
+  private async reconcileNetwork(net: NetState, changes: ReconcileChange[], errors?: ReconcileError[], keepUndesired = false): Promise<void> {
     const snapshot = await this.snapshot(net.namespace);
-    const plan = planNetwork(this.desired(net, snapshot, errors), snapshot);
+    const plan = planNetwork(this.desired(net, snapshot, errors), snapshot, { keepUndesired });
     net.active = true;
+    net.adopted = keepUndesired;
     await this.apply(net, plan, false);
     changes.push(...plan.changes);
   }
@@ -1029,6 +1044,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
       if (net.local.size === 0) {
         await this.teardown(net.namespace);
         net.active = false;
+        net.adopted = false;
         this.relay?.removeNetwork(net.spec.id);
       } else {
         await this.runner.ipBatch([detachLine(endpointId)], { netns: namespacePath(net.namespace), tolerateMissing: true });
