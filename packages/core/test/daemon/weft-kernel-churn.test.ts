@@ -79,6 +79,11 @@ describeWith(netnsCapability(), 'weft: churn and crash across three kernel hosts
   const pool = Array.from({ length: 12 }, (_, k) => `10.84.0.${100 + k}`);
   const quarantine: string[] = [];
   let contentions = 0;
+  /** Per host, each cycle's [attach ms, detach ms] (printed, not asserted). */
+  const cycleMs: [number, number][][] = [];
+  const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const cycleReport = (): string =>
+    [0, 1, 2].map((i) => `host ${i}: attach ${medianOf((cycleMs[i] ?? []).map((c) => c[0])).toFixed(0)} ms, detach ${medianOf((cycleMs[i] ?? []).map((c) => c[1])).toFixed(0)} ms (median of ${(cycleMs[i] ?? []).length})`).join('; ');
   /** Concurrent attaches on one network contend on its address pool: ContentionError is core's "try again" (bounded). */
   async function retrying<T>(op: () => Promise<T>): Promise<T> {
     for (let k = 0; ; k++) {
@@ -156,17 +161,23 @@ describeWith(netnsCapability(), 'weft: churn and crash across three kernel hosts
     const c = await client(i);
     let done = 0;
     try {
-      for (let k = 0; budget.left > 0 && !stop() && k < 1000; k++) {
+      // bounded: at most 1,000 cycles and 60 s of waiting for a free address in all
+      for (let k = 0, waits = 0; budget.left > 0 && !stop() && k < 1000 && waits < 12_000; k++) {
         const ip = pool.shift();
         if (ip === undefined) {
+          waits++;
+          k--; // a wait is not a cycle
           await sleep(5);
           continue;
         }
         budget.left--;
         const name = `ch${i}-${k}`;
         try {
+          const t0 = performance.now();
           await retrying(() => c.attachEndpoint('churn', name, { ip, netns: churnBox[i]!.path }));
+          const t1 = performance.now();
           await retrying(() => c.detachEndpoint(name));
+          (cycleMs[i] ??= []).push([t1 - t0, performance.now() - t1]);
           done++;
         } catch (err) {
           // its node died under it: the address may still be attached there; it returns after the restart
@@ -186,7 +197,7 @@ describeWith(netnsCapability(), 'weft: churn and crash across three kernel hosts
     const t0 = Date.now();
     const done = await Promise.all([0, 1, 2].map((i) => churnLoop(i, budget)));
     const ms = Date.now() - t0;
-    process.stdout.write(`churn: ${done.join('+')} cycles in ${ms} ms (${contentions} ContentionError retries)\n`);
+    process.stdout.write(`churn: ${done.join('+')} cycles in ${ms} ms (${contentions} ContentionError retries); ${cycleReport()}\n`);
     expect(done.reduce((a, b) => a + b, 0)).toBe(500);
     // the containers' interfaces went with their endpoints
     for (const b of churnBox) expect(lab.tryExec(b.ns, 'ip', ['link', 'show', 'eth0']).status).not.toBe(0);
