@@ -100,10 +100,16 @@ export class WeftProcess {
     await this.exited;
   }
 
-  /** Stops it gracefully (SIGTERM) and waits for the exit code. */
-  async stop(): Promise<number | null> {
+  /** Stops it gracefully (SIGTERM) and waits for the exit code; kills it (SIGKILL) when it has not exited within `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<number | null> {
     this.child.kill('SIGTERM');
-    return this.exited;
+    // a node that does not finish its clean stop within timeoutMs is killed (the timer never outlives the exit)
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

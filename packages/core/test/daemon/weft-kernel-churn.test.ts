@@ -117,7 +117,7 @@ describeWith(netnsCapability(), 'weft: churn and crash across three kernel hosts
   }, 180_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p !== undefined) await Promise.race([p.stop(), sleep(10_000)]);
+    for (const p of procs) if (p !== undefined) await p.stop(10_000);
     await killAllWeft();
     await lab.cleanup();
     rmSync(dir, { recursive: true, force: true });

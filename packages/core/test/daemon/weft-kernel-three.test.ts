@@ -53,7 +53,7 @@ describeWith(allOf(netnsCapability(), commandCapability('iperf3', ['--version'])
 
   afterAll(async () => {
     // graceful stops remove the planes' namespaces; whatever a failure left, cleanup removes
-    for (const p of procs) await Promise.race([p.stop(), sleep(10_000)]);
+    for (const p of procs) await p.stop(10_000);
     await killAllWeft();
     await lab.cleanup();
     rmSync(dir, { recursive: true, force: true });

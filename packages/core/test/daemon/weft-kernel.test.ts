@@ -25,7 +25,7 @@ describeWith(netnsCapability(), 'weft: kernel data plane, one node process per h
   });
   afterAll(async () => {
     // Graceful stops remove the planes' namespaces; whatever a failure left, cleanup removes.
-    for (const p of procs) await Promise.race([p.stop(), new Promise((r) => setTimeout(r, 10_000))]);
+    for (const p of procs) await p.stop(10_000);
     await killAllWeft();
     await lab.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -39,7 +39,7 @@ describeWith(netnsCapability(), 'weft: a plain network mixing a userspace node a
   }, 180_000);
 
   afterAll(async () => {
-    for (const p of procs) await Promise.race([p.stop(), sleep(10_000)]);
+    for (const p of procs) await p.stop(10_000);
     await killAllWeft();
     await lab.cleanup();
     rmSync(dir, { recursive: true, force: true });
