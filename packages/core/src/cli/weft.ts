@@ -367,13 +367,15 @@ endpoint
   .option('--alias <name...>', 'more names')
   .option('--netns <path>', "kernel data plane: the container's network namespace (/var/run/netns/NAME or /proc/PID/ns/net)")
   .option('--ifname <name>', 'kernel data plane: the interface name inside it (default eth0)')
-  .action(async (net: string, name: string, f: { ip?: string; alias?: string[]; netns?: string; ifname?: string }) => {
+  .option('--resolv-conf <file>', "kernel data plane: write this resolv.conf naming the network's DNS server (e.g. /etc/netns/NAME/resolv.conf)")
+  .action(async (net: string, name: string, f: { ip?: string; alias?: string[]; netns?: string; ifname?: string; resolvConf?: string }) => {
     const e = await withClient((c) =>
       c.attachEndpoint(net, name, {
         ...(f.ip !== undefined ? { ip: f.ip } : {}),
         ...(f.alias !== undefined ? { aliases: f.alias } : {}),
         ...(f.netns !== undefined ? { netns: f.netns } : {}),
         ...(f.ifname !== undefined ? { interfaceName: f.ifname } : {}),
+        ...(f.resolvConf !== undefined ? { resolvConf: f.resolvConf } : {}),
       }),
     );
     type E = typeof e;

@@ -208,9 +208,15 @@ export class WeftClient {
   /**
    * Attaches an endpoint to a network: a userspace endpoint living in the node
    * process, or — on a node with the kernel data plane — the container whose
-   * network namespace is `netns` (a veth named `interfaceName`, default eth0).
+   * network namespace is `netns` (a veth named `interfaceName`, default eth0),
+   * with `resolvConf` (an absolute file path) written to name the network's
+   * embedded DNS server.
    */
-  attachEndpoint(network: string, name: string, options: { readonly aliases?: string[]; readonly ip?: string; readonly netns?: string; readonly interfaceName?: string } = {}): Promise<EndpointSummary> {
+  attachEndpoint(
+    network: string,
+    name: string,
+    options: { readonly aliases?: string[]; readonly ip?: string; readonly netns?: string; readonly interfaceName?: string; readonly resolvConf?: string } = {},
+  ): Promise<EndpointSummary> {
     return this.call('endpoint.attach', { network, name, ...options });
   }
   listEndpoints(): Promise<EndpointSummary[]> {

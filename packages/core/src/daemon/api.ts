@@ -112,6 +112,8 @@ export const methodParams = {
       netns: z.string().regex(/^\/[^\0\n]*$/, 'must be an absolute path').optional(),
       /** Kernel data plane: the interface name inside it (default eth0). */
       interfaceName: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be 1-15 characters (a Linux interface name)').optional(),
+      /** Kernel data plane: a resolv.conf file to write naming the network's DNS server. */
+      resolvConf: z.string().regex(/^\/[^\0\n]*[^/\0\n]$/, 'must be the absolute path of a file').optional(),
     })
     .strict(),
   'endpoint.ls': z.object({}).strict(),

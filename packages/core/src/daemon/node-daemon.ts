@@ -492,6 +492,7 @@ export class NodeDaemon {
           ...(q.ip !== undefined ? { ip: q.ip } : {}),
           ...(q.netns !== undefined ? { sandbox: q.netns } : {}),
           ...(q.interfaceName !== undefined ? { interfaceName: q.interfaceName } : {}),
+          ...(q.resolvConf !== undefined ? { resolvConf: q.resolvConf } : {}),
         });
         if (!this.names.has(a.networkId)) this.names.set(a.networkId, q.network);
         this.log.info('endpoint attached', { endpoint: a.name, network: q.network, ip: a.ip });

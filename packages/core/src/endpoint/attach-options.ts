@@ -25,6 +25,11 @@ export const attachOptionsSchema = z
     sandbox: z.string().min(1).optional(),
     /** Interface name inside the sandbox (kernel plane). */
     interfaceName: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be 1-15 characters (a Linux interface name)').optional(),
+    /**
+     * Kernel plane: a resolv.conf file (absolute path, e.g. `/etc/netns/NAME/resolv.conf`)
+     * written to name the network's embedded DNS server, for the container to use.
+     */
+    resolvConf: z.string().regex(/^\/[^\0\n]*[^/\0\n]$/, 'must be the absolute path of a file (e.g. /etc/netns/NAME/resolv.conf)').optional(),
   })
   .strict();
 

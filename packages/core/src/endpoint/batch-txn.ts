@@ -15,6 +15,7 @@ export interface AttachSpec {
   readonly service?: string;
   readonly sandbox?: string;
   readonly interfaceName?: string;
+  readonly resolvConf?: string;
   /** The node the endpoint lives on. */
   readonly nodeId: string;
 }
@@ -135,6 +136,7 @@ export function buildTxn(ctx: CoreContext, net: NetworkRecord, batch: Op[], pool
       createdAt: new Date(ctx.now()).toISOString(),
       ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
       ...(s.interfaceName !== undefined ? { interfaceName: s.interfaceName } : {}),
+      ...(s.resolvConf !== undefined ? { resolvConf: s.resolvConf } : {}),
       ...(s.service !== undefined ? { service: s.service } : {}),
     };
     const freedBy = freed.get(lname);

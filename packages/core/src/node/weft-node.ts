@@ -291,6 +291,7 @@ export class WeftNode implements AttachmentHost {
         ...(o.service !== undefined ? { service: o.service } : {}),
         ...(o.sandbox !== undefined ? { sandbox: o.sandbox } : {}),
         ...(o.interfaceName !== undefined ? { interfaceName: o.interfaceName } : {}),
+        ...(o.resolvConf !== undefined ? { resolvConf: o.resolvConf } : {}),
       }),
       this.options.operationTimeoutMs,
       `attach ${o.name} to ${net.name}`,

@@ -113,6 +113,7 @@ export function localSpec(ep: EndpointRecord): LocalEndpointSpec {
     mac: ep.mac,
     ...(ep.sandbox !== undefined ? { sandbox: ep.sandbox } : {}),
     ...(ep.interfaceName !== undefined ? { interfaceName: ep.interfaceName } : {}),
+    ...(ep.resolvConf !== undefined ? { resolvConf: ep.resolvConf } : {}),
   };
 }
 

@@ -57,7 +57,8 @@ function sameLocal(a: LocalEndpointSpec, b: LocalEndpointSpec): boolean {
     a.prefixLength === b.prefixLength &&
     a.mac === b.mac &&
     a.sandbox === b.sandbox &&
-    a.interfaceName === b.interfaceName
+    a.interfaceName === b.interfaceName &&
+    a.resolvConf === b.resolvConf
   );
 }
 

@@ -118,6 +118,8 @@ export const endpointRecordSchema = z.object({
   nodeId: id,
   sandbox: z.string().optional(),
   interfaceName: z.string().optional(),
+  /** Kernel plane: the resolv.conf file the attach asked to have written. */
+  resolvConf: z.string().optional(),
   service: z.string().optional(),
   requestId: id,
   createdAt: z.string(),
