@@ -170,6 +170,44 @@ describeWith(netnsCapability(), 'KernelDataPlane.reconcile', () => {
     await b.close();
   });
 
+  it('release() stops the process-held parts and leaves the kernel: traffic goes on, close() then removes nothing, a new plane adopts it with no change', async () => {
+    const c1 = k.container('l1');
+    const c2 = k.container('l2');
+    const a1 = await k.plane(h1, 'la');
+    const b = await k.plane(h2, 'lb');
+    const ep1 = localEp('ep-1', `${ov()}.51`, '02:42:c6:14:03:01', c1.path);
+    const ep2 = localEp('ep-2', `${ov()}.52`, '02:42:c6:14:03:02', c2.path);
+    const spec = network('net-release', 900 + k.lab.subnetIndex, ov());
+    await a1.ensureNetwork(spec);
+    await b.ensureNetwork(spec);
+    await a1.addLocalEndpoint('net-release', ep1);
+    await b.addLocalEndpoint('net-release', ep2);
+    await a1.addRemoteEndpoint('net-release', remoteOf(ep2, b));
+    await b.addRemoteEndpoint('net-release', remoteOf(ep1, a1));
+    const ifindex = (ns: string): number => k.json<{ ifindex: number }[]>(ns, ['link', 'show', 'dev', 'eth0'])[0]!.ifindex;
+    const before = ifindex(c1.ns);
+    const owned = a1.ownedNamespaces();
+    expect(owned).toEqual([a1.namespaceOf('net-release')]);
+
+    await a1.release();
+    await a1.release(); // idempotent
+    await a1.close(); // a no-op once released
+    expect(a1.ownedNamespaces()).toEqual(owned);
+    expect(ifindex(c1.ns)).toBe(before);
+    expect(k.exec(c1.ns, 'ping', ['-c', '1', '-W', '2', ep2.ip])).toMatch(/1 received/);
+    await expect(a1.addLocalEndpoint('net-release', ep1)).rejects.toThrow(/closed/);
+
+    const a2 = await k.plane(h1, 'la');
+    await a2.ensureNetwork(spec);
+    await a2.addLocalEndpoint('net-release', ep1);
+    await a2.addRemoteEndpoint('net-release', remoteOf(ep2, b));
+    expect(ifindex(c1.ns)).toBe(before);
+    expect(await a2.reconcile()).toEqual({ changes: [], errors: [] });
+    expect(k.exec(c2.ns, 'ping', ['-c', '1', '-W', '2', ep1.ip])).toMatch(/1 received/);
+    await a2.close();
+    await b.close();
+  });
+
   it('a restarted plane adopts call by call: the first endpoint programmed takes nothing down, the leftovers go with reconcile()', async () => {
     const c1 = k.container('q1');
     const c2 = k.container('q2');

@@ -729,6 +729,44 @@ export class KernelDataPlane implements DataPlane<undefined> {
     return names.filter((n) => this.owned.test(n)).sort();
   }
 
+  /**
+   * Stops the plane's parts that live in this process and leaves the kernel
+   * as it is — as a crash would, but cleanly: the encrypted relay's socket
+   * closes and the DNS helpers stop, while the namespaces, bridges, VXLAN
+   * devices, FDB and neighbour entries, the containers' interfaces, the
+   * cleartext guard, egress and VIP rules all stay, so containers on plain
+   * networks keep their traffic flowing. The next plane opened with the
+   * same node id adopts it all and its `reconcile()` trims what changed
+   * meanwhile (Docker's live restore; a node process changing roles or
+   * restarting for an upgrade). Encrypted networks carry nothing until the
+   * next start (their kernel devices send to the relay socket, which is
+   * gone: dropped, never cleartext). After it the plane is closed;
+   * `close()` is then a no-op. Idempotent.
+   */
+  release(): Promise<void> {
+    if (this.closed) return this.tail.then(() => undefined);
+    return this.serial(
+      'release',
+      async () => {
+        this.closed = true;
+        this.networks.clear();
+        this.dnsHandler = undefined;
+        let first: unknown;
+        try {
+          await this.services.release();
+        } catch (err) {
+          first ??= err;
+        }
+        const relay = this.relay;
+        this.relay = undefined;
+        this.guard.relay = undefined;
+        await relay?.close();
+        if (first !== undefined) throw asLinuxError(first, `${WHAT}.release`);
+      },
+      true,
+    );
+  }
+
   /** Removes every namespace with this plane's prefix (and so every device and entry it created) and forgets the desired state. Idempotent. */
   close(): Promise<void> {
     if (this.closed) return this.tail.then(() => undefined);

@@ -295,6 +295,20 @@ export class KernelServices {
     changes.push(...this.syncResolv(all));
   }
 
+  /**
+   * Stops every helper (they answer through this process) and forgets the
+   * state, leaving the kernel's side as it is: the containers' VIP tables,
+   * the DNS addresses on the bridges and the resolv.conf files written stay
+   * for the next start to adopt ({@link KernelDataPlane.release}).
+   */
+  async release(): Promise<void> {
+    await this.dns.closeAll();
+    this.resolvWritten.clear();
+    this.vips.clear();
+    this.dnsWanted.clear();
+    this.dnsOnBridge.clear();
+  }
+
   /** Stops every helper, removes the VIP tables from the containers of `nets` (1 process each; a container that is gone is fine) and the resolv.conf files written. */
   async close(nets: readonly ServiceNet[] = []): Promise<void> {
     await this.dns.closeAll();
