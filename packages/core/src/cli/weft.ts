@@ -96,6 +96,9 @@ function nodeCommand(cmd: Command): Command {
     .option('--vxlan-port <port>', 'UDP port of plain VXLAN (0: any)', int('--vxlan-port', 0, 65535), 4789)
     .option('--encrypted-port <port>', 'UDP port of encrypted VXLAN (0: any)', int('--encrypted-port', 0, 65535), 4790)
     .addOption(new Option('--data-plane <kind>', 'userspace (endpoints in this process) or kernel (@weft/linux: containers are network namespaces; root)').choices(['userspace', 'kernel']).default('userspace'))
+    .option('--no-egress', "kernel data plane: no egress for containers (default: a gateway bridge with masquerade, as Docker's docker_gwbridge)")
+    .option('--egress-subnet <cidr>', "kernel data plane: the gateway bridge's IPv4 subnet (default: the first free of 172.18.0.0/16 ... 172.31.0.0/16)")
+    .option('--live-restore', 'kernel data plane: a graceful stop leaves containers their interfaces and traffic, for the next start to adopt')
     .option('--cert-lifetime <duration>', 'lifetime of node certificates (init only)', duration('--cert-lifetime'))
     .option('--election-timeout <duration>', 'Raft election timeout', duration('--election-timeout'), 1000)
     .option('--raft-heartbeat <duration>', 'Raft heartbeat interval', duration('--raft-heartbeat'), 100)
@@ -114,6 +117,9 @@ interface NodeFlags {
   vxlanPort: number;
   encryptedPort: number;
   dataPlane: 'userspace' | 'kernel';
+  egress?: boolean;
+  egressSubnet?: string;
+  liveRestore?: boolean;
   certLifetime?: number;
   electionTimeout: number;
   raftHeartbeat: number;
@@ -139,6 +145,8 @@ async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: L
     ...(f.vxlanPort !== undefined ? { vxlanPort: f.vxlanPort } : {}),
     ...(f.encryptedPort !== undefined ? { encryptedPort: f.encryptedPort } : {}),
     ...(f.dataPlane !== undefined ? { dataPlane: f.dataPlane } : {}),
+    ...(f.egress === false ? { egress: false as const } : f.egressSubnet !== undefined ? { egress: { subnet: f.egressSubnet } } : {}),
+    ...(f.liveRestore !== undefined ? { liveRestore: f.liveRestore } : {}),
     ...(f.certLifetime !== undefined ? { certLifetimeMs: f.certLifetime } : {}),
     ...(f.electionTimeout !== undefined ? { electionTimeoutMs: f.electionTimeout } : {}),
     ...(f.raftHeartbeat !== undefined ? { raftHeartbeatMs: f.raftHeartbeat } : {}),
@@ -196,7 +204,9 @@ program
   .command('run')
   .description('start the node the data dir holds again (after a stop or a crash)')
   .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
-  .action(async (f: { logLevel: LogLevel }) => {
+  .option('--live-restore', 'kernel data plane: from now on a graceful stop leaves the kernel state (kept in the data dir)')
+  .option('--no-live-restore', 'kernel data plane: from now on a graceful stop removes the kernel state')
+  .action(async (f: { logLevel: LogLevel; liveRestore?: boolean }) => {
     await runNode({ kind: 'resume' }, f);
   });
 

@@ -45,6 +45,22 @@ export interface NodeDaemonOptions {
    * host network namespace, VXLAN on UDP 4789).
    */
   readonly dataPlane?: 'userspace' | 'kernel';
+  /**
+   * Kernel plane: egress for containers on non-`internal` networks through a
+   * gateway bridge with nftables masquerade (as Docker's `docker_gwbridge`).
+   * Default `{}` (on; the bridge's subnet the first free of 172.18.0.0/16 …
+   * 172.31.0.0/16); `false` turns it off. Set at `init`/`join`, kept in the data dir.
+   */
+  readonly egress?: false | { readonly subnet?: string };
+  /**
+   * Kernel plane: keep the kernel's state (namespaces, VXLAN devices, the
+   * containers' interfaces and entries) when the process stops gracefully,
+   * so containers on plain networks keep their traffic while the node is down
+   * and the next start adopts it (Docker's `live-restore`). Default false: a
+   * stop removes it all. Role changes keep it always. Kept in the data dir;
+   * `resume` may change it.
+   */
+  readonly liveRestore?: boolean;
   /** The control socket (default `<dataDir>/weft.sock`). */
   readonly socketPath?: string;
   /** Lifetime of node certificates issued by this cluster (`init` only; default 90 days). */
@@ -75,6 +91,8 @@ const optionsSchema = z.object({
   encryptedPort: port.default(4790),
   socketPath: z.string().min(1).max(107, 'must be at most 107 bytes (the limit of a Unix socket path)').optional(),
   dataPlane: z.enum(['userspace', 'kernel']).default('userspace'),
+  egress: z.union([z.literal(false), z.object({ subnet: z.string().min(1).optional() }).strict()]).default({}),
+  liveRestore: z.boolean().optional(),
   certLifetimeMs: z.number().int().min(1000).optional(),
   electionTimeoutMs: z.number().int().min(2).default(1000),
   raftHeartbeatMs: z.number().int().min(1).default(100),
@@ -136,7 +154,7 @@ async function openDataPlane(state: NodeState): Promise<DataPlane> {
     const { KernelDataPlane } = await import('@weft/linux');
     // the kernel plane's ports are fixed (its VXLAN devices' dstport, its encrypted relay's socket): 0 (any) means the default
     const ports = { ...(state.vxlanPort > 0 ? { vxlanPort: state.vxlanPort } : {}), ...(state.encryptedPort > 0 ? { encryptedPort: state.encryptedPort } : {}) };
-    return (await KernelDataPlane.open({ nodeId: state.id, underlayAddress: state.dataAddr, ...ports })) as unknown as DataPlane;
+    return (await KernelDataPlane.open({ nodeId: state.id, underlayAddress: state.dataAddr, egress: state.egress, ...ports })) as unknown as DataPlane;
   }
   return UserspaceDataPlane.open({ nodeId: state.id, address: state.dataAddr, vxlanPort: state.vxlanPort, encryptedPort: state.encryptedPort });
 }
@@ -281,7 +299,7 @@ export class NodeDaemon {
         if (cert !== role) throw new Error(`the renewed certificate says ${cert}, not ${role}`);
         await this.roleWatch?.cancel();
         await this.security.stopServices();
-        await this.current.close();
+        await this.current.close({ keepDataPlane: true }); // the containers keep their interfaces and traffic; the new node adopts them
         rmSync(dataDirPaths(this.o.dataDir).raft, { recursive: true, force: true });
         this.state = { ...this.state, role, managers };
         writeNodeState(this.o.dataDir, this.state);
@@ -321,7 +339,8 @@ export class NodeDaemon {
     let creds: PemCredentials;
     let security: ClusterSecurity;
     if (existing !== undefined) {
-      state = existing;
+      state = o.liveRestore !== undefined && o.liveRestore !== existing.liveRestore ? { ...existing, liveRestore: o.liveRestore } : existing;
+      if (state !== existing) writeNodeState(o.dataDir, state);
       creds = readCredentials(o.dataDir);
       security = await ClusterSecurity.resume(creds, state, o, log);
     } else {
@@ -331,7 +350,17 @@ export class NodeDaemon {
         store: o.ports.store || (await freePort(listenAddr)),
         raft: o.ports.raft || (await freePort(listenAddr)),
       };
-      const base = { advertiseAddr: o.advertiseAddr, listenAddr, ports, dataAddr: o.dataAddr ?? o.advertiseAddr, vxlanPort: o.vxlanPort, encryptedPort: o.encryptedPort, dataPlane: o.dataPlane };
+      const base = {
+        advertiseAddr: o.advertiseAddr,
+        listenAddr,
+        ports,
+        dataAddr: o.dataAddr ?? o.advertiseAddr,
+        vxlanPort: o.vxlanPort,
+        encryptedPort: o.encryptedPort,
+        dataPlane: o.dataPlane,
+        egress: o.egress,
+        liveRestore: o.liveRestore ?? false,
+      };
       if (o.start.kind === 'init') {
         const init = await ClusterSecurity.init(o, paths.raft, base, log);
         security = init.security;
@@ -538,15 +567,20 @@ export class NodeDaemon {
   private resolveClosed: () => void = () => undefined;
   private readonly closedPromise = new Promise<void>((r) => (this.resolveClosed = r));
 
-  /** Stops the node process's parts: control socket, services, node (data plane and store). Idempotent. */
+  /**
+   * Stops the node process's parts: control socket, services, node (data
+   * plane and store). With `liveRestore` the kernel plane's state stays
+   * ({@link NodeDaemonOptions.liveRestore}). Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.switching;
       await this.roleWatch?.cancel();
       await this.controlServer?.close();
       await this.security.close();
-      await this.node.close();
-      this.log.info('node stopped', { nodeId: this.state.id });
+      const keep = this.state.liveRestore && this.state.dataPlane === 'kernel';
+      await this.node.close({ keepDataPlane: keep });
+      this.log.info('node stopped', { nodeId: this.state.id, ...(keep ? { dataPlaneKept: true } : {}) });
     })().finally(() => this.resolveClosed());
     return this.closing;
   }

@@ -21,6 +21,10 @@ export const nodeStateSchema = z.object({
   encryptedPort: z.number().int().min(0).max(65535),
   /** Which data plane: userspace (in this process) or the Linux kernel's (`@weft/linux`, root; containers are network namespaces). */
   dataPlane: z.enum(['userspace', 'kernel']).default('userspace'),
+  /** Kernel plane: egress through a gateway bridge (`false`: none; `subnet`: the bridge's, default the first free 172.x/16). */
+  egress: z.union([z.literal(false), z.object({ subnet: z.string().min(1).optional() })]).default({}),
+  /** Kernel plane: a graceful stop leaves the kernel's state for the next start (live restore). */
+  liveRestore: z.boolean().default(false),
   /** Managers as last known: where to find the store, Raft peers and join services. */
   managers: z.array(z.object({ id: z.string().min(1), raft: address, store: address })),
   /** Join services this node knows (the one it joined through; a manager's own): where it renews its certificate. */

@@ -641,13 +641,19 @@ export class WeftNode implements AttachmentHost {
    * plane (its endpoints stop forwarding) and the store. The node's records
    * stay in the store (a restart with the same id picks them up; managers
    * reclaim them after `orphanGraceMs` if it never returns). Idempotent.
+   *
+   * With `keepDataPlane`, a data plane that can ({@link DataPlane.release},
+   * the kernel's) is released instead of closed: what it programmed stays and
+   * keeps forwarding, for the next node started with the same id to adopt
+   * (a restart or a role change that must not take containers' networking
+   * down). Only the first call's options count.
    */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  close(options: { readonly keepDataPlane?: boolean } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.keepDataPlane === true);
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(keepDataPlane: boolean): Promise<void> {
     this.closed = true;
     for (const w of this.roleWatches) w.cancel();
     this.roleWatches.clear();
@@ -659,7 +665,8 @@ export class WeftNode implements AttachmentHost {
     this.dataPlane.setDnsHandler(undefined);
     await this.dnsSync;
     await this.dns.close();
-    await this.dataPlane.close();
+    if (keepDataPlane && this.dataPlane.release !== undefined) await this.dataPlane.release();
+    else await this.dataPlane.close();
     await this.store.close();
     await Promise.allSettled(background);
   }

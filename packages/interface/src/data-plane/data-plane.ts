@@ -79,4 +79,12 @@ export interface DataPlane<H = unknown> {
   counters(): Promise<Readonly<Record<string, number>>>;
   /** Removes everything this plane programmed and releases sockets. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional, for planes whose state outlives the process (the kernel's):
+   * stops what lives in the process (sockets, helpers) and leaves what is
+   * programmed in place for the next plane of the same node to adopt; the
+   * plane is closed afterwards. A plane without it has nothing to keep:
+   * `close()` is used instead. Idempotent.
+   */
+  release?(): Promise<void>;
 }
