@@ -58,7 +58,7 @@ export class WeftProcess {
 
   /** Spawns `weft --data-dir DIR <args>` (a node-running command), in network namespace `netns` if given (host mounts), and waits for its "node ready" log line. */
   static async start(dataDir: string, args: readonly string[], options: { readonly timeoutMs?: number; readonly netns?: string } = {}): Promise<WeftProcess> {
-    const argv = ['--import', 'tsx', cli, '--data-dir', dataDir, ...args];
+    const argv = [...(process.env.WEFT_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), '--import', 'tsx', cli, '--data-dir', dataDir, ...args];
     // In a network namespace (a "host" of a kernel-plane test): `nsenter --net=/var/run/netns/NS node ...`, not
     // `ip netns exec`: that one also gives the process a private (slave) mount namespace, so the network namespaces
     // the kernel plane bind-mounts under /var/run/netns would be visible to it alone and die with it on a kill -9
