@@ -52,6 +52,18 @@ async function iperf(ns: string, server: string, seconds: number, omit: number):
   return bps;
 }
 
+/**
+ * One iperf3 UDP client run from `ns` to `server` at no rate limit (`-b 0`),
+ * `bytes`-byte datagrams: datagrams/s received by the server (sent − lost, over the run).
+ */
+async function iperfUdp(ns: string, server: string, seconds: number, bytes: number): Promise<{ pps: number; sentPps: number }> {
+  const out = await runAsync('ip', ['netns', 'exec', ns, 'iperf3', '-u', '-b', '0', '-l', String(bytes), '-c', server, '-t', String(seconds), '-J'], (seconds + 30) * 1000);
+  const j = JSON.parse(out) as { end?: { sum?: { packets?: number; lost_packets?: number; seconds?: number } }; error?: string };
+  const sum = j.end?.sum;
+  if (sum?.packets === undefined || sum.lost_packets === undefined || !sum.seconds || j.error) throw new Error(`iperf3 -u from ${ns} to ${server}: ${j.error ?? 'no result'}`);
+  return { pps: (sum.packets - sum.lost_packets) / sum.seconds, sentPps: sum.packets / sum.seconds };
+}
+
 /** Starts `iperf3 -s` in each namespace and waits (bounded) until each listens. */
 async function iperfServers(lab: BenchLab, nss: string[]): Promise<void> {
   for (const ns of nss) lab.spawn(ns, 'iperf3', ['-s']);
@@ -125,6 +137,10 @@ async function udpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
   const us: number[] = [];
   const ratios: number[] = [];
   const offered = { kernel: [] as number[], user: [] as number[] };
+  // The kernel plane driven by a C sender and receiver (iperf3 -u), which a userspace endpoint cannot have: what the plane carries when node is not the sender.
+  const kc: number[] = [];
+  const kcOffered: number[] = [];
+  const kcRatios: number[] = [];
   try {
     user = await UdpPair.start({ lab, mode: 'vtep', recv: { ns: lab.host(2), host: `${UNDERLAY}.2` }, send: { ns: lab.host(1), host: `${UNDERLAY}.1` }, ...flow });
     const sides = { kernel, user };
@@ -138,6 +154,11 @@ async function udpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
       offered.kernel.push(got.kernel!.sentPps);
       offered.user.push(got.user!.sentPps);
       ratios.push(got.kernel!.pps / got.user!.pps);
+      const c = await iperfUdp(weft.a, `${WEFT_NET}.2`, 1, flow.payloadBytes);
+      kc.push(c.pps);
+      kcOffered.push(c.sentPps);
+      kcRatios.push(c.pps / got.user!.pps);
+      ctx.log(`udp round ${r + 1}/${rounds}: kernel with iperf3 -u ${num(c.pps)}/s received (sent ${num(c.sentPps)}/s)`);
       ctx.log(
         `udp round ${r + 1}/${rounds}: kernel ${num(got.kernel!.pps)}/s (offered ${num(got.kernel!.sentPps)}/s), userspace ${num(got.user!.pps)}/s (offered ${num(got.user!.sentPps)}/s), ratio ${ratios[r]!.toFixed(2)}`,
       );
@@ -161,6 +182,18 @@ async function udpRows(ctx: BenchContext, lab: BenchLab, weft: { a: string; b: s
         `userspace: in the two host namespaces, an @weft/vxlan Endpoint behind a Vtep on UdpUnderlay (the pieces core's UserspaceDataPlane runs) sending to the other's Endpoint; ` +
         `${rounds} rounds, each one window of each (${warmupMs} ms warm-up, ${windowMs} ms counted) in alternating order after 2 unrecorded rounds; ratio = median of per-round ratios; ` +
         `the senders offered (median, whole window incl. warm-up) ${num(median(offered.kernel))}/s kernel, ${num(median(offered.user))}/s userspace: with a node sender on each end, one send() per datagram is a large part of both figures; ${machineLoad()}`,
+    },
+    {
+      name: 'linux vs userspace, kernel driven by iperf3',
+      value: median(kc),
+      unit: 'datagrams/s',
+      baseline: median(us),
+      baselineName: 'userspace Endpoint + Vtep (the row above)',
+      ratio: median(kcRatios),
+      spread: spreadOf(kcRatios, 'ratio'),
+      note:
+        `the same kernel path (container host 1 → container host 2, VNI 7001) and payload, driven by iperf3 instead of node: \`ip netns exec <container> iperf3 -u -b 0 -l ${flow.payloadBytes} -t 1 -J\` to \`iperf3 -s\` in the other container, datagrams received by the server (sent − lost) per second, one run per round right after the row above's windows; ` +
+        `a userspace endpoint lives in the node process, so its traffic always comes from a JavaScript sender: this row is what the kernel plane carries for a container whose application is not node (sent ${num(median(kcOffered))}/s median, iperf3 sending as fast as it can, losses counted); ratio against the userspace rate of the same round; ${machineLoad()}`,
     },
   ];
 }
