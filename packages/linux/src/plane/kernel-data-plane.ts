@@ -751,17 +751,13 @@ export class KernelDataPlane implements DataPlane<undefined> {
         this.closed = true;
         this.networks.clear();
         this.dnsHandler = undefined;
-        let first: unknown;
         try {
           await this.services.release();
         } catch (err) {
-          first ??= err;
+          throw asLinuxError(err, `${WHAT}.release`);
+        } finally {
+          await this.closeRelay();
         }
-        const relay = this.relay;
-        this.relay = undefined;
-        this.guard.relay = undefined;
-        await relay?.close();
-        if (first !== undefined) throw asLinuxError(first, `${WHAT}.release`);
       },
       true,
     );
@@ -795,10 +791,7 @@ export class KernelDataPlane implements DataPlane<undefined> {
         } catch (err) {
           first ??= err;
         }
-        const relay = this.relay;
-        this.relay = undefined;
-        this.guard.relay = undefined;
-        await relay?.close();
+        await this.closeRelay();
         try {
           await this.egress?.remove();
         } catch (err) {
@@ -809,6 +802,14 @@ export class KernelDataPlane implements DataPlane<undefined> {
       true,
     );
     return done;
+  }
+
+  /** Closes the encrypted relay's sockets (if open); the guard stops naming its port. */
+  private async closeRelay(): Promise<void> {
+    const relay = this.relay;
+    this.relay = undefined;
+    this.guard.relay = undefined;
+    await relay?.close();
   }
 
   // -------------------------------------------------------------------------
