@@ -128,6 +128,8 @@ export interface RaftStoreStats {
   forwarded: number;
   /** Attempts retried because there was no leader, or it changed. */
   retries: number;
+  /** Campaigns started to learn which managers are alive while a request waited with the leader silent or gone. */
+  probes: number;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -174,7 +176,7 @@ class HearingTransport implements Transport {
  * `removeManager`, `managerList`, and the `join` option).
  */
 export class RaftStore implements Store {
-  readonly stats: RaftStoreStats = { proposed: 0, forwarded: 0, retries: 0 };
+  readonly stats: RaftStoreStats = { proposed: 0, forwarded: 0, retries: 0, probes: 0 };
   private readonly forwarders = new Map<string, { readonly remote: RemoteStore; readonly address: SocketAddress }>();
   /** Set at the end of open (requests the store server takes before that wait: no leader address is known yet). */
   private registry: ManagerRegistry | undefined;
@@ -203,6 +205,17 @@ export class RaftStore implements Store {
   private leaderWindowMs = Infinity;
   private leading = false;
   private stoppedLeadingAt: number | undefined;
+  /** A follower's leader counts as alive while heard within this (election timeout + 2 heartbeats: its lease has run out at the other followers too). */
+  private leaderSilenceMs = Infinity;
+  /** How long after a probe (a campaign) a follower waits for the live managers' answers before judging. */
+  private probeWaitMs = Infinity;
+  /** The last leader this replica knew (it may be the one that died). */
+  private lastLeader: string | null = null;
+  /** When this replica, its leader silent or gone, first probed the managers (cleared once a leader is heard again). */
+  private probedAt: number | undefined;
+  /** When it last (re)sent the probe. */
+  private probeSentAt: number | undefined;
+  private electionMs = Infinity;
   private checkEveryMs = 100;
   private readonly openedAt = performance.now();
   /** A leader was known since this replica opened: only then can it tell a lost quorum from managers still starting. */
@@ -257,15 +270,24 @@ export class RaftStore implements Store {
     raftStore.tls = options.tls;
     raftStore.hearing = hearing;
     node.on('leader-change', (leader) => {
-      if (leader !== null) raftStore.sawLeader = true;
+      if (leader !== null) {
+        raftStore.sawLeader = true;
+        raftStore.lastLeader = leader;
+      }
       if (leader !== o.id && raftStore.leading) raftStore.stoppedLeadingAt = performance.now();
       raftStore.leading = leader === o.id;
     });
     raftStore.leading = node.isLeader;
-    if (node.leader !== null) raftStore.sawLeader = true;
+    if (node.leader !== null) {
+      raftStore.sawLeader = true;
+      raftStore.lastLeader = node.leader;
+    }
     raftStore.transport = transport;
     raftStore.quorumWindowMs = 2 * o.electionTimeoutMs + 3 * o.heartbeatIntervalMs;
     raftStore.leaderWindowMs = o.electionTimeoutMs;
+    raftStore.leaderSilenceMs = o.electionTimeoutMs + 2 * o.heartbeatIntervalMs;
+    raftStore.probeWaitMs = 3 * o.heartbeatIntervalMs;
+    raftStore.electionMs = o.electionTimeoutMs;
     raftStore.checkEveryMs = o.heartbeatIntervalMs;
     raftStore.registryPrefixValue = o.registryPrefix;
     if (o.serve) {
@@ -357,45 +379,99 @@ export class RaftStore implements Store {
   }
 
   /**
-   * True when this replica can tell that no quorum exists now: it has known
-   * a leader since it opened (before that, the other managers may still be
-   * starting: a request then waits for its timeout instead), it knows no
-   * leader now, it has been up for a whole window, and it heard from fewer than a
-   * majority of managers (itself included) within the window. A leader
-   * without a quorum steps down within an election timeout (check-quorum),
-   * and every election starts within two, so a live majority is heard from
-   * within the window; followers do not hear each other while a leader
-   * leads, which is why a known leader means "not lost".
+   * True when this replica can tell that no quorum exists now. Never before
+   * it has known a leader since it opened (the other managers may still be
+   * starting: a request then waits for its timeout instead) nor within a
+   * window (2 election timeouts + 3 heartbeats) of opening.
    *
    * A leader (and a replica that led until less than an election timeout
-   * ago) judges faster: its followers answer it every heartbeat, so a
+   * ago) judges from its followers, who answer it every heartbeat: a
    * majority not heard within one election timeout is lost — what
-   * check-quorum concludes, without waiting for its step-down. Managers that
-   * die under a leader are thus judged lost within an election timeout and a
-   * heartbeat (the request checks every heartbeat); under a follower, within
-   * the window above.
+   * check-quorum concludes, without waiting for its step-down.
+   *
+   * A follower does not hear the other followers while a leader leads, so it
+   * asks: once its leader has been silent for an election timeout and two
+   * heartbeats (so the other followers' leader lease has run out too) or is
+   * gone, and a request is waiting, it campaigns ({@link probe}: a pre-vote
+   * round, which changes no term unless it can win) and every live manager
+   * answers. Three heartbeats after that probe it judges: reachable are
+   * itself, the managers heard since the probe, and those heard within the
+   * window above (the last leader only within its silence). A quorum lost
+   * under a follower is thus judged within about an election timeout and
+   * six heartbeats of the crash; a leader that only failed over leaves a
+   * live majority that answers the probe, so it is never judged lost.
    */
   quorumLost(): boolean {
     if (this.hearing === undefined || !this.sawLeader) return false;
     const now = performance.now();
     if (now - this.openedAt < this.quorumWindowMs) return false;
-    const led = this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs);
-    if (this.node.leader !== null && !this.leading) return false;
     const voters = this.node.status().confState.voters;
-    if (voters.length === 0) return false; // not a member (yet): nothing to judge
-    const windowMs = led ? this.leaderWindowMs : this.quorumWindowMs;
+    // Not a voter (yet, or any more: a removed or demoted manager): nothing to judge, requests are forwarded.
+    if (!voters.includes(this.id)) return false;
+    const majority = Math.floor(voters.length / 2) + 1;
+    const heard = this.hearing.heard;
+    const led = this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs);
+    if (led) {
+      let reachable = 0;
+      for (const id of voters) {
+        const h = heard.get(id);
+        if (id === this.id || (h !== undefined && now - h <= this.leaderWindowMs)) reachable++;
+      }
+      return reachable < majority;
+    }
+    if (this.leaderAlive(now)) return false;
+    const probed = this.probedAt;
+    if (probed === undefined || now - probed < this.probeWaitMs) return false;
     let reachable = 0;
     for (const id of voters) {
-      const heard = this.hearing.heard.get(id);
-      if (id === this.id || (heard !== undefined && now - heard <= windowMs)) reachable++;
+      const h = heard.get(id);
+      if (id === this.id) reachable++;
+      else if (h !== undefined && (h >= probed || (id !== this.lastLeader && now - h <= this.quorumWindowMs))) reachable++;
     }
-    return reachable < Math.floor(voters.length / 2) + 1;
+    return reachable < majority;
   }
 
-  /** @internal How long a majority may go unheard before {@link RaftStore.quorumLost} says so, as this replica judges now (ms). */
+  /** A follower's leader is known and was heard within its silence window. */
+  private leaderAlive(now: number): boolean {
+    const leader = this.node.leader;
+    if (leader === null || leader === this.id) return false;
+    const h = this.hearing?.heard.get(leader);
+    return h !== undefined && now - h <= this.leaderSilenceMs;
+  }
+
+  /**
+   * While a request waits at a follower whose leader is silent or gone: asks
+   * every manager by campaigning (see {@link quorumLost}), again every
+   * election timeout while no leader answers. Forgets the probe once a
+   * leader is heard again.
+   */
+  private probe(): void {
+    if (this.hearing === undefined || !this.sawLeader || this.closed || this.leading) return;
+    if (!this.node.status().confState.voters.includes(this.id)) return; // a non-voter cannot campaign
+    const now = performance.now();
+    if (this.leaderAlive(now)) {
+      this.probedAt = undefined;
+      this.probeSentAt = undefined;
+      return;
+    }
+    if (this.probeSentAt !== undefined && now - this.probeSentAt < this.electionMs) return;
+    this.probedAt ??= now;
+    this.probeSentAt = now;
+    this.stats.probes += 1;
+    this.node.campaign();
+  }
+
+  /**
+   * @internal How long after managers die a waiting request may take to be
+   * refused, as this replica judges now (ms): a leader's window (one election
+   * timeout); a follower's leader silence, its probe's wait and a check
+   * (election timeout + 6 heartbeats).
+   */
   get quorumLossWindowMs(): number {
     const now = performance.now();
-    return this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs) ? this.leaderWindowMs : this.quorumWindowMs;
+    return this.leading || (this.stoppedLeadingAt !== undefined && now - this.stoppedLeadingAt <= this.leaderWindowMs)
+      ? this.leaderWindowMs
+      : this.leaderSilenceMs + this.probeWaitMs + this.checkEveryMs;
   }
 
   /**
@@ -407,6 +483,7 @@ export class RaftStore implements Store {
     if (this.hearing === undefined) return pending;
     return new Promise<T>((resolve, reject) => {
       const timer = setInterval(() => {
+        this.probe();
         if (!this.quorumLost()) return;
         clearInterval(timer);
         reject(new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.voterCount()} managers is reachable`, write));
@@ -451,6 +528,7 @@ export class RaftStore implements Store {
         } else {
           throw err;
         }
+        this.probe();
         if (this.quorumLost()) {
           throw new QuorumLostError(`raft store ${this.id}: no quorum of the ${this.voterCount()} managers is reachable (${(err as Error).message})`, write && maybeApplied, {
             cause: err,

@@ -269,6 +269,19 @@ export class RaftNode<R = unknown> {
     });
   }
 
+  /**
+   * Starts a campaign now instead of at the election timeout: a pre-vote
+   * round first when `preVote` is on (the default), so a node that cannot
+   * win changes no term. Peers answer it, which tells a caller who is alive
+   * (a peer that heard a leader within the election timeout ignores it: the
+   * leader lease). Ignored on a leader, a learner and a closed node.
+   */
+  campaign(): void {
+    if (this.unavailable() !== undefined) return;
+    this.raw.campaign();
+    this.kick();
+  }
+
   /** This node's current view. */
   status(): RaftNodeStatus {
     return {

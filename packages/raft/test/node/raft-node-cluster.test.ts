@@ -166,6 +166,27 @@ describe('RaftNode: 3 nodes over a MemoryTransportNetwork', () => {
     expect(Buffer.from(back.store.snapshot()).equals(Buffer.from(leader.store.snapshot()))).toBe(true);
   });
 
+  test('campaign() on a follower of a live leader changes nothing (leader lease); with the leader gone it elects a new one', async () => {
+    cluster = new MemoryCluster(['a', 'b', 'c']);
+    await cluster.startAll();
+    const leader = await cluster.waitForLeader();
+    await leader.kv.put('x', '1');
+    const follower = [...cluster.members.values()].find((m) => m.id !== leader.id)!;
+    const term = leader.node.status().term;
+    follower.node.campaign(); // pre-vote: the other follower, in the lease, ignores it; the leader refuses
+    await cluster.waitFor(() => follower.node.leader === leader.id, 'the follower back under the leader');
+    expect(leader.node.isLeader).toBe(true);
+    expect(leader.node.status().term).toBe(term);
+
+    await cluster.stop(leader.id);
+    follower.node.campaign();
+    await cluster.waitFor(() => follower.node.leader !== null && follower.node.leader !== leader.id, 'a new leader');
+    expect(follower.node.status().term).toBeGreaterThan(term);
+    await cluster.close();
+    cluster.members.clear();
+    follower.node.campaign(); // closed: ignored, no throw
+  });
+
   test('transferLeadership moves the leader', async () => {
     cluster = new MemoryCluster(['a', 'b', 'c']);
     await cluster.startAll();
