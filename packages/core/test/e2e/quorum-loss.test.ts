@@ -21,109 +21,68 @@ import { pingEventually } from '../support/traffic';
 
 const ELECTION_TIMEOUT_MS = 300;
 
+/**
+ * Kills two of three managers — the leader's followers (`survivor: 'leader'`)
+ * or the leader and one follower (`'follower'`) — with an attach in flight on
+ * the surviving manager and on a worker; both fail with QuorumLostError, as
+ * do later ones; traffic goes on; one manager back, attaches work.
+ */
+async function quorumLoss(survivor: 'leader' | 'follower'): Promise<void> {
+  const cluster = await LocalCluster.start({ managers: 3, workers: 1, control: 'memory', underlay: 'memory', storage: 'memory', electionTimeoutMs: ELECTION_TIMEOUT_MS });
+  try {
+    const leader = await cluster.awaitRaftLeader();
+    const followers = cluster.managerIds.filter((id) => id !== leader);
+    const alive = survivor === 'leader' ? leader : followers[0]!;
+    const dead = cluster.managerIds.filter((id) => id !== alive);
+    await cluster.node(leader).createNetwork({ name: 'q', attachable: true });
+    const a = await cluster.node(alive).attach('q', { name: 'a' });
+    const b = await cluster.node('w1').attach('q', { name: 'b' });
+    await pingEventually(a, b.ip);
+    // The surviving manager's window: a leader's is one election timeout (its followers answer every heartbeat);
+    // a follower's is its leader's silence, its probe's wait and a check (ET + 6 HB). Either is within 2 × ET.
+    const store = cluster.raftStoreOf(alive)!;
+    const windowMs = store.quorumLossWindowMs;
+    expect(windowMs).toBeLessThanOrEqual(2 * ELECTION_TIMEOUT_MS);
+
+    const attachOutcome = (id: string, name: string): Promise<unknown> =>
+      cluster
+        .node(id)
+        .attach('q', { name })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    const crashedAt = performance.now();
+    await Promise.all(dead.map((id) => cluster.crash(id)));
+    const inFlight = [alive, 'w1'].map((id) => attachOutcome(id, `late-${id}`).then((err) => ({ id, err, ms: performance.now() - crashedAt })));
+    for (const { id, err, ms } of await Promise.all(inFlight)) {
+      console.log(
+        `attach on ${id} in flight as ${dead.map((d) => (d === leader ? `${d} (leader)` : d)).join(' and ')} died: ${(err as Error)?.name} ${ms.toFixed(0)} ms after the crash (election timeout ${ELECTION_TIMEOUT_MS} ms, window ${windowMs} ms)`,
+      );
+      expect(err).toBeInstanceOf(QuorumLostError);
+    }
+    if (survivor === 'follower') expect(store.stats.probes).toBeGreaterThan(0);
+    // Later requests are refused as well (at once: the majority is still not heard).
+    for (const id of [alive, 'w1']) expect(await attachOutcome(id, `later-${id}`)).toBeInstanceOf(QuorumLostError);
+    // The data plane keeps forwarding between the endpoints it has.
+    await pingEventually(a, b.ip);
+    await pingEventually(b, a.ip);
+
+    await cluster.restart(dead.find((id) => id !== leader)!);
+    const c = await cluster.node('w1').attach('q', { name: 'c' });
+    await pingEventually(a, c.ip);
+  } finally {
+    await cluster.close();
+  }
+}
+
 describe('quorum loss', () => {
   it('2 of 3 managers down: traffic continues, control operations fail fast with QuorumLostError, and recover when one manager returns', async () => {
-    const cluster = await LocalCluster.start({ managers: 3, workers: 1, control: 'memory', underlay: 'memory', storage: 'memory', electionTimeoutMs: ELECTION_TIMEOUT_MS });
-    try {
-      const leader = await cluster.awaitRaftLeader();
-      const followers = cluster.managerIds.filter((id) => id !== leader);
-      await cluster.node(leader).createNetwork({ name: 'q', attachable: true });
-      const a = await cluster.node(leader).attach('q', { name: 'a' });
-      const b = await cluster.node('w1').attach('q', { name: 'b' });
-      await pingEventually(a, b.ip);
-      // While it leads, the surviving manager's window for "no majority heard" is one election timeout: a request
-      // in flight when the others die is refused once that window has passed (checked every heartbeat), within 2 × ET.
-      const windowMs = cluster.raftStoreOf(leader)!.quorumLossWindowMs;
-      expect(windowMs).toBeLessThanOrEqual(2 * ELECTION_TIMEOUT_MS);
-
-      const crashedAt = performance.now();
-      await Promise.all(followers.map((id) => cluster.crash(id)));
-      const inFlight = [leader, 'w1'].map((id) =>
-        cluster
-          .node(id)
-          .attach('q', { name: `late-${id}` })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-          .then((err) => ({ id, err, ms: performance.now() - crashedAt })),
-      );
-      for (const { id, err, ms } of await Promise.all(inFlight)) {
-        console.log(`attach on ${id} in flight as ${followers.join(' and ')} died: ${(err as Error)?.name} ${ms.toFixed(0)} ms after the crash (election timeout ${ELECTION_TIMEOUT_MS} ms, window ${windowMs} ms)`);
-        expect(err).toBeInstanceOf(QuorumLostError);
-      }
-      // Later requests are refused as well (at once: the majority is still not heard).
-      for (const id of [leader, 'w1']) {
-        const err = await cluster
-          .node(id)
-          .attach('q', { name: `later-${id}` })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-        expect(err).toBeInstanceOf(QuorumLostError);
-      }
-      // The data plane keeps forwarding between the endpoints it has.
-      await pingEventually(a, b.ip);
-      await pingEventually(b, a.ip);
-
-      await cluster.restart(followers[0]!);
-      const c = await cluster.node('w1').attach('q', { name: 'c' });
-      await pingEventually(a, c.ip);
-    } finally {
-      await cluster.close();
-    }
+    await quorumLoss('leader');
   }, 60_000);
 
   it('2 of 3 managers down with a follower surviving (the leader among the dead): the same fast typed refusal, and recovery', async () => {
-    const cluster = await LocalCluster.start({ managers: 3, workers: 1, control: 'memory', underlay: 'memory', storage: 'memory', electionTimeoutMs: ELECTION_TIMEOUT_MS });
-    try {
-      const leader = await cluster.awaitRaftLeader();
-      const [survivor, other] = cluster.managerIds.filter((id) => id !== leader);
-      await cluster.node(leader).createNetwork({ name: 'q', attachable: true });
-      const a = await cluster.node(survivor!).attach('q', { name: 'a' });
-      const b = await cluster.node('w1').attach('q', { name: 'b' });
-      await pingEventually(a, b.ip);
-      const store = cluster.raftStoreOf(survivor!)!;
-      const windowMs = store.quorumLossWindowMs;
-      expect(windowMs).toBeLessThanOrEqual(2 * ELECTION_TIMEOUT_MS);
-
-      const crashedAt = performance.now();
-      await Promise.all([leader, other!].map((id) => cluster.crash(id)));
-      const inFlight = [survivor!, 'w1'].map((id) =>
-        cluster
-          .node(id)
-          .attach('q', { name: `late-${id}` })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-          .then((err) => ({ id, err, ms: performance.now() - crashedAt })),
-      );
-      for (const { id, err, ms } of await Promise.all(inFlight)) {
-        console.log(`attach on ${id} in flight as ${leader} (leader) and ${other} died: ${(err as Error)?.name} ${ms.toFixed(0)} ms after the crash (election timeout ${ELECTION_TIMEOUT_MS} ms, window ${windowMs} ms)`);
-        expect(err).toBeInstanceOf(QuorumLostError);
-      }
-      expect(store.stats.probes).toBeGreaterThan(0);
-      for (const id of [survivor!, 'w1']) {
-        const err = await cluster
-          .node(id)
-          .attach('q', { name: `later-${id}` })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-        expect(err).toBeInstanceOf(QuorumLostError);
-      }
-      await pingEventually(a, b.ip);
-      await pingEventually(b, a.ip);
-
-      await cluster.restart(other!);
-      const c = await cluster.node('w1').attach('q', { name: 'c' });
-      await pingEventually(a, c.ip);
-    } finally {
-      await cluster.close();
-    }
+    await quorumLoss('follower');
   }, 60_000);
 
   it('a failover that keeps a majority is never judged a quorum loss: attaches in flight as the leader dies all succeed', async () => {
