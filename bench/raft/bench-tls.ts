@@ -17,7 +17,7 @@
 import type { webcrypto } from 'node:crypto';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ClusterCa, createCsr, exportNodeKeyPem, generateNodeKey, tlsOptionsFor } from '../../packages/core/src/cluster/pki';
-import { webCrypto, x509 } from '../../packages/core/src/cluster/pki/x509';
+import { webCrypto, x509 } from '../../packages/core/test/cluster/x509';
 
 /** A certificate and its private key, PEM. */
 export interface CertKey {

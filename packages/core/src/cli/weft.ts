@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WeftClient } from '../client/weft-client';
+import type { JoinResult } from '../cluster/join/join-client';
 import type { DaemonStart } from '../daemon/node-daemon';
 import { jsonLogger, LOG_LEVELS, type LogLevel } from '../daemon/logger';
 import { formatDuration, parseDuration, table } from './format';
@@ -127,9 +128,31 @@ interface NodeFlags {
   logLevel: LogLevel;
 }
 
+/**
+ * Loads the node's heavier dependencies one at a time, letting pending I/O
+ * (the join exchange) run between them: loading a module blocks the process,
+ * and the exchange would otherwise wait for all of them. What is not listed
+ * here loads with the daemon, as before; the list only orders the loading.
+ */
+async function loadNodeModulesYielding(): Promise<void> {
+  const modules = [() => import('@weft/vxlan'), () => import('@weft/ipam'), () => import('@weft/raft'), () => import('@weft/crypto'), () => import('dns-packet')];
+  for (const load of modules) {
+    await load();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Runs a node in the foreground until SIGINT or SIGTERM. */
 async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: LogLevel }): Promise<void> {
   const logger = jsonLogger(f.logLevel);
+  // `weft join`: the exchange with the manager starts first (it loads only the PKI and the join client)
+  // and runs while the node's modules load; NodeDaemon.start takes it over.
+  let joining: Promise<JoinResult> | undefined;
+  if (start.kind === 'join') {
+    const { startJoin } = await import('../daemon/early-join');
+    joining = startJoin({ dataDir: dataDirOf(), token: start.token, manager: start.manager, nodeId: f.nodeId });
+    if (joining !== undefined) await loadNodeModulesYielding();
+  }
   // Loaded here, not at the top: client commands and --version never load the node (Raft, LevelDB, X.509).
   const { NodeDaemon } = await import('../daemon/node-daemon');
   const daemon = await NodeDaemon.start({
@@ -151,7 +174,7 @@ async function runNode(start: DaemonStart, f: Partial<NodeFlags> & { logLevel: L
     ...(f.electionTimeout !== undefined ? { electionTimeoutMs: f.electionTimeout } : {}),
     ...(f.raftHeartbeat !== undefined ? { raftHeartbeatMs: f.raftHeartbeat } : {}),
     ...(f.heartbeat !== undefined ? { heartbeatIntervalMs: f.heartbeat } : {}),
-  });
+  }, { joining });
   const info = daemon.summary();
   if (start.kind === 'init') {
     const c = await WeftClient.connect({ socketPath: daemon.socketPath });

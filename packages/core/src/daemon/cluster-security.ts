@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { SocketAddress, Store } from '@weft/interface';
 import { MemoryTransportNetwork } from '@weft/raft';
+import type { JoinResult } from '../cluster/join/join-client';
 import type { JoinServer } from '../cluster/join/join-server';
 import type { NodeCredentials } from '../cluster/pki/tls';
 import type { WeftNode } from '../node/weft-node';
@@ -112,8 +113,9 @@ export class ClusterSecurity {
   }
 
   /**
-   * Joins through a manager's join service (token + CSR → certificate), then
-   * reads the managers registry over mutual TLS to learn where every manager is.
+   * Joins through a manager's join service (token + CSR → certificate). The
+   * answer carries the managers registry (where every manager is); from a
+   * manager that does not send it, the registry is read over mutual TLS.
    */
   static async join(
     o: SecurityOptions,
@@ -121,17 +123,22 @@ export class ClusterSecurity {
     manager: string,
     _a: Addresses,
     log: Logger,
+    started?: Promise<JoinResult>,
   ): Promise<{ security: ClusterSecurity; credentials: PemCredentials; nodeId: string; role: 'manager' | 'worker'; managers: NodeState['managers'] }> {
     const { pki, join } = await ClusterSecurity.modules();
     const joinAddress = hostPortOf(manager);
     // With the process start time (performance.timeOrigin) in it: where a join's time goes (debug level).
-    log.debug('joining', { via: manager, sinceProcessStartMs: Math.round(performance.now()) });
-    const joined = await join.joinCluster({ token, manager: joinAddress, ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}) });
+    log.debug('joining', { via: manager, startedEarly: started !== undefined, sinceProcessStartMs: Math.round(performance.now()) });
+    const joined = await (started ?? join.joinCluster({ token, manager: joinAddress, ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}) }));
     const creds = { caPem: joined.credentials.caPem, certPem: joined.credentials.certPem, keyPem: joined.credentials.keyPem };
     const security = new ClusterSecurity(creds, pki, join, o, log);
     const storeAddresses = (joined.managers ?? []) as readonly SocketAddress[];
     if (storeAddresses.length === 0) throw new Error(`the join service at ${manager} named no manager store address`);
-    const managers = await security.readRegistry(storeAddresses);
+    const sent = (joined.registry ?? []).flatMap((m) => {
+      const r = managerRecordSchema.safeParse(m);
+      return r.success ? [r.data] : [];
+    });
+    const managers = sent.length > 0 ? sent : await security.readRegistry(storeAddresses);
     log.info('joined', { nodeId: joined.nodeId, role: joined.role, via: manager, managers: managers.map((m) => m.id), sinceProcessStartMs: Math.round(performance.now()) });
     return { security, credentials: creds, nodeId: joined.nodeId, role: joined.role, managers };
   }
@@ -219,6 +226,7 @@ export class ClusterSecurity {
         store,
         credentials: () => this.credentials,
         managers: () => store.managerList().map((m) => m.store),
+        registry: () => store.managerList().map((m) => ({ id: m.id, raft: m.raft, store: m.store })),
       });
       // Published for renewals (and role changes) of every node: any manager can renew.
       await store.put(DAEMON_KEYS.joinService(state.id), JSON.stringify({ host: state.advertiseAddr, port: state.ports.join })).catch((err: unknown) => this.log.warn('join service not published', { err }));

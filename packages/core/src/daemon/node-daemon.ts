@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { parseOptions, type DataPlane, type Store, type StoreWatch } from '@weft/interface';
 import { z } from 'zod';
 import { UserspaceDataPlane } from '../data-plane/userspace-data-plane';
+import type { JoinResult } from '../cluster/join/join-client';
 import type { Attachment } from '../endpoint/attachment';
 import { KeyLayout } from '../records/keys';
 import { RaftStore, type ManagerAddress } from '../store/raft-store';
@@ -321,10 +322,12 @@ export class NodeDaemon {
   /**
    * Starts the node: creates the cluster (`init`), joins one (`join`) or
    * resumes the node in the data dir (`resume`), then serves the control socket.
+   * `internal.joining` (for `weft join`): the join exchange of this very start, begun by the caller
+   * (see `startJoin`) while it loaded the node's modules; used in place of a new exchange.
    * @throws InvalidOptionsError naming the bad option; DataDirError (init/join on a dir that
    *   holds a node, resume on one that holds none); the join service's refusals (JoinTokenRejectedError, ...).
    */
-  static async start(options: NodeDaemonOptions): Promise<NodeDaemon> {
+  static async start(options: NodeDaemonOptions, internal?: { readonly joining?: Promise<JoinResult> | undefined }): Promise<NodeDaemon> {
     const o = parseOptions(optionsSchema, options, 'NodeDaemon');
     const log = o.logger ?? jsonLogger('info');
     const paths = dataDirPaths(o.dataDir);
@@ -367,7 +370,7 @@ export class NodeDaemon {
         creds = init.credentials;
         state = { version: 1, id: init.nodeId, role: 'manager', ...base, managers: [], joinAddresses: [{ host: base.advertiseAddr, port: ports.join }] };
       } else if (o.start.kind === 'join') {
-        const joined = await ClusterSecurity.join(o, o.start.token, o.start.manager, base, log);
+        const joined = await ClusterSecurity.join(o, o.start.token, o.start.manager, base, log, internal?.joining);
         security = joined.security;
         creds = joined.credentials;
         state = { version: 1, id: joined.nodeId, role: joined.role, ...base, managers: joined.managers, joinAddresses: [hostPortOf(o.start.manager)] };

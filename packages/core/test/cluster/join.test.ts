@@ -54,7 +54,13 @@ describe('join handshake and certificate lifecycle', () => {
     const init = await initClusterPki(store, { clusterId: 'c1', nodeId: 'm1', now: () => Date.now() - 3 * DAY });
     expect(init.created).toBe(true);
     managerCreds = init.credentials;
-    server = await JoinServer.listen({ listen: local, store, credentials: () => managerCreds, managers: () => [{ host: '127.0.0.1', port: 4242 }] });
+    server = await JoinServer.listen({
+      listen: local,
+      store,
+      credentials: () => managerCreds,
+      managers: () => [{ host: '127.0.0.1', port: 4242 }],
+      registry: () => [{ id: 'm1', raft: { host: '127.0.0.1', port: 4243 }, store: { host: '127.0.0.1', port: 4242 } }],
+    });
   }, 30_000);
 
   afterEach(async () => {
@@ -112,6 +118,8 @@ describe('join handshake and certificate lifecycle', () => {
     expect(w.nodeId).toBe('w1');
     expect(w.role).toBe('worker');
     expect(w.managers).toEqual([{ host: '127.0.0.1', port: 4242 }]);
+    // The registry rides along: the joining node needs no second connection to learn where the managers are.
+    expect(w.registry).toEqual([{ id: 'm1', raft: { host: '127.0.0.1', port: 4243 }, store: { host: '127.0.0.1', port: 4242 } }]);
     expect(w.credentials.caPem).toBe(caPem);
     const wid = await verifyNodeCertificate(w.credentials.certPem, caPem);
     expect([wid.nodeId, wid.role]).toEqual(['w1', 'worker']);

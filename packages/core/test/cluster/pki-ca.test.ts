@@ -4,6 +4,8 @@
  * of possession of CSRs, and verification with dates and a deny list.
  */
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { InvalidOptionsError, isWeftError } from '@weft/interface';
 import {
   CA_COMMON_NAME,
@@ -21,14 +23,17 @@ import {
   MalformedKeyError,
   parseNodeCertificate,
   verifyNodeCertificate,
+  caDigestOf,
 } from '../../src/cluster/pki';
 import { base32Decode, base32Encode } from '../../src/cluster/pki/base32';
-import { x509, webCrypto } from '../../src/cluster/pki/x509';
+import { x509, webCrypto } from './x509';
 import { derOf, issueNode, pemOf, rejectionOf, thrownBy } from './pki-helpers';
 
 const DAY = 24 * 3600_000;
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const subjectOf = (x: X509Certificate): string => x.subject.split('\n').join(', ');
+/** The to-be-signed part of a DER certificate, as its bytes (the first element of the outer SEQUENCE). */
+const tbsOf = (der: Buffer): Buffer => Buffer.from(AsnConvert.parse(der, Certificate).tbsCertificateRaw!);
 
 describe('ClusterCa', () => {
   let ca: ClusterCa;
@@ -146,6 +151,58 @@ describe('node certificates', () => {
     const caSki = new x509.X509Certificate(ca.certificatePem).getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
     expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(caSki);
     expect(cert.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-256' } });
+  });
+
+  it("encodes what @peculiar/x509's generator encodes for the same fields (to the byte, signature aside)", async () => {
+    // Another encoder of the same profile: the certificate the CA signs, made again by @peculiar/x509 from
+    // the same serial, names, dates, key and extensions, has the same to-be-signed bytes.
+    const node = await issueNode(ca, 'node-2', 'worker');
+    const ours = new x509.X509Certificate(node.certPem);
+    const caCert = new x509.X509Certificate(ca.certificatePem);
+    const caKeys = await importNodeKeyPem(ca.toPem().keyPem);
+    const theirs = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: ours.serialNumber,
+        subject: [{ O: ['c1'] }, { OU: ['worker'] }, { CN: ['node-2'] }],
+        issuer: caCert.subjectName,
+        notBefore: ours.notBefore,
+        notAfter: ours.notAfter,
+        publicKey: node.keys.publicKey,
+        signingKey: caKeys.privateKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+          new x509.SubjectAlternativeNameExtension([
+            { type: 'url', value: 'weft://c1/node/node-2' },
+            { type: 'dns', value: 'node-2' },
+          ]),
+          await x509.SubjectKeyIdentifierExtension.create(node.keys.publicKey, false, webCrypto),
+          new x509.AuthorityKeyIdentifierExtension(caCert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId),
+        ],
+      },
+      webCrypto,
+    );
+    expect(tbsOf(derOf(node.certPem)).toString('hex')).toBe(tbsOf(Buffer.from(theirs.rawData)).toString('hex'));
+    // And the CA certificate against a self-signed one made by @peculiar/x509 from the CA's fields.
+    const caTheirs = await x509.X509CertificateGenerator.createSelfSigned(
+      {
+        serialNumber: caCert.serialNumber,
+        name: [{ O: ['c1'] }, { CN: [CA_COMMON_NAME] }],
+        notBefore: caCert.notBefore,
+        notAfter: caCert.notAfter,
+        keys: { privateKey: caKeys.privateKey, publicKey: caKeys.publicKey },
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [
+          new x509.BasicConstraintsExtension(true, 0, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+          await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, webCrypto),
+        ],
+      },
+      webCrypto,
+    );
+    expect(tbsOf(derOf(ca.certificatePem)).toString('hex')).toBe(tbsOf(Buffer.from(caTheirs.rawData)).toString('hex'));
   });
 
   it('leaves the DNS name out when the node id is not a host name (the URI still names it)', async () => {
@@ -368,6 +425,88 @@ describe('verifyNodeCertificate', () => {
       expect((err as MalformedCertificateError).reason).toContain(reason);
       expect(thrownBy(() => parseNodeCertificate(forged.toString('pem')))).toBeInstanceOf(MalformedCertificateError);
     }
+  });
+
+  it('refuses node certificates with a wrong structure, each with its reason (signed by the CA key: only the structure is wrong)', async () => {
+    const at = { now: () => T0 };
+    const node = await issueNode(ca, 'n1', 'worker');
+    const caKeys = await importNodeKeyPem(ca.toPem().keyPem);
+    const bc = new x509.BasicConstraintsExtension(false, undefined, true);
+    const eku = new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+    const san = new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'weft://c1/node/n1' }]);
+    const cases: Array<[string, x509.Extension[], string]> = [
+      ['CA:true', [new x509.BasicConstraintsExtension(true, undefined, true), eku, san], 'not an end-entity certificate (basicConstraints CA:true)'],
+      ['no basicConstraints', [eku, san], 'basicConstraints missing'],
+      ['no subjectAltName', [bc, eku], 'subjectAltName must hold exactly the URI weft://c1/node/n1'],
+      ['another node in the URI', [bc, eku, new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'weft://c1/node/n2' }])], 'must hold exactly the URI weft://c1/node/n1'],
+      ['two weft URIs', [bc, eku, new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'weft://c1/node/n1' }, { type: 'url', value: 'weft://c1/node/n2' }])], 'must hold exactly the URI'],
+      ['serverAuth only', [bc, new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]), san], 'extendedKeyUsage lacks clientAuth'],
+      ['no extendedKeyUsage', [bc, san], 'extendedKeyUsage lacks serverAuth'],
+      ['basicConstraints twice', [bc, bc, eku, san], 'an extension appears twice'],
+    ];
+    for (const [label, extensions, reason] of cases) {
+      const forged = await x509.X509CertificateGenerator.create(
+        {
+          subject: 'O=c1, OU=worker, CN=n1',
+          issuer: new x509.X509Certificate(ca.certificatePem).subjectName,
+          publicKey: node.keys.publicKey,
+          signingKey: caKeys.privateKey,
+          signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+          notBefore: new Date(T0 - DAY),
+          notAfter: new Date(T0 + DAY),
+          extensions,
+        },
+        webCrypto,
+      );
+      const err = await rejectionOf(verifyNodeCertificate(forged.toString('pem'), ca.certificatePem, at));
+      expect([label, err]).toEqual([label, expect.any(MalformedCertificateError)]);
+      expect([label, (err as MalformedCertificateError).reason]).toEqual([label, expect.stringContaining(reason)]);
+    }
+  });
+
+  it('refuses a CA certificate without keyCertSign, one marked CA:false, and one with another name', async () => {
+    const keys = await generateNodeKey();
+    const make = (name: string, extensions: x509.Extension[]): Promise<x509.X509Certificate> =>
+      x509.X509CertificateGenerator.createSelfSigned(
+        { serialNumber: '01', name, notBefore: new Date(T0 - DAY), notAfter: new Date(T0 + DAY), keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, extensions },
+        webCrypto,
+      );
+    const ku = new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true);
+    const cases: Array<[x509.X509Certificate, string]> = [
+      [await make('O=c1, CN=weft-cluster-ca', [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.cRLSign, true)]), 'keyUsage lacks keyCertSign'],
+      [await make('O=c1, CN=weft-cluster-ca', [new x509.BasicConstraintsExtension(true, 0, true)]), 'keyUsage lacks keyCertSign'],
+      [await make('O=c1, CN=weft-cluster-ca', [new x509.BasicConstraintsExtension(false, undefined, true), ku]), 'not a CA (basicConstraints CA:false)'],
+      [await make('O=c1, CN=some-ca', [new x509.BasicConstraintsExtension(true, 0, true), ku]), 'subject CN "some-ca" is not weft-cluster-ca'],
+    ];
+    for (const [cert, reason] of cases) {
+      const err = thrownBy(() => caDigestOf(cert.toString('pem')));
+      expect(err).toBeInstanceOf(MalformedCertificateError);
+      expect((err as MalformedCertificateError).reason).toContain(reason);
+    }
+    // The same layout with keyCertSign is a cluster CA.
+    expect(caDigestOf((await make('O=c1, CN=weft-cluster-ca', [new x509.BasicConstraintsExtension(true, 0, true), ku])).toString('pem'))).toHaveLength(52);
+  });
+
+  it('reads PEM strictly: CRLF line ends are fine; headers, broken base64 and a missing END line are not', async () => {
+    const node = await issueNode(ca, 'n1', 'worker');
+    expect(parseNodeCertificate(node.certPem.replace(/\n/g, '\r\n')).nodeId).toBe('n1');
+    expect(parseNodeCertificate(`some text before\n${node.certPem}and after\n`).nodeId).toBe('n1');
+    const lines = node.certPem.trimEnd().split('\n');
+    const withHeader = [lines[0], 'Proc-Type: 4,ENCRYPTED', '', ...lines.slice(1)].join('\n');
+    const badBase64 = [lines[0], `${lines[1]!.slice(0, -1)}!`, ...lines.slice(2)].join('\n');
+    const noEnd = lines.slice(0, -1).join('\n');
+    for (const pem of [withHeader, badBase64, noEnd]) expect(thrownBy(() => parseNodeCertificate(pem))).toBeInstanceOf(MalformedCertificateError);
+  });
+
+  it("writes CSRs another implementation verifies (@peculiar/x509), and takes theirs", async () => {
+    const keys = await generateNodeKey();
+    const ours = new x509.Pkcs10CertificateRequest(await createCsr('n1', keys));
+    expect(await ours.verify(webCrypto)).toBe(true);
+    expect(ours.subject).toBe('CN=n1');
+    expect(ours.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-256' } });
+    const theirs = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=n2', keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } }, webCrypto);
+    const certPem = await ca.issue({ csrPem: theirs.toString('pem'), nodeId: 'n2', role: 'worker' });
+    expect(parseNodeCertificate(certPem).nodeId).toBe('n2');
   });
 
   it('rejects bad options with InvalidOptionsError naming the field', async () => {

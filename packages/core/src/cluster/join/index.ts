@@ -5,7 +5,7 @@
  * certificate renewer.
  */
 export { initClusterPki, loadClusterPki, joinTokenOf, rotateJoinToken, type InitClusterPkiOptions, type InitClusterPkiResult, type ClusterPkiOptions } from './cluster-pki';
-export { JoinServer, type JoinServerOptions, type JoinServerStats, type JoinInfo } from './join-server';
+export { JoinServer, type JoinServerOptions, type JoinServerStats, type JoinInfo, type ManagerEntry } from './join-server';
 export { joinCluster, renewCertificate, type JoinClusterOptions, type RenewCertificateOptions, type JoinResult } from './join-client';
 export { DenyList, pruneDeniedSerials, type DenyListOptions } from './deny-list';
 export { CertificateRenewer, type CertificateRenewerOptions } from './renewer';

@@ -3,14 +3,15 @@ import { InvalidOptionsError, parseOptions, type SocketAddress } from '@weft/int
 import { z } from 'zod';
 import { FrameReader, encodeFrame } from '../../store/remote/frames';
 import { nodeIdSchema } from '../../node/node-options';
-import { createCsr } from '../pki/csr';
+import { csrOf } from '../pki/csr';
 import { CertificateNotTrustedError, UnexpectedPeerError } from '../pki/errors';
 import { parseJoinToken, verifyJoinTokenCa } from '../pki/join-token';
-import { exportNodeKeyPem, generateNodeKey, type NodeKeyPair } from '../pki/keys';
+import { generateNodeKeyObjects, keyObjectsOf, pemOfKeyObject, type NodeKeyPair } from '../pki/keys';
 import { parseNodeCertificate, verifyNodeCertificate } from '../pki/node-certificate';
 import type { NodeRole } from '../pki/profile';
 import { tlsOptionsFor, type NodeCredentials } from '../pki/tls';
 import { JoinFailedError } from './errors';
+import type { ManagerEntry } from './join-server';
 import { JOIN_PROTOCOL_VERSION, MAX_JOIN_FRAME_BYTES, errorOfRefusal, serverAnswerSchema, serverHelloSchema, type ServerAnswer } from './wire';
 
 /** Options of {@link joinCluster}. */
@@ -39,6 +40,8 @@ export interface JoinResult {
   readonly role: NodeRole;
   /** The managers' addresses, when the manager knows them. */
   readonly managers?: readonly SocketAddress[];
+  /** The managers registry (id, Raft and store address of each), when the manager sends it. */
+  readonly registry?: readonly ManagerEntry[];
 }
 
 /** Options of {@link renewCertificate}. */
@@ -95,8 +98,8 @@ const renewSchema = z
 export async function joinCluster(options: JoinClusterOptions): Promise<JoinResult> {
   const o = parseOptions(joinSchema, options, 'joinCluster');
   parseJoinToken(o.token); // a malformed token fails before any connection
-  const key = o.key ?? (await generateNodeKey());
-  const csrPem = await createCsr(o.nodeId ?? 'joining-node', key);
+  const key = o.key !== undefined ? keyObjectsOf(o.key) : generateNodeKeyObjects();
+  const csrPem = csrOf(o.nodeId ?? 'joining-node', key.privateKey, key.publicKey);
   const answer = await exchange(o.manager, { rejectUnauthorized: false }, o.timeoutMs, async (caPem, socket) => {
     verifyJoinTokenCa(o.token, caPem);
     await assertManager(socket, caPem);
@@ -104,7 +107,7 @@ export async function joinCluster(options: JoinClusterOptions): Promise<JoinResu
   });
   // The CA the node will trust from now on must be the one its token pins (as the greeting's was).
   if (answer.t === 'issued') verifyJoinTokenCa(o.token, answer.caPem);
-  return resultOf(answer, await exportNodeKeyPem(key), o.nodeId, o.role);
+  return resultOf(answer, pemOfKeyObject(key.privateKey), o.nodeId, o.role);
 }
 
 /**
@@ -122,8 +125,8 @@ export async function renewCertificate(options: RenewCertificateOptions): Promis
   if (managers.length === 0) throw new InvalidOptionsError('managers', 'renewCertificate: give option "managers" (or "manager"): the join ports to renew at');
   const creds = o.credentials as NodeCredentials;
   const current = parseNodeCertificate(creds.certPem);
-  const key = o.key ?? (await generateNodeKey());
-  const csrPem = await createCsr(current.nodeId, key);
+  const key = o.key !== undefined ? keyObjectsOf(o.key) : generateNodeKeyObjects();
+  const csrPem = csrOf(current.nodeId, key.privateKey, key.publicKey);
   const tls = tlsOptionsFor({ caPem: creds.caPem, certPem: creds.certPem, keyPem: creds.keyPem, peer: { role: 'manager' } });
   let last: unknown;
   for (const manager of managers) {
@@ -133,7 +136,7 @@ export async function renewCertificate(options: RenewCertificateOptions): Promis
         return { t: 'renew', csrPem };
       });
       if (answer.t === 'issued' && answer.caPem.trim() !== creds.caPem.trim()) throw new CertificateNotTrustedError('the manager answered with another cluster CA than this node\'s');
-      return resultOf(answer, await exportNodeKeyPem(key), current.nodeId, undefined);
+      return resultOf(answer, pemOfKeyObject(key.privateKey), current.nodeId, undefined);
     } catch (err) {
       if (!(err instanceof JoinFailedError) || err.remoteName !== undefined) throw err;
       last = err;
@@ -202,7 +205,13 @@ async function resultOf(answer: ServerAnswer, keyPem: string, nodeId: string | u
   if (id.nodeId !== answer.nodeId || id.role !== answer.role || (nodeId !== undefined && id.nodeId !== nodeId) || (role !== undefined && id.role !== role)) {
     throw new JoinFailedError(`the manager issued a certificate for node ${JSON.stringify(id.nodeId)} (${id.role}), not what was asked`);
   }
-  return { credentials, nodeId: id.nodeId, role: id.role, ...(answer.managers !== undefined ? { managers: answer.managers } : {}) };
+  return {
+    credentials,
+    nodeId: id.nodeId,
+    role: id.role,
+    ...(answer.managers !== undefined ? { managers: answer.managers } : {}),
+    ...(answer.registry !== undefined ? { registry: answer.registry } : {}),
+  };
 }
 
 /**

@@ -9,10 +9,9 @@ import { nodeIdSchema } from '../../node/node-options';
 import { KeyLayout } from '../../records/keys';
 import { FrameReader, encodeFrame } from '../../store/remote/frames';
 import { base32Encode } from '../pki/base32';
-import { publicKeyOfCsr } from '../pki/csr';
+import { spkiOfCsr } from '../pki/csr';
 import { CertificateExpiredError, CertificateNotTrustedError, CertificateRevokedError } from '../pki/errors';
 import { verifyJoinToken } from '../pki/join-token';
-import { spkiOf } from '../pki/keys';
 import type { NodeIdentity } from '../pki/certificate-reader';
 import { parseNodeCertificate } from '../pki/node-certificate';
 import { DEFAULT_NODE_CERT_LIFETIME_MS, MAX_LIFETIME_MS, type NodeRole } from '../pki/profile';
@@ -23,6 +22,13 @@ import { deniedRecordSchema, nodeCertRecordSchema, parseKv, readCa, readTokens, 
 import { JOIN_PROTOCOL_VERSION, MAX_JOIN_FRAME_BYTES, clientRequestSchema, refusalOf, type ClientRequest } from './wire';
 
 /** What {@link JoinServerOptions.onJoin} is told after a certificate was issued and recorded. */
+/** A manager in the registry a join answer carries: what `RaftStore` calls a `ManagerAddress`. */
+export interface ManagerEntry {
+  readonly id: string;
+  readonly raft: SocketAddress;
+  readonly store: SocketAddress;
+}
+
 export interface JoinInfo {
   /** `join` for a new (or re-joining) node, `renew` for a renewal. */
   readonly kind: 'join' | 'renew';
@@ -54,6 +60,11 @@ export interface JoinServerOptions {
   readonly maxPendingHandshakes?: number;
   /** The managers' addresses, returned to a joining node (`managers` of the answer). Default: none (the field is left out). */
   readonly managers?: () => readonly SocketAddress[] | Promise<readonly SocketAddress[]>;
+  /**
+   * The managers registry (each manager's node id, Raft and store address), returned to a joining
+   * node (`registry` of the answer) so it needs no second connection to learn it. Default: none.
+   */
+  readonly registry?: () => readonly ManagerEntry[] | Promise<readonly ManagerEntry[]>;
   /** Called after each certificate is issued and recorded. Errors it throws are ignored. */
   readonly onJoin?: (info: JoinInfo) => void;
   /** Wall clock (ms since the Unix epoch; default `Date.now`): certificate validity, expiry checks of renewing nodes. */
@@ -96,6 +107,7 @@ const optionsSchema = z
     handshakeTimeoutMs: z.number().int().min(1).default(10_000),
     maxPendingHandshakes: z.number().int().min(1).default(64),
     managers: fn<() => readonly SocketAddress[]>('must be a function returning socket addresses').optional(),
+    registry: fn<() => readonly ManagerEntry[]>('must be a function returning manager entries').optional(),
     onJoin: fn<(info: JoinInfo) => void>('must be a function').optional(),
     now: fn<() => number>('must be a function returning ms since the Unix epoch').optional(),
   })
@@ -303,7 +315,7 @@ export class JoinServer {
       const role = verifyJoinToken(req.token, tokens.records, ca.digest);
       if (req.role !== undefined && req.role !== role) throw new JoinRoleMismatchError(req.role, role);
       // Only once the token is good: an unauthenticated client does not get the CSR's signature checked.
-      csrDigest ??= await csrKeyDigest(req.csrPem);
+      csrDigest ??= csrKeyDigest(req.csrPem);
       const nodeId = req.nodeId ?? `node-${base32Encode(cryptoRandomBytes(8))}`;
       if (req.nodeId !== undefined) parseOptions(z.object({ nodeId: nodeIdSchema }), { nodeId }, 'join');
       const removedKv = await store.get(keys.removedNode(nodeId));
@@ -334,8 +346,17 @@ export class JoinServer {
       this.stats.joined += 1;
       // Written already: a failing `managers` hook leaves the field out rather than refusing a granted join.
       const managers = this.o.managers !== undefined ? await Promise.resolve().then(() => this.o.managers!()).catch(() => undefined) : undefined;
+      const registry = this.o.registry !== undefined ? await Promise.resolve().then(() => this.o.registry!()).catch(() => undefined) : undefined;
       this.notify({ kind: 'join', nodeId, role, serial: rec.serial, ...(held !== undefined && held.serial !== rec.serial ? { replacedSerial: held.serial } : {}), ...(req.advertise ? { advertise: req.advertise } : {}) });
-      return { t: 'issued', certPem, caPem: ca.certificatePem, nodeId, role, ...(managers !== undefined ? { managers: managers.map((m) => ({ host: m.host, port: m.port })) } : {}) };
+      return {
+        t: 'issued',
+        certPem,
+        caPem: ca.certificatePem,
+        nodeId,
+        role,
+        ...(managers !== undefined ? { managers: managers.map((m) => ({ host: m.host, port: m.port })) } : {}),
+        ...(registry !== undefined ? { registry: registry.map((m) => ({ id: m.id, raft: { host: m.raft.host, port: m.raft.port }, store: { host: m.store.host, port: m.store.port } })) } : {}),
+      };
     }
   }
 
@@ -423,9 +444,8 @@ function denied(nodeId: string, notAfterMs: number, deniedAtMs: number, reason: 
   return deniedRecordSchema.parse({ nodeId, notAfterMs, deniedAtMs, reason });
 }
 
-async function csrKeyDigest(csrPem: string): Promise<string> {
-  const key = await publicKeyOfCsr(csrPem);
-  return createHash('sha256').update(await spkiOf(key)).digest('hex');
+function csrKeyDigest(csrPem: string): string {
+  return createHash('sha256').update(spkiOfCsr(csrPem)).digest('hex');
 }
 
 /** Server TLS options: TLS 1.3, the manager's certificate, client certificates asked for (a renewing node sends one) but not required. */

@@ -62,8 +62,18 @@ export async function readCa(store: Store, keys: KeyLayout, now?: () => number):
   const kv = await store.get(keys.clusterCa());
   const rec = parseKv(caRecordSchema, kv);
   if (kv === undefined || rec === undefined) throw new ClusterPkiMissingError(kv === undefined ? `no CA record at ${keys.clusterCa()} (initClusterPki has not run)` : `the CA record at ${keys.clusterCa()} does not parse`);
-  return { ca: await ClusterCa.fromPem(rec.certificatePem, rec.keyPem, now !== undefined ? { now } : {}), kv };
+  // Loading the CA imports and checks its key: done once per record version (each join and renewal reads it).
+  const cached = loadedCas.get(store);
+  if (cached !== undefined && cached.key === keys.clusterCa() && cached.modRevision === kv.modRevision && cached.now === now && cached.certificatePem === rec.certificatePem && cached.keyPem === rec.keyPem) {
+    return { ca: cached.ca, kv };
+  }
+  const ca = await ClusterCa.fromPem(rec.certificatePem, rec.keyPem, now !== undefined ? { now } : {});
+  loadedCas.set(store, { key: keys.clusterCa(), modRevision: kv.modRevision, now, certificatePem: rec.certificatePem, keyPem: rec.keyPem, ca });
+  return { ca, kv };
 }
+
+/** The CA last loaded from each store, with the record version it was loaded from. */
+const loadedCas = new WeakMap<Store, { key: string; modRevision: number; now: (() => number) | undefined; certificatePem: string; keyPem: string; ca: ClusterCa }>();
 
 /** @internal The current token records of both roles, and the revisions they were read at. */
 export async function readTokens(store: Store, keys: KeyLayout): Promise<{ records: { manager?: JoinTokenRecord; worker?: JoinTokenRecord }; mod: Record<'manager' | 'worker', number>; stored: Partial<Record<'manager' | 'worker', StoredJoinToken>> }> {

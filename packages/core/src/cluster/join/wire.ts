@@ -21,7 +21,7 @@ import { ClusterPkiMissingError, JoinFailedError, JoinRoleMismatchError, NodeIdT
  *   server → client  { t: 'hello', v: 1, caPem }
  *   client → server  { t: 'join', token, csrPem, nodeId?, role?, advertise? }
  *                  | { t: 'renew', csrPem }
- *   server → client  { t: 'issued', certPem, caPem, nodeId, role, managers? }
+ *   server → client  { t: 'issued', certPem, caPem, nodeId, role, managers?, registry? }
  *                  | { t: 'refused', error: { name, message, fields } }
  *
  * then the server closes. The client checks `caPem` against its token's CA
@@ -36,6 +36,8 @@ export const MAX_JOIN_FRAME_BYTES = 64 * 1024;
 
 const address = z.object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) });
 const pem = z.string().min(1).max(16 * 1024);
+/** A manager as the registry records it: node id, Raft address, store address. */
+const managerEntry = z.object({ id: z.string().min(1).max(64), raft: address, store: address });
 
 /** @internal */
 export const clientRequestSchema = z.discriminatedUnion('t', [
@@ -51,7 +53,15 @@ export const serverHelloSchema = z.object({ t: z.literal('hello'), v: z.number()
 
 /** @internal */
 export const serverAnswerSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('issued'), certPem: pem, caPem: pem, nodeId: z.string().min(1).max(64), role: z.enum(['manager', 'worker']), managers: z.array(address).max(64).optional() }),
+  z.object({
+    t: z.literal('issued'),
+    certPem: pem,
+    caPem: pem,
+    nodeId: z.string().min(1).max(64),
+    role: z.enum(['manager', 'worker']),
+    managers: z.array(address).max(64).optional(),
+    registry: z.array(managerEntry).max(64).optional(),
+  }),
   z.object({ t: z.literal('member'), nodeId: z.string().min(1).max(64), role: z.enum(['manager', 'worker']) }),
   z.object({ t: z.literal('refused'), error: z.object({ name: z.string().max(64), message: z.string().max(2048), fields: z.record(z.string(), z.union([z.string(), z.number()])).optional() }) }),
 ]);

@@ -1,14 +1,33 @@
+import { X509Certificate } from 'node:crypto';
 import { CertificateExpiredError, CertificateNotTrustedError, MalformedCertificateError } from './errors';
+import {
+  AsnConvert,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  KeyUsage,
+  KeyUsageFlags,
+  OID,
+  SubjectAlternativeName,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+  type Name,
+} from './asn1';
 import { digestOfDer, fingerprintOf } from './digest';
 import { pkiIdSchema } from './options';
 import { pemToDer } from './pem';
 import { CA_COMMON_NAME, NODE_ROLES, nodeUri, type NodeRole } from './profile';
-import { webCrypto, x509 } from './x509';
 
 /*
- * @internal Reading certificates: PEM/DER → @peculiar/x509 objects → the
- * facts the PKI trusts, with every structural problem a
- * MalformedCertificateError (never an exception from deep inside the parser).
+ * @internal Reading certificates: PEM/DER → the RFC 5280 structure
+ * (@peculiar/asn1-x509) → the facts the PKI trusts, with every structural
+ * problem a MalformedCertificateError (never an exception from deep inside
+ * the parser). Signatures are checked by node:crypto (OpenSSL), the X.509
+ * implementation node:tls itself uses.
  */
 
 /**
@@ -35,8 +54,19 @@ export interface NodeIdentity {
 
 /** @internal A parsed certificate with its DER. */
 export interface ReadCertificate {
-  readonly cert: x509.X509Certificate;
   readonly der: Uint8Array;
+  /** The decoded structure. */
+  readonly cert: Certificate;
+  /** node:crypto's view of the same DER (OpenSSL parsed it too): signature and issuer checks. */
+  readonly x509: X509Certificate;
+  /** Start of validity. */
+  readonly notBefore: Date;
+  /** End of validity. */
+  readonly notAfter: Date;
+  /** Serial number, lowercase hex without the DER sign octet (what deny lists hold). */
+  readonly serial: string;
+  /** The extensions by OID (each appears once: a certificate with a repeated extension does not parse). */
+  readonly extensions: ReadonlyMap<string, ArrayBuffer>;
 }
 
 /** @internal A parsed Weft cluster CA certificate. */
@@ -67,6 +97,13 @@ export function readCertificate(input: string | Uint8Array, what: string): ReadC
   return read;
 }
 
+/** The serial as @peculiar/x509 and OpenSSL print it: hex of the INTEGER's octets, without a leading 0x00 sign octet. */
+function serialHex(octets: ArrayBuffer): string {
+  let bytes = new Uint8Array(octets);
+  if (bytes.length > 1 && bytes[0] === 0x00 && bytes[1]! > 0x7f) bytes = bytes.subarray(1);
+  return Buffer.from(bytes).toString('hex');
+}
+
 function parseCertificate(input: string | Uint8Array, what: string): ReadCertificate {
   let der: Uint8Array;
   if (typeof input === 'string') {
@@ -78,59 +115,101 @@ function parseCertificate(input: string | Uint8Array, what: string): ReadCertifi
   } else {
     throw new MalformedCertificateError(`${what}: expected PEM text or DER bytes (got ${input === null ? 'null' : typeof input})`);
   }
+  let cert: Certificate;
+  let x509: X509Certificate;
   try {
-    const cert = new x509.X509Certificate(der);
-    // Touch the lazily decoded parts so a broken structure fails here.
-    void cert.subjectName.toJSON();
-    void cert.issuerName.toJSON();
-    const types = cert.extensions.map((e) => e.type);
-    if (new Set(types).size !== types.length) throw new MalformedCertificateError(`${what}: an extension appears twice`);
-    return { cert, der };
+    cert = AsnConvert.parse(der, Certificate);
+    x509 = new X509Certificate(der);
   } catch (err) {
-    if (err instanceof MalformedCertificateError) throw err;
     throw new MalformedCertificateError(`${what}: not a DER X.509 certificate`, { cause: err });
+  }
+  const extensions = new Map<string, ArrayBuffer>();
+  for (const e of cert.tbsCertificate.extensions ?? []) {
+    if (extensions.has(e.extnID)) throw new MalformedCertificateError(`${what}: an extension appears twice`);
+    extensions.set(e.extnID, e.extnValue.buffer);
+  }
+  const { validity } = cert.tbsCertificate;
+  return {
+    der,
+    cert,
+    x509,
+    notBefore: validity.notBefore.getTime(),
+    notAfter: validity.notAfter.getTime(),
+    serial: serialHex(cert.tbsCertificate.serialNumber).toLowerCase(),
+    extensions,
+  };
+}
+
+/** An extension's value decoded with its schema, or null when absent; an undecodable value is a MalformedCertificateError. */
+function extension<T>(read: ReadCertificate, oid: string, type: new () => T, label: string, what: string): T | null {
+  const value = read.extensions.get(oid);
+  if (value === undefined) return null;
+  try {
+    return AsnConvert.parse(value, type);
+  } catch (err) {
+    throw new MalformedCertificateError(`${what}: unreadable ${label} extension`, { cause: err });
   }
 }
 
-function single(cert: x509.X509Certificate, field: 'CN' | 'OU' | 'O', label: string, what: string): string {
-  const values = cert.subjectName.getField(field);
+/** Every value of attribute `oid` in `name`, as text. */
+function attributes(name: Name, oid: string): string[] {
+  const out: string[] = [];
+  for (const rdn of name) for (const atv of rdn) if (atv.type === oid) out.push(atv.value.toString());
+  return out;
+}
+
+const SHORT_NAMES: Record<string, string> = { [OID.CN]: 'CN', [OID.OU]: 'OU', [OID.O]: 'O', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST' };
+
+/** @internal A name as text for messages: `CN=…, OU=…, O=…` (RFC 4514 order, last RDN first). */
+export function nameText(name: Name): string {
+  return [...name]
+    .reverse()
+    .map((rdn) => [...rdn].map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${atv.value.toString()}`).join('+'))
+    .join(', ');
+}
+
+function single(read: ReadCertificate, field: 'CN' | 'OU' | 'O', label: string, what: string): string {
+  const values = attributes(read.cert.tbsCertificate.subject, OID[field]);
   if (values.length !== 1) throw new MalformedCertificateError(`${what}: expected one subject ${field} (${label}), found ${values.length}`);
   return values[0]!;
 }
 
-function id(cert: x509.X509Certificate, field: 'CN' | 'O', label: string, what: string): string {
-  const value = single(cert, field, label, what);
+function id(read: ReadCertificate, field: 'CN' | 'O', label: string, what: string): string {
+  const value = single(read, field, label, what);
   if (!pkiIdSchema.safeParse(value).success) throw new MalformedCertificateError(`${what}: subject ${field} (${label}) ${JSON.stringify(value)} is not a valid id`);
   return value;
 }
 
 /** @internal The identity in a node certificate, after every structural check (not the signature or dates). */
-export function identityOf({ cert, der }: ReadCertificate, what = 'node certificate'): NodeIdentity {
+export function identityOf(read: ReadCertificate, what = 'node certificate'): NodeIdentity {
   try {
-    const nodeId = id(cert, 'CN', 'node id', what);
-    const clusterId = id(cert, 'O', 'cluster id', what);
-    const ou = single(cert, 'OU', 'role', what);
+    const nodeId = id(read, 'CN', 'node id', what);
+    const clusterId = id(read, 'O', 'cluster id', what);
+    const ou = single(read, 'OU', 'role', what);
     if (!(NODE_ROLES as readonly string[]).includes(ou)) throw new MalformedCertificateError(`${what}: OU (role) ${JSON.stringify(ou)} is not manager or worker`);
-    const bc = cert.getExtension(x509.BasicConstraintsExtension);
-    if (bc === null || bc.ca) throw new MalformedCertificateError(`${what}: not an end-entity certificate (basicConstraints ${bc === null ? 'missing' : 'CA:true'})`);
-    const uris = (cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []).filter((n) => n.type === 'url').map((n) => n.value);
-    const weftUris = uris.filter((u) => u.startsWith('weft://'));
+    const bc = extension(read, id_ce_basicConstraints, BasicConstraints, 'basicConstraints', what);
+    if (bc === null || bc.cA) throw new MalformedCertificateError(`${what}: not an end-entity certificate (basicConstraints ${bc === null ? 'missing' : 'CA:true'})`);
+    const names = extension(read, id_ce_subjectAltName, SubjectAlternativeName, 'subjectAltName', what) ?? [];
+    const weftUris = [...names].flatMap((n) => (n.uniformResourceIdentifier?.startsWith('weft://') === true ? [n.uniformResourceIdentifier] : []));
     const expected = nodeUri(clusterId, nodeId);
     if (weftUris.length !== 1 || weftUris[0] !== expected) {
       throw new MalformedCertificateError(`${what}: subjectAltName must hold exactly the URI ${expected} (found ${JSON.stringify(weftUris)})`);
     }
-    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [];
-    for (const usage of [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]) {
-      if (!eku.includes(usage)) throw new MalformedCertificateError(`${what}: extendedKeyUsage lacks ${usage} (a node is both TLS server and client)`);
+    const eku = [...(extension(read, id_ce_extKeyUsage, ExtendedKeyUsage, 'extendedKeyUsage', what) ?? [])];
+    for (const [usage, label] of [
+      [id_kp_serverAuth, 'serverAuth'],
+      [id_kp_clientAuth, 'clientAuth'],
+    ] as const) {
+      if (!eku.includes(usage)) throw new MalformedCertificateError(`${what}: extendedKeyUsage lacks ${label} (${usage}) (a node is both TLS server and client)`);
     }
     return {
       nodeId,
       role: ou as NodeRole,
       clusterId,
-      serial: cert.serialNumber.toLowerCase(),
-      notBefore: cert.notBefore,
-      notAfter: cert.notAfter,
-      fingerprint: fingerprintOf(der),
+      serial: read.serial,
+      notBefore: read.notBefore,
+      notAfter: read.notAfter,
+      fingerprint: fingerprintOf(read.der),
     };
   } catch (err) {
     if (err instanceof MalformedCertificateError) throw err;
@@ -141,15 +220,14 @@ export function identityOf({ cert, der }: ReadCertificate, what = 'node certific
 /** @internal Parses and checks a Weft cluster CA certificate (CN weft-cluster-ca, O = cluster id, CA:true, keyCertSign). */
 export function readCaCertificate(input: string | Uint8Array, what = 'CA certificate'): ReadCaCertificate {
   const read = readCertificate(input, what);
-  const { cert } = read;
   try {
-    const cn = single(cert, 'CN', 'name', what);
+    const cn = single(read, 'CN', 'name', what);
     if (cn !== CA_COMMON_NAME) throw new MalformedCertificateError(`${what}: subject CN ${JSON.stringify(cn)} is not ${CA_COMMON_NAME}`);
-    const clusterId = id(cert, 'O', 'cluster id', what);
-    const bc = cert.getExtension(x509.BasicConstraintsExtension);
-    if (bc === null || !bc.ca) throw new MalformedCertificateError(`${what}: not a CA (basicConstraints ${bc === null ? 'missing' : 'CA:false'})`);
-    const ku = cert.getExtension(x509.KeyUsagesExtension);
-    if (ku === null || (ku.usages & x509.KeyUsageFlags.keyCertSign) === 0) throw new MalformedCertificateError(`${what}: keyUsage lacks keyCertSign`);
+    const clusterId = id(read, 'O', 'cluster id', what);
+    const bc = extension(read, id_ce_basicConstraints, BasicConstraints, 'basicConstraints', what);
+    if (bc === null || !bc.cA) throw new MalformedCertificateError(`${what}: not a CA (basicConstraints ${bc === null ? 'missing' : 'CA:false'})`);
+    const ku = extension(read, id_ce_keyUsage, KeyUsage, 'keyUsage', what);
+    if (ku === null || (ku.toNumber() & KeyUsageFlags.keyCertSign) === 0) throw new MalformedCertificateError(`${what}: keyUsage lacks keyCertSign`);
     return { ...read, clusterId, digest: digestOfDer(read.der) };
   } catch (err) {
     if (err instanceof MalformedCertificateError) throw err;
@@ -157,22 +235,19 @@ export function readCaCertificate(input: string | Uint8Array, what = 'CA certifi
   }
 }
 
-function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
-}
-
 /**
  * @internal Throws CertificateNotTrustedError unless `leaf` names `ca` as its
  * issuer, is signed by `ca`'s key, and is of `ca`'s cluster.
  */
-export async function assertIssuedBy(leaf: ReadCertificate, ca: ReadCaCertificate, leafClusterId: string): Promise<void> {
-  if (!bytesEqual(leaf.cert.issuerName.toArrayBuffer(), ca.cert.subjectName.toArrayBuffer())) {
-    throw new CertificateNotTrustedError(`issued by "${leaf.cert.issuer}", not by the cluster CA "${ca.cert.subject}"`);
+export function assertIssuedBy(leaf: ReadCertificate, ca: ReadCaCertificate, leafClusterId: string): void {
+  const issuer = Buffer.from(AsnConvert.serialize(leaf.cert.tbsCertificate.issuer));
+  if (!issuer.equals(Buffer.from(AsnConvert.serialize(ca.cert.tbsCertificate.subject)))) {
+    throw new CertificateNotTrustedError(`issued by "${nameText(leaf.cert.tbsCertificate.issuer)}", not by the cluster CA "${nameText(ca.cert.tbsCertificate.subject)}"`);
   }
   let ok = false;
   let cause: unknown;
   try {
-    ok = await leaf.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }, webCrypto);
+    ok = leaf.x509.verify(ca.x509.publicKey);
   } catch (err) {
     cause = err;
   }
@@ -181,7 +256,7 @@ export async function assertIssuedBy(leaf: ReadCertificate, ca: ReadCaCertificat
 }
 
 /** @internal Throws CertificateExpiredError unless notBefore ≤ at ≤ notAfter. */
-export function assertValidAt(cert: x509.X509Certificate, subject: string, at: Date): void {
+export function assertValidAt(cert: Pick<ReadCertificate, 'notBefore' | 'notAfter'>, subject: string, at: Date): void {
   const t = at.getTime();
   if (t < cert.notBefore.getTime() || t > cert.notAfter.getTime()) throw new CertificateExpiredError(subject, cert.notBefore, cert.notAfter, at);
 }

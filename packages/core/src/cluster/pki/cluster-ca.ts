@@ -1,13 +1,32 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { InvalidOptionsError, parseOptions } from '@weft/interface';
 import { cryptoRandomBytes } from '../../node/context';
+import {
+  AsnConvert,
+  BasicConstraints,
+  ExtendedKeyUsage,
+  GeneralName,
+  KeyUsage,
+  KeyUsageFlags,
+  OID,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+} from './asn1';
 import { assertValidAt, readCaCertificate, type ReadCaCertificate } from './certificate-reader';
-import { publicKeyOfCsr } from './csr';
+import { extensionOf, keyIdentifierExtensions, keyIdOf, nameOf, signCertificate } from './certificate-writer';
+import { spkiOfCsr } from './csr';
 import { MalformedKeyError } from './errors';
-import { exportNodeKeyPem, generateNodeKey, importNodeKeyPem, spkiOf, type NodeKeyPair } from './keys';
 import { caPemSchema, clusterCaCreateSchema, clusterCaLoadSchema, issueSchema } from './options';
-import { derToPem } from './pem';
-import { CA_COMMON_NAME, CERT_BACKDATE_MS, isHostName, nodeUri, SERIAL_BYTES, SIGNING_ALGORITHM, type NodeRole } from './profile';
-import { webCrypto, x509 } from './x509';
+import { derToPem, pemToDer } from './pem';
+import { CA_COMMON_NAME, CERT_BACKDATE_MS, isHostName, nodeUri, SERIAL_BYTES, type NodeRole } from './profile';
 
 /** Options of {@link ClusterCa.create}. */
 export interface ClusterCaOptions {
@@ -17,7 +36,7 @@ export interface ClusterCaOptions {
   readonly lifetimeMs?: number;
   /** Wall clock: ms since the Unix epoch, for the CA's and later certificates' validity. Default `Date.now`. */
   readonly now?: () => number;
-  /** Random bytes for certificate serials and join-token secrets. Default node:crypto. Keys always come from WebCrypto. */
+  /** Random bytes for certificate serials and join-token secrets. Default node:crypto. Keys always come from node:crypto. */
   readonly randomBytes?: (length: number) => Uint8Array;
 }
 
@@ -60,7 +79,7 @@ export function serialFrom(randomBytes: (length: number) => Uint8Array): string 
   }
   const copy = Uint8Array.from(bytes);
   if (copy.every((b) => b === 0)) copy[SERIAL_BYTES - 1] = 1;
-  // @peculiar/x509 encodes the hex as a minimal positive DER INTEGER (adding a 0x00 sign octet when the top bit is set).
+  // Encoded as a minimal positive DER INTEGER (a 0x00 sign octet added when the top bit is set): see certificate-writer.
   return Buffer.from(copy).toString('hex');
 }
 
@@ -78,7 +97,7 @@ export function serialFrom(randomBytes: (length: number) => Uint8Array): string 
  * Swarm's CA uses; `ecdsa_secp256r1_sha256` is one of the signature schemes
  * every TLS 1.3 implementation must support (RFC 8446 §9.1), so any TLS peer
  * or tool (OpenSSL, Go's crypto/tls, ...) serves and verifies it; and ECDSA
- * is a stable WebCrypto algorithm in Node 20. Ed25519 was the alternative,
+ * is stable in node:crypto and WebCrypto on Node 20. Ed25519 was the alternative,
  * and node:tls does not rule it out here: on this repository's Node 20.20.2 /
  * OpenSSL 3.0.19 a mutual-TLS 1.3 handshake with Ed25519 certificates made the
  * same way (@peculiar/x509 + WebCrypto) also succeeded, in a one-off
@@ -107,7 +126,8 @@ export class ClusterCa {
 
   private constructor(
     private readonly ca: ReadCaCertificate,
-    private readonly keys: NodeKeyPair,
+    /** The CA's private key (node:crypto): what signs every certificate. */
+    private readonly signingKey: KeyObject,
     private readonly keyPem: string,
     /** @internal The CA's wall clock (also the default clock of join tokens made with it). */
     readonly clock: () => number,
@@ -117,9 +137,14 @@ export class ClusterCa {
     this.certificatePem = derToPem(ca.der, 'CERTIFICATE');
     this.digest = ca.digest;
     this.clusterId = ca.clusterId;
-    this.notBefore = ca.cert.notBefore;
-    this.notAfter = ca.cert.notAfter;
+    this.notBefore = ca.notBefore;
+    this.notAfter = ca.notAfter;
+    const ski = ca.extensions.get(id_ce_subjectKeyIdentifier);
+    this.keyId = ski === undefined ? undefined : new Uint8Array(AsnConvert.parse(ski, SubjectKeyIdentifier).buffer);
   }
+
+  /** The CA's key identifier (its subjectKeyIdentifier): the authorityKeyIdentifier of what it issues. */
+  private readonly keyId: Uint8Array | undefined;
 
   /**
    * Creates a new CA: a fresh key pair and its self-signed certificate, valid
@@ -130,26 +155,31 @@ export class ClusterCa {
     const o = parseOptions(clusterCaCreateSchema, options, 'ClusterCa.create');
     const clock = o.now ?? Date.now;
     const randomBytes = o.randomBytes ?? cryptoRandomBytes;
-    const keys = await generateNodeKey();
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = clock();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+    const name = nameOf([
+      [OID.O, o.clusterId],
+      [OID.CN, CA_COMMON_NAME],
+    ]);
+    const der = signCertificate(
       {
-        serialNumber: serialFrom(randomBytes),
-        name: [{ O: [o.clusterId] }, { CN: [CA_COMMON_NAME] }],
+        serialHex: serialFrom(randomBytes),
+        issuer: name,
+        subject: name,
         notBefore: new Date(floorToSecond(now - CERT_BACKDATE_MS)),
         notAfter: new Date(floorToSecond(now + o.lifetimeMs)),
-        keys,
-        signingAlgorithm: SIGNING_ALGORITHM,
+        subjectPublicKeyInfo: spki,
         extensions: [
-          new x509.BasicConstraintsExtension(true, 0, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-          await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webCrypto),
+          extensionOf(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+          extensionOf(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+          ...keyIdentifierExtensions(keyIdOf(spki)),
         ],
       },
-      webCrypto,
+      privateKey,
     );
-    const der = new Uint8Array(cert.rawData);
-    return new ClusterCa(readCaCertificate(der), keys, await exportNodeKeyPem(keys), clock, randomBytes);
+    const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    return new ClusterCa(readCaCertificate(der), privateKey, keyPem, clock, randomBytes);
   }
 
   /**
@@ -162,12 +192,22 @@ export class ClusterCa {
     const o = parseOptions(clusterCaLoadSchema, options, 'ClusterCa.fromPem');
     const pem = parseOptions(caPemSchema, { certificatePem, keyPem }, 'ClusterCa.fromPem');
     const ca = readCaCertificate(pem.certificatePem);
-    const keys = await importNodeKeyPem(pem.keyPem);
-    const certSpki = new Uint8Array(ca.cert.publicKey.rawData);
-    if (!Buffer.from(await spkiOf(keys.publicKey)).equals(Buffer.from(certSpki))) {
+    const der = pemToDer(pem.keyPem, 'PRIVATE KEY');
+    if (typeof der === 'string') throw new MalformedKeyError(der);
+    let signingKey: KeyObject;
+    try {
+      signingKey = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+    } catch (err) {
+      throw new MalformedKeyError('not a PKCS#8 ECDSA P-256 private key', { cause: err });
+    }
+    if (signingKey.asymmetricKeyType !== 'ec' || signingKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new MalformedKeyError(`not a PKCS#8 ECDSA P-256 private key (a ${signingKey.asymmetricKeyType ?? 'unknown'} key)`);
+    }
+    const keySpki = createPublicKey(signingKey).export({ type: 'spki', format: 'der' });
+    if (!keySpki.equals(ca.x509.publicKey.export({ type: 'spki', format: 'der' }))) {
       throw new MalformedKeyError("the key is not the CA certificate's key");
     }
-    return new ClusterCa(ca, keys, pem.keyPem, o.now ?? Date.now, o.randomBytes ?? cryptoRandomBytes);
+    return new ClusterCa(ca, signingKey, pem.keyPem, o.now ?? Date.now, o.randomBytes ?? cryptoRandomBytes);
   }
 
   /** The certificate and the private key as PEM, for the store. Treat `keyPem` as the cluster's root secret. */
@@ -194,35 +234,35 @@ export class ClusterCa {
    */
   async issue(options: IssueOptions): Promise<string> {
     const o = parseOptions(issueSchema, options, 'ClusterCa.issue');
-    const publicKey = await publicKeyOfCsr(o.csrPem);
+    const spki = AsnConvert.parse(spkiOfCsr(o.csrPem), SubjectPublicKeyInfo);
     const now = (o.now ?? this.clock)();
-    assertValidAt(this.ca.cert, `cluster CA "${this.clusterId}"`, new Date(now));
+    assertValidAt(this.ca, `cluster CA "${this.clusterId}"`, new Date(now));
     const notBefore = floorToSecond(Math.max(now - CERT_BACKDATE_MS, this.notBefore.getTime()));
     const notAfter = Math.min(floorToSecond(now + o.lifetimeMs), this.notAfter.getTime());
-    const names: x509.JsonGeneralNames = [{ type: 'url', value: nodeUri(this.clusterId, o.nodeId) }];
-    if (isHostName(o.nodeId)) names.push({ type: 'dns', value: o.nodeId });
-    const caKeyId = this.ca.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-    const cert = await x509.X509CertificateGenerator.create(
+    const names = [new GeneralName({ uniformResourceIdentifier: nodeUri(this.clusterId, o.nodeId) })];
+    if (isHostName(o.nodeId)) names.push(new GeneralName({ dNSName: o.nodeId }));
+    const der = signCertificate(
       {
-        serialNumber: serialFrom(this.randomBytes),
-        subject: [{ O: [this.clusterId] }, { OU: [o.role] }, { CN: [o.nodeId] }],
-        issuer: this.ca.cert.subjectName,
+        serialHex: serialFrom(this.randomBytes),
+        issuer: this.ca.cert.tbsCertificate.subject,
+        subject: nameOf([
+          [OID.O, this.clusterId],
+          [OID.OU, o.role],
+          [OID.CN, o.nodeId],
+        ]),
         notBefore: new Date(notBefore),
         notAfter: new Date(notAfter),
-        publicKey,
-        signingKey: this.keys.privateKey,
-        signingAlgorithm: SIGNING_ALGORITHM,
+        subjectPublicKeyInfo: spki,
         extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-          new x509.SubjectAlternativeNameExtension(names),
-          await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webCrypto),
-          ...(caKeyId === undefined ? [] : [new x509.AuthorityKeyIdentifierExtension(caKeyId)]),
+          extensionOf(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+          extensionOf(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyAgreement)),
+          extensionOf(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
+          extensionOf(id_ce_subjectAltName, false, new SubjectAlternativeName(names)),
+          ...keyIdentifierExtensions(keyIdOf(spki), this.keyId),
         ],
       },
-      webCrypto,
+      this.signingKey,
     );
-    return derToPem(cert.rawData, 'CERTIFICATE');
+    return derToPem(der, 'CERTIFICATE');
   }
 }

@@ -1,56 +1,92 @@
-import type { webcrypto } from 'node:crypto';
+import { KeyObject, createPublicKey, sign as signData, verify as verifySignature } from 'node:crypto';
 import { parseOptions } from '@weft/interface';
+import {
+  AlgorithmIdentifier,
+  AsnConvert,
+  AttributeTypeAndValue,
+  AttributeValue,
+  CertificationRequest,
+  CertificationRequestInfo,
+  ECDSA_WITH_SHA256,
+  Name,
+  OID,
+  RelativeDistinguishedName,
+  SubjectPublicKeyInfo,
+} from './asn1';
 import { CsrRejectedError } from './errors';
 import type { NodeKeyPair } from './keys';
 import { createCsrSchema } from './options';
 import { derToPem, pemToDer } from './pem';
-import { KEY_ALGORITHM, SIGNING_ALGORITHM } from './profile';
-import { webCrypto, x509 } from './x509';
 
 /**
- * A PKCS#10 certificate signing request for `nodeId`, signed with the node's
- * own private key (proof of possession). Its subject (`CN=<nodeId>`) is
- * informational only: the CA names the certificate after the node id and
- * role it was told, never after the CSR.
+ * A PKCS#10 certificate signing request (RFC 2986) for `nodeId`, signed with
+ * the node's own private key (proof of possession): ecdsa-with-SHA256 over
+ * the request info, which holds `CN=<nodeId>` and the node's public key. The
+ * subject is informational only: the CA names the certificate after the node
+ * id and role it was told, never after the CSR.
  * @returns PEM text (`-----BEGIN CERTIFICATE REQUEST-----`).
  * @throws InvalidOptionsError (rejects) when `nodeId` is not a valid node id or `key` is not a key pair.
  */
 export async function createCsr(nodeId: string, key: NodeKeyPair): Promise<string> {
   const o = parseOptions(createCsrSchema, { nodeId, key }, 'createCsr');
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
-    { name: [{ CN: [o.nodeId] }], keys: key, signingAlgorithm: SIGNING_ALGORITHM },
-    webCrypto,
-  );
-  return derToPem(csr.rawData, 'CERTIFICATE REQUEST');
+  return csrOf(o.nodeId, KeyObject.from(key.privateKey), KeyObject.from(key.publicKey));
 }
 
 /**
- * @internal Reads a CSR and returns its public key once its self-signature
- * verifies and the key is ECDSA P-256. Nothing else of the CSR is used.
+ * @internal {@link createCsr} with node:crypto key objects (what the join
+ * client holds), synchronously; `nodeId` must be valid already.
+ */
+export function csrOf(nodeId: string, privateKey: KeyObject, publicKey: KeyObject): string {
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const info = new CertificationRequestInfo({
+    subject: new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID.CN, value: new AttributeValue({ utf8String: nodeId }) })])]),
+    subjectPKInfo: AsnConvert.parse(spki, SubjectPublicKeyInfo),
+  });
+  const signed = Buffer.from(AsnConvert.serialize(info));
+  // node:crypto signs ECDSA as the DER Ecdsa-Sig-Value X.509 wants (WebCrypto would give r || s).
+  const signature = signData('sha256', signed, { key: privateKey, dsaEncoding: 'der' });
+  const csr = new CertificationRequest({
+    certificationRequestInfo: info,
+    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
+    signature: new Uint8Array(signature).buffer,
+  });
+  return derToPem(AsnConvert.serialize(csr), 'CERTIFICATE REQUEST');
+}
+
+/**
+ * @internal Reads a CSR and returns its public key — DER SubjectPublicKeyInfo
+ * as OpenSSL writes it — once its self-signature (ecdsa-with-SHA256 over the
+ * request info as sent) verifies and the key is ECDSA P-256. Nothing else of
+ * the CSR is used.
  * @throws CsrRejectedError otherwise.
  */
-export async function publicKeyOfCsr(csrPem: string): Promise<webcrypto.CryptoKey> {
+export function spkiOfCsr(csrPem: string): Buffer {
   const der = pemToDer(csrPem, 'CERTIFICATE REQUEST');
   if (typeof der === 'string') throw new CsrRejectedError(der);
-  let csr: x509.Pkcs10CertificateRequest;
+  let csr: CertificationRequest;
+  let spki: Buffer;
   try {
-    csr = new x509.Pkcs10CertificateRequest(der);
-    void csr.subjectName.toJSON();
+    csr = AsnConvert.parse(der, CertificationRequest);
+    spki = Buffer.from(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
   } catch (err) {
     throw new CsrRejectedError('not a DER PKCS#10 request', { cause: err });
   }
-  let publicKey: webcrypto.CryptoKey;
+  let key: KeyObject;
   try {
-    publicKey = (await csr.publicKey.export(KEY_ALGORITHM, ['verify'], webCrypto)) as webcrypto.CryptoKey;
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (err) {
     throw new CsrRejectedError('its key is not an ECDSA P-256 public key', { cause: err });
   }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new CsrRejectedError('its key is not an ECDSA P-256 public key');
+  }
   let ok = false;
   try {
-    ok = await csr.verify(webCrypto);
+    const signed = csr.certificationRequestInfoRaw;
+    ok = csr.signatureAlgorithm.algorithm === ECDSA_WITH_SHA256 && signed !== undefined && verifySignature('sha256', new Uint8Array(signed), { key, dsaEncoding: 'der' }, new Uint8Array(csr.signature));
   } catch {
     ok = false;
   }
   if (!ok) throw new CsrRejectedError('its signature does not verify with its own key (no proof of possession of the private key)');
-  return publicKey;
+  return key.export({ type: 'spki', format: 'der' });
 }

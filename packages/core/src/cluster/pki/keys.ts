@@ -1,13 +1,12 @@
-import type { webcrypto } from 'node:crypto';
+import { generateKeyPairSync, KeyObject, webcrypto } from 'node:crypto';
 import { MalformedKeyError } from './errors';
 import { derToPem, pemToDer } from './pem';
 import { KEY_ALGORITHM } from './profile';
-import { webCrypto } from './x509';
 
 /** A node's (or the CA's) key pair: WebCrypto ECDSA P-256 keys, the private one extractable so it can be written as PEM for `node:tls`. */
 export type NodeKeyPair = webcrypto.CryptoKeyPair;
 
-const { subtle } = webCrypto;
+const { subtle } = webcrypto;
 
 /**
  * Generates a fresh ECDSA P-256 key pair with node's WebCrypto (the key's
@@ -52,6 +51,24 @@ export async function importNodeKeyPem(pem: string): Promise<NodeKeyPair> {
   } catch (err) {
     throw new MalformedKeyError('not a PKCS#8 ECDSA P-256 private key', { cause: err });
   }
+}
+
+/**
+ * @internal A fresh ECDSA P-256 key pair as node:crypto key objects (the join
+ * client's: it signs a CSR and is written as PEM, with no WebCrypto call).
+ */
+export function generateNodeKeyObjects(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+/** @internal A key pair given as WebCrypto keys, as node:crypto key objects. */
+export function keyObjectsOf(key: NodeKeyPair): { privateKey: KeyObject; publicKey: KeyObject } {
+  return { privateKey: KeyObject.from(key.privateKey), publicKey: KeyObject.from(key.publicKey) };
+}
+
+/** @internal A private key object as the PKCS#8 PEM {@link exportNodeKeyPem} writes. */
+export function pemOfKeyObject(privateKey: KeyObject): string {
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** @internal DER SubjectPublicKeyInfo of a public key (to compare keys byte for byte). */

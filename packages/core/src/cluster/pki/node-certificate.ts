@@ -41,10 +41,10 @@ export async function verifyNodeCertificate(certificatePem: string | Uint8Array,
   const ca = readCaCertificate(caPem, 'CA certificate');
   const leaf = readCertificate(certificatePem, 'node certificate');
   const identity = identityOf(leaf);
-  await assertIssuedBy(leaf, ca, identity.clusterId);
+  assertIssuedBy(leaf, ca, identity.clusterId);
   const at = new Date((o.now ?? Date.now)());
-  assertValidAt(ca.cert, `cluster CA "${ca.clusterId}"`, at);
-  assertValidAt(leaf.cert, `node ${JSON.stringify(identity.nodeId)}`, at);
+  assertValidAt(ca, `cluster CA "${ca.clusterId}"`, at);
+  assertValidAt(leaf, `node ${JSON.stringify(identity.nodeId)}`, at);
   if (o.denied?.(identity.serial) === true) throw new CertificateRevokedError(identity.serial, identity.nodeId);
   return identity;
 }
