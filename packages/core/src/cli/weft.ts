@@ -135,10 +135,21 @@ interface NodeFlags {
  * here loads with the daemon, as before; the list only orders the loading.
  */
 async function loadNodeModulesYielding(): Promise<void> {
-  const modules = [() => import('@weft/vxlan'), () => import('@weft/ipam'), () => import('@weft/raft'), () => import('@weft/crypto'), () => import('dns-packet')];
+  const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+  // A turn first: the exchange's connection is only opened on the next turn of the event loop.
+  await turn();
+  // Smallest first, so the exchange's first round trips (TCP, TLS) get their turns early.
+  const modules = [
+    () => import('dns-packet'),
+    () => import('@weft/crypto'),
+    () => import('@weft/ipam'),
+    () => import('@weft/raft'),
+    () => import('@weft/vxlan'),
+    () => import('../node/weft-node'),
+  ];
   for (const load of modules) {
     await load();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await turn();
   }
 }
 

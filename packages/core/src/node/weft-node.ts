@@ -175,12 +175,14 @@ export class WeftNode implements AttachmentHost {
 
   private async init(): Promise<void> {
     const o = this.options;
-    if (this.role === 'manager') {
-      await ensureCluster(this.ctx, { defaultAddressPools: o.defaultAddressPools, vniStart: o.vniStart, createIngress: o.createIngress });
-    } else {
-      await awaitCluster(this.ctx, o.operationTimeoutMs);
-    }
-    if ((await this.store.get(this.ctx.keys.removedNode(this.id))) !== undefined) throw new NodeRemovedError(this.id);
+    // Both reads at once (one round trip to the store instead of two for a worker).
+    const [, removed] = await Promise.all([
+      this.role === 'manager'
+        ? ensureCluster(this.ctx, { defaultAddressPools: o.defaultAddressPools, vniStart: o.vniStart, createIngress: o.createIngress })
+        : awaitCluster(this.ctx, o.operationTimeoutMs),
+      this.store.get(this.ctx.keys.removedNode(this.id)),
+    ]);
+    if (removed !== undefined) throw new NodeRemovedError(this.id);
     const record: NodeRecord = {
       id: this.id,
       role: this.role,
