@@ -3,75 +3,39 @@
 // packages. They are the parsing layer under @peculiar/x509 (same maintainers), without its
 // dependency-injection container and its many algorithm modules: loading them costs a node process a
 // third of what @peculiar/x509 does. The CA writes certificates with the same classes (./certificate-writer).
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  SubjectAlternativeName,
-  SubjectPublicKeyInfo,
+export { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+export {
   AlgorithmIdentifier,
   AttributeTypeAndValue,
   AttributeValue,
   AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
   Extension,
   Extensions,
   GeneralName,
   KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
   RelativeDistinguishedName,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
   id_ce_authorityKeyIdentifier,
-  id_ce_subjectKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-
-export {
-  AsnConvert,
-  OctetString,
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  Extension,
-  Extensions,
-  GeneralName,
-  KeyIdentifier,
-  SubjectKeyIdentifier,
-  TBSCertificate,
-  Validity,
-  Version,
-  id_ce_authorityKeyIdentifier,
-  id_ce_subjectKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  CertificationRequest,
-  CertificationRequestInfo,
-  ExtendedKeyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
-  SubjectPublicKeyInfo,
-  id_ce_basicConstraints,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  id_ce_subjectAltName,
-  id_kp_clientAuth,
-  id_kp_serverAuth,
-};
+export { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 
 /** @internal Attribute type OIDs of the names the PKI reads and writes (RFC 4519). */
 export const OID = {
