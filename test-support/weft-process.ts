@@ -74,6 +74,36 @@ export class WeftProcess {
     return p;
   }
 
+  /**
+   * The end of the process's standard error for a failure message, a run of
+   * lines with the same message (a background error repeated every tick)
+   * folded into its first line and a count, so what came before still shows.
+   */
+  private logTail(max = 6000): string {
+    const out: string[] = [];
+    let last: string | undefined;
+    let repeats = 0;
+    for (const line of this.stderr.split('\n')) {
+      let msg: string | undefined;
+      try {
+        const l = JSON.parse(line) as { msg?: unknown; err?: { message?: unknown } };
+        msg = `${String(l.msg)}|${String(l.err?.message ?? '')}`;
+      } catch {
+        msg = undefined;
+      }
+      if (msg !== undefined && msg === last) {
+        repeats += 1;
+        continue;
+      }
+      if (repeats > 0) out.push(`    (the line above ${repeats} more times)`);
+      repeats = 0;
+      last = msg;
+      out.push(line);
+    }
+    if (repeats > 0) out.push(`    (the line above ${repeats} more times)`);
+    return out.join('\n').slice(-max);
+  }
+
   /** The first log line (already seen or coming) matching `pred`; rejects when the process exits first or after `timeoutMs`. */
   waitFor(pred: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
     const seen = this.logs.find(pred);
@@ -82,14 +112,14 @@ export class WeftProcess {
       const w = { pred, resolve: (l: LogLine) => (clearTimeout(timer), resolve(l)) };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`weft ${this.dataDir}: no matching log line within ${timeoutMs} ms; stderr:\n${this.stderr.slice(-3000)}`));
+        reject(new Error(`weft ${this.dataDir}: no matching log line within ${timeoutMs} ms; stderr (repeated messages folded):\n${this.logTail()}`));
       }, timeoutMs);
       this.waiters.push(w);
       void this.exited.then((code) => {
         if (!this.waiters.includes(w)) return;
         this.waiters.splice(this.waiters.indexOf(w), 1);
         clearTimeout(timer);
-        reject(new Error(`weft ${this.dataDir} exited (${code}) before the log line; stdout:\n${this.stdout}\nstderr:\n${this.stderr.slice(-3000)}`));
+        reject(new Error(`weft ${this.dataDir} exited (${code}) before the log line; stdout:\n${this.stdout}\nstderr (repeated messages folded):\n${this.logTail()}`));
       });
     });
   }

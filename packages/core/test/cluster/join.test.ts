@@ -13,6 +13,7 @@ import {
   ClusterCa,
   DenyList,
   InvalidJoinTokenError,
+  JoinFailedError,
   JoinRoleMismatchError,
   JoinServer,
   JoinTokenCaMismatchError,
@@ -242,6 +243,28 @@ describe('join handshake and certificate lifecycle', () => {
     expect(n).toBeGreaterThanOrEqual(1);
     expect(await store.get(`weft/denied-serials/${first.serial}`)).toBeUndefined();
   }, 30_000);
+
+  it("renewal moves on past a manager whose store cannot answer (a manager being demoted), but not past a refusal about the node", async () => {
+    const w = await joinCluster({ token: await joinTokenOf(store, 'worker'), manager: server.address, nodeId: 'w-past', timeoutMs: 5000 });
+    // A join service on a store that no longer answers: what a manager being demoted still runs for a moment.
+    const gone = await RaftStore.open({ id: 'm1', managers: [{ id: 'm1', raft: local, store: local }], electionTimeoutMs: 300, heartbeatIntervalMs: 50 });
+    await gone.close();
+    const stale = await JoinServer.listen({ listen: local, store: gone, credentials: () => managerCreds });
+    cleanup.push(() => stale.close());
+    const alone = await rejectionOf(renewCertificate({ managers: [stale.address], credentials: w.credentials, timeoutMs: 5000 }));
+    expect(alone).toBeInstanceOf(JoinFailedError);
+    expect((alone as JoinFailedError).remoteName).toBe('JoinFailedError');
+    expect((alone as Error).message).toContain('internal error on the join server');
+    const r = await renewCertificate({ managers: [stale.address, server.address], credentials: w.credentials, timeoutMs: 5000 });
+    expect(parseNodeCertificate(r.credentials.certPem).nodeId).toBe('w-past');
+    expect(stale.stats.refused).toBe(2);
+    // A refusal about the node itself stays final: the first certificate is deny-listed now, and the good manager is never asked.
+    const joinedBefore = server.stats.renewed;
+    const revoked = await rejectionOf(renewCertificate({ managers: [server.address, stale.address], credentials: w.credentials, timeoutMs: 5000 }));
+    expect(revoked).toBeInstanceOf(CertificateRevokedError);
+    expect(stale.stats.refused).toBe(2);
+    expect(server.stats.renewed).toBe(joinedBefore);
+  });
 
   it('membership check: a member is told its id and current role; a removed node NodeRemovedError, a deny-listed certificate CertificateRevokedError; nothing written', async () => {
     const w = await joinCluster({ token: await joinTokenOf(store, 'worker'), manager: server.address, nodeId: 'w-check', timeoutMs: 5000 });

@@ -163,7 +163,21 @@ export class FakeUpstream {
     readonly address: SocketAddress,
   ) {}
 
+  /**
+   * A fake upstream on one port for UDP and TCP. The kernel picks a free UDP port; the same TCP
+   * port may be taken (by a test running beside this one), so that case picks again (bounded).
+   */
   static async start(behaviour: UpstreamBehaviour): Promise<FakeUpstream> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await FakeUpstream.startOnce(behaviour);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(behaviour: UpstreamBehaviour): Promise<FakeUpstream> {
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
     const port = udp.address().port;
@@ -183,7 +197,18 @@ export class FakeUpstream {
         }
       });
     });
-    await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, '127.0.0.1', () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      throw err;
+    }
     const up: FakeUpstream = new FakeUpstream(udp, tcp, { host: '127.0.0.1', port });
     up.behaviour = behaviour;
     up.closeConns = () => conns.forEach((c) => c.destroy());

@@ -46,7 +46,7 @@ export interface JoinResult {
 
 /** Options of {@link renewCertificate}. */
 export interface RenewCertificateOptions {
-  /** Managers' join ports, tried in order until one answers (a refusal is final; a connection failure moves on). Give this or `manager`. */
+  /** Managers' join ports, tried in order until one answers (a refusal about this node is final; a connection failure, or a manager that cannot serve now — its store unavailable, no quorum — moves on). Give this or `manager`. */
   readonly managers?: readonly SocketAddress[];
   /** One manager's join port (same as `managers: [manager]`). */
   readonly manager?: SocketAddress;
@@ -136,9 +136,9 @@ export async function renewCertificate(options: RenewCertificateOptions): Promis
         return { t: 'renew', csrPem };
       });
       if (answer.t === 'issued' && answer.caPem.trim() !== creds.caPem.trim()) throw new CertificateNotTrustedError('the manager answered with another cluster CA than this node\'s');
-      return resultOf(answer, pemOfKeyObject(key.privateKey), current.nodeId, undefined);
+      return await resultOf(answer, pemOfKeyObject(key.privateKey), current.nodeId, undefined);
     } catch (err) {
-      if (!(err instanceof JoinFailedError) || err.remoteName !== undefined) throw err;
+      if (!movesOn(err)) throw err;
       last = err;
     }
   }
@@ -177,11 +177,23 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<{ node
       if (answer.t !== 'member') throw new JoinFailedError('the join server answered a membership check with a certificate');
       return { nodeId: answer.nodeId, role: answer.role };
     } catch (err) {
-      if (!(err instanceof JoinFailedError) || err.remoteName !== undefined) throw err;
+      if (!movesOn(err)) throw err;
       last = err;
     }
   }
   throw last instanceof Error ? last : new JoinFailedError('no manager answered');
+}
+
+/**
+ * True when the next manager should be tried: no answer, or the manager's
+ * own trouble — a join server reports what is not about the node (its store
+ * unavailable or closed, its records changing under it) as JoinFailedError —
+ * rather than a refusal about this node (token, certificate, removed), which
+ * every manager would repeat. (A manager being demoted or removed still runs
+ * its join service for a moment, on a store that no longer answers.)
+ */
+function movesOn(err: unknown): boolean {
+  return err instanceof JoinFailedError && (err.remoteName === undefined || err.remoteName === 'JoinFailedError');
 }
 
 async function assertManager(socket: TLSSocket, caPem: string): Promise<void> {
