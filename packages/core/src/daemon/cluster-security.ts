@@ -12,7 +12,7 @@ import type { ControlTls } from '../store/remote/control-tls';
 import { RemoteStore } from '../store/remote/remote-store';
 import type { JoinTokenInfo } from './api';
 import type { Logger } from './logger';
-import type { NodeState, PemCredentials } from './state-file';
+import { hostPortOf, type NodeState, type PemCredentials } from './state-file';
 
 type Pki = typeof import('../cluster/pki');
 type Join = typeof import('../cluster/join');
@@ -34,12 +34,6 @@ type Addresses = Pick<NodeState, 'advertiseAddr' | 'listenAddr' | 'ports'>;
 /** A random node id: `weft init` / `weft join` without `--node-id`. */
 function randomNodeId(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-/** @internal `HOST:PORT` (as the CLI validated it) as a socket address. */
-export function hostPortOf(text: string): SocketAddress {
-  const i = text.lastIndexOf(':');
-  return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }
 
 /**

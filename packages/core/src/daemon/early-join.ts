@@ -1,5 +1,6 @@
 import { joinCluster, type JoinResult } from '../cluster/join/join-client';
-import { readNodeState } from './state-file';
+import { nodeIdSchema } from '../node/node-options';
+import { JOIN_ADDRESS, hostPortOf, readNodeState } from './state-file';
 
 /*
  * @internal `weft join`'s head start. The join exchange is a few network
@@ -10,9 +11,6 @@ import { readNodeState } from './state-file';
  * it runs, and hand the exchange to `NodeDaemon.start`.
  */
 
-/** A `HOST:PORT` join address as the daemon accepts it. */
-const JOIN_ADDRESS = /^([^:\s]+):([0-9]{1,5})$/;
-
 /**
  * Starts the join exchange for a new node in `dataDir`, or returns undefined
  * when the start would be refused anyway (the data dir already holds a node,
@@ -21,15 +19,16 @@ const JOIN_ADDRESS = /^([^:\s]+):([0-9]{1,5})$/;
  * rejection handler attached; whoever takes it awaits it for the outcome.
  */
 export function startJoin(o: { readonly dataDir: string; readonly token: string; readonly manager: string; readonly nodeId?: string | undefined }): Promise<JoinResult> | undefined {
-  const m = JOIN_ADDRESS.exec(o.manager);
-  if (m === null || Number(m[2]) > 65535 || Number(m[2]) < 1) return undefined;
-  if (o.nodeId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(o.nodeId)) return undefined;
+  if (!JOIN_ADDRESS.test(o.manager)) return undefined;
+  const manager = hostPortOf(o.manager);
+  if (manager.port < 1 || manager.port > 65535) return undefined;
+  if (o.nodeId !== undefined && !nodeIdSchema.safeParse(o.nodeId).success) return undefined;
   try {
     if (readNodeState(o.dataDir) !== undefined) return undefined;
   } catch {
     return undefined;
   }
-  const joining = joinCluster({ token: o.token, manager: { host: m[1]!, port: Number(m[2]) }, ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}) });
+  const joining = joinCluster({ token: o.token, manager, ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}) });
   joining.catch(() => undefined);
   return joining;
 }

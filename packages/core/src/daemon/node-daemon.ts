@@ -14,8 +14,8 @@ import type { ControlMethod, DaemonStats, EndpointSummary, NodeSummary, ParsedPa
 import { ControlServer } from './control-server';
 import { DataDirError, LocalEndpointNotFoundError, NotAManagerError } from './errors';
 import { jsonLogger, type Logger } from './logger';
-import { dataDirPaths, readCredentials, readNodeState, writeCredentials, writeNodeState, type NodeState, type PemCredentials } from './state-file';
-import { ClusterSecurity, hostPortOf } from './cluster-security';
+import { JOIN_ADDRESS, dataDirPaths, hostPortOf, readCredentials, readNodeState, writeCredentials, writeNodeState, type NodeState, type PemCredentials } from './state-file';
+import { ClusterSecurity } from './cluster-security';
 
 /** How a node process starts: a new cluster, joining one, or the node its data dir already holds. */
 export type DaemonStart = { readonly kind: 'init' } | { readonly kind: 'join'; readonly token: string; readonly manager: string } | { readonly kind: 'resume' };
@@ -80,7 +80,7 @@ const optionsSchema = z.object({
   dataDir: z.string().min(1),
   start: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('init') }),
-    z.object({ kind: z.literal('join'), token: z.string().min(1), manager: z.string().regex(/^[^:\s]+:[0-9]{1,5}$/, 'must be HOST:PORT of a manager\'s join service') }),
+    z.object({ kind: z.literal('join'), token: z.string().min(1), manager: z.string().regex(JOIN_ADDRESS, 'must be HOST:PORT of a manager\'s join service') }),
     z.object({ kind: z.literal('resume') }),
   ]),
   nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-"').optional(),

@@ -1,7 +1,17 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { SocketAddress } from '@weft/interface';
 import { DataDirError } from './errors';
+
+/** @internal A manager's join address as `weft join` takes it: `HOST:PORT`. */
+export const JOIN_ADDRESS = /^[^:\s]+:[0-9]{1,5}$/;
+
+/** @internal `HOST:PORT` (as {@link JOIN_ADDRESS} validated it) as a socket address. */
+export function hostPortOf(text: string): SocketAddress {
+  const i = text.lastIndexOf(':');
+  return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
+}
 
 const address = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
 

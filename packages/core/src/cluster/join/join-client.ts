@@ -6,7 +6,7 @@ import { nodeIdSchema } from '../../node/node-options';
 import { csrOf } from '../pki/csr';
 import { CertificateNotTrustedError, UnexpectedPeerError } from '../pki/errors';
 import { parseJoinToken, verifyJoinTokenCa } from '../pki/join-token';
-import { generateNodeKeyObjects, keyObjectsOf, pemOfKeyObject, type NodeKeyPair } from '../pki/keys';
+import { keyObjectsOf, pemOfKeyObject, type NodeKeyPair } from '../pki/keys';
 import { parseNodeCertificate, verifyNodeCertificate } from '../pki/node-certificate';
 import type { NodeRole } from '../pki/profile';
 import { tlsOptionsFor, type NodeCredentials } from '../pki/tls';
@@ -98,7 +98,7 @@ const renewSchema = z
 export async function joinCluster(options: JoinClusterOptions): Promise<JoinResult> {
   const o = parseOptions(joinSchema, options, 'joinCluster');
   parseJoinToken(o.token); // a malformed token fails before any connection
-  const key = o.key !== undefined ? keyObjectsOf(o.key) : generateNodeKeyObjects();
+  const key = keyObjectsOf(o.key);
   const csrPem = csrOf(o.nodeId ?? 'joining-node', key.privateKey, key.publicKey);
   const answer = await exchange(o.manager, { rejectUnauthorized: false }, o.timeoutMs, async (caPem, socket) => {
     verifyJoinTokenCa(o.token, caPem);
@@ -125,7 +125,7 @@ export async function renewCertificate(options: RenewCertificateOptions): Promis
   if (managers.length === 0) throw new InvalidOptionsError('managers', 'renewCertificate: give option "managers" (or "manager"): the join ports to renew at');
   const creds = o.credentials as NodeCredentials;
   const current = parseNodeCertificate(creds.certPem);
-  const key = o.key !== undefined ? keyObjectsOf(o.key) : generateNodeKeyObjects();
+  const key = keyObjectsOf(o.key);
   const csrPem = csrOf(current.nodeId, key.privateKey, key.publicKey);
   const tls = tlsOptionsFor({ caPem: creds.caPem, certPem: creds.certPem, keyPem: creds.keyPem, peer: { role: 'manager' } });
   let last: unknown;

@@ -25,7 +25,8 @@ import {
 /*
  * @internal Writing certificates: the RFC 5280 structure filled in with the
  * @peculiar/asn1-x509 classes (which encode the DER), signed with
- * ecdsa-with-SHA256 by node:crypto. Only the CA uses this.
+ * ecdsa-with-SHA256 by node:crypto. The CA uses it; a node's CSR (./csr) uses
+ * its names and signature.
  */
 
 /** PrintableString's alphabet (X.680 §41.4): names in it are encoded as one, others as UTF8String (as @peculiar/x509 and OpenSSL do). */
@@ -55,6 +56,16 @@ export function keyIdentifierExtensions(subjectKeyId: Uint8Array, authorityKeyId
   const out = [extensionOf(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(subjectKeyId))];
   if (authorityKeyId !== undefined) out.push(extensionOf(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) })));
   return out;
+}
+
+/**
+ * @internal An ecdsa-with-SHA256 signature of `bytes` by an EC private key, as
+ * X.509 and PKCS#10 carry it (DER Ecdsa-Sig-Value; WebCrypto would give r || s),
+ * with the AlgorithmIdentifier that names it.
+ */
+export function signEcdsaSha256(bytes: Uint8Array, key: KeyObject): { algorithm: AlgorithmIdentifier; signature: ArrayBuffer } {
+  const signature = signData('sha256', bytes, { key, dsaEncoding: 'der' });
+  return { algorithm: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }), signature: new Uint8Array(signature).buffer };
 }
 
 /** A serial given as hex as the positive DER INTEGER's content octets (a 0x00 first when the top bit is set). */
@@ -92,8 +103,7 @@ export function signCertificate(fields: CertificateFields, signingKey: KeyObject
     subjectPublicKeyInfo: fields.subjectPublicKeyInfo,
     extensions: new Extensions([...fields.extensions]),
   });
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const signature = signData('sha256', tbsDer, { key: signingKey, dsaEncoding: 'der' });
-  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: new Uint8Array(signature).buffer });
+  const signed = signEcdsaSha256(new Uint8Array(AsnConvert.serialize(tbs)), signingKey);
+  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: signed.algorithm, signatureValue: signed.signature });
   return new Uint8Array(AsnConvert.serialize(cert));
 }

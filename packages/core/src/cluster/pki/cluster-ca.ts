@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { InvalidOptionsError, parseOptions } from '@weft/interface';
 import { cryptoRandomBytes } from '../../node/context';
 import {
@@ -24,6 +24,7 @@ import { assertValidAt, readCaCertificate, type ReadCaCertificate } from './cert
 import { extensionOf, keyIdentifierExtensions, keyIdOf, nameOf, signCertificate } from './certificate-writer';
 import { spkiOfCsr } from './csr';
 import { MalformedKeyError } from './errors';
+import { generateNodeKeyObjects } from './keys';
 import { caPemSchema, clusterCaCreateSchema, clusterCaLoadSchema, issueSchema } from './options';
 import { derToPem, pemToDer } from './pem';
 import { CA_COMMON_NAME, CERT_BACKDATE_MS, isHostName, nodeUri, SERIAL_BYTES, type NodeRole } from './profile';
@@ -155,7 +156,7 @@ export class ClusterCa {
     const o = parseOptions(clusterCaCreateSchema, options, 'ClusterCa.create');
     const clock = o.now ?? Date.now;
     const randomBytes = o.randomBytes ?? cryptoRandomBytes;
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const { privateKey, publicKey } = generateNodeKeyObjects();
     const now = clock();
     const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
     const name = nameOf([

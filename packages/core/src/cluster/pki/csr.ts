@@ -1,18 +1,7 @@
-import { KeyObject, createPublicKey, sign as signData, verify as verifySignature } from 'node:crypto';
+import { KeyObject, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { parseOptions } from '@weft/interface';
-import {
-  AlgorithmIdentifier,
-  AsnConvert,
-  AttributeTypeAndValue,
-  AttributeValue,
-  CertificationRequest,
-  CertificationRequestInfo,
-  ECDSA_WITH_SHA256,
-  Name,
-  OID,
-  RelativeDistinguishedName,
-  SubjectPublicKeyInfo,
-} from './asn1';
+import { AsnConvert, CertificationRequest, CertificationRequestInfo, ECDSA_WITH_SHA256, OID, SubjectPublicKeyInfo } from './asn1';
+import { nameOf, signEcdsaSha256 } from './certificate-writer';
 import { CsrRejectedError } from './errors';
 import type { NodeKeyPair } from './keys';
 import { createCsrSchema } from './options';
@@ -37,19 +26,12 @@ export async function createCsr(nodeId: string, key: NodeKeyPair): Promise<strin
  * client holds), synchronously; `nodeId` must be valid already.
  */
 export function csrOf(nodeId: string, privateKey: KeyObject, publicKey: KeyObject): string {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
   const info = new CertificationRequestInfo({
-    subject: new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID.CN, value: new AttributeValue({ utf8String: nodeId }) })])]),
-    subjectPKInfo: AsnConvert.parse(spki, SubjectPublicKeyInfo),
+    subject: nameOf([[OID.CN, nodeId]]),
+    subjectPKInfo: AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo),
   });
-  const signed = Buffer.from(AsnConvert.serialize(info));
-  // node:crypto signs ECDSA as the DER Ecdsa-Sig-Value X.509 wants (WebCrypto would give r || s).
-  const signature = signData('sha256', signed, { key: privateKey, dsaEncoding: 'der' });
-  const csr = new CertificationRequest({
-    certificationRequestInfo: info,
-    signatureAlgorithm: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
-    signature: new Uint8Array(signature).buffer,
-  });
+  const signed = signEcdsaSha256(new Uint8Array(AsnConvert.serialize(info)), privateKey);
+  const csr = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: signed.algorithm, signature: signed.signature });
   return derToPem(AsnConvert.serialize(csr), 'CERTIFICATE REQUEST');
 }
 

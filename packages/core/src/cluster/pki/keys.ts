@@ -61,9 +61,9 @@ export function generateNodeKeyObjects(): { privateKey: KeyObject; publicKey: Ke
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 }
 
-/** @internal A key pair given as WebCrypto keys, as node:crypto key objects. */
-export function keyObjectsOf(key: NodeKeyPair): { privateKey: KeyObject; publicKey: KeyObject } {
-  return { privateKey: KeyObject.from(key.privateKey), publicKey: KeyObject.from(key.publicKey) };
+/** @internal A key pair given as WebCrypto keys as node:crypto key objects, or a fresh pair when none is given. */
+export function keyObjectsOf(key: NodeKeyPair | undefined): { privateKey: KeyObject; publicKey: KeyObject } {
+  return key === undefined ? generateNodeKeyObjects() : { privateKey: KeyObject.from(key.privateKey), publicKey: KeyObject.from(key.publicKey) };
 }
 
 /** @internal A private key object as the PKCS#8 PEM {@link exportNodeKeyPem} writes. */
